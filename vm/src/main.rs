@@ -1,0 +1,95 @@
+//! The `vm` command: the user's entry point to the compiler and (from issue 3
+//! on) the virtual machine. It parses the command line with `clap`, reads
+//! files, and prints what the compiler returns; it holds no language logic.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Debug, Parser)]
+#[command(name = "vm", version, about = "An Erlang-like actor VM: compile and run .actor programs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile only: check each file and print its errors and warnings.
+    ///
+    /// Exits with status 0 when no file has an error, 1 otherwise.
+    Check {
+        /// The `.actor` files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// When to colour diagnostics.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    /// Colour when standard error is a terminal.
+    Auto,
+    Always,
+    Never,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { files, color } => {
+            let color = match color {
+                Color::Auto => std::io::stderr().is_terminal(),
+                Color::Always => true,
+                Color::Never => false,
+            };
+            check(&files, color)
+        }
+    }
+}
+
+fn check(files: &[PathBuf], color: bool) -> ExitCode {
+    let mut failed = false;
+    for path in files {
+        let name = path.display().to_string();
+        let source = match read_source(path) {
+            Ok(source) => source,
+            Err(message) => {
+                eprintln!("{name}: {message}");
+                failed = true;
+                continue;
+            }
+        };
+        let options = compiler::Options { expected_module: module_name_of(path) };
+        let compiled = compiler::check(&source, &name, &options);
+        eprint!("{}", compiler::diagnostic::render(&name, &source, &compiled.diagnostics, color));
+        failed |= compiled.has_errors();
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn read_source(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|error| format!("cannot read: {error}"))?;
+    String::from_utf8(bytes).map_err(|error| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {}); .actor sources are UTF-8",
+            error.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// The module a file must declare: its name without the `.actor` extension.
+fn module_name_of(path: &Path) -> Option<String> {
+    path.file_stem().and_then(|stem| stem.to_str()).map(str::to_owned)
+}
