@@ -1,1 +1,74 @@
+//! The `vm` command line, run as a user runs it: exit statuses, where
+//! diagnostics go, colour only on request or on a terminal, clear errors for
+//! files that cannot be read.
 
+mod support;
+
+use std::process::{Command, Output};
+
+fn vm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vm")).args(args).current_dir(support::root()).output().expect("run vm")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn check_of_a_clean_file_succeeds_silently() {
+    let output = vm(&["check", "examples/hello.actor"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(output.stderr.is_empty() && output.stdout.is_empty());
+}
+
+#[test]
+fn check_reports_errors_with_location_caret_and_id_and_fails() {
+    let output = vm(&["check", "tests/compile_errors/unbound_variables.actor"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(text.contains("error[unbound-variable]: variable 'Z' is unbound"), "{text}");
+    assert!(text.contains("unbound_variables.actor:6:13"), "{text}");
+    assert!(text.contains("Y = X + Z,") && text.contains('^'), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour when stderr is not a terminal: {text}");
+}
+
+#[test]
+fn warnings_alone_do_not_fail_a_check() {
+    let output = vm(&["check", "tests/compile_errors/warnings.actor"]);
+    assert!(output.status.success());
+    assert!(stderr(&output).contains("warning[unused-variable]"));
+}
+
+#[test]
+fn colour_on_request() {
+    let output = vm(&["check", "--color", "always", "tests/compile_errors/unbound_variables.actor"]);
+    assert!(stderr(&output).contains('\u{1b}'));
+}
+
+#[test]
+fn every_file_is_checked_and_any_error_fails_the_run() {
+    let output =
+        vm(&["check", "examples/hello.actor", "tests/compile_errors/head_mismatch.actor", "no/such/file.actor"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(text.contains("error[head-mismatch]"), "{text}");
+    assert!(text.contains("no/such/file.actor: cannot read"), "{text}");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_gets_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("vm-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("latin1.actor");
+    std::fs::write(&path, b"-module(latin1).\n% caf\xe9\n").unwrap();
+    let output = vm(&["check", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("not UTF-8"), "{}", stderr(&output));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn usage_errors_exit_with_status_2() {
+    assert_eq!(vm(&["check"]).status.code(), Some(2));
+    assert_eq!(vm(&["no-such-command"]).status.code(), Some(2));
+}

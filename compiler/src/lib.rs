@@ -20,6 +20,14 @@ use crate::diagnostic::Diagnostic;
 /// Spans are 32-bit offsets: a larger source is refused, not mis-parsed.
 pub const MAX_SOURCE_BYTES: usize = u32::MAX as usize;
 
+/// The native stack [`check_with_stack`] gives the compiler. The checker and
+/// the syntax tree's destructor recurse once per level of nesting (and per
+/// operator in a chain like `1 + 1 + ...`); with the token limit per form in
+/// `parser::MAX_FORM_TOKENS`, this bounds the depth with room to spare. It is
+/// address space reserved, not memory used: pages are touched only as deep as
+/// the source nests.
+pub const STACK_SIZE: usize = 1 << 30;
+
 /// What to check a source against.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -65,6 +73,31 @@ pub fn check(source: &str, file_name: &str, options: &Options) -> Compiled {
         sort(&mut compiled.diagnostics);
     }
     compiled
+}
+
+/// [`check`] on a thread with a [`STACK_SIZE`] stack, then `then` on the
+/// result on that same thread: the way to compile untrusted source, however
+/// deeply it nests. The syntax tree is also dropped there (its destructor
+/// recurses as deeply as the source nests), so only what `then` returns
+/// comes back to the caller's thread.
+pub fn check_with_stack<R: Send>(
+    source: &str,
+    file_name: &str,
+    options: &Options,
+    then: impl FnOnce(&Compiled) -> R + Send,
+) -> R {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("compiler".to_owned())
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, || then(&check(source, file_name, options)));
+        match worker {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // The thread's stack could not be reserved: exhausted address space
+            // is fatal anyway, and the command would not get far without it.
+            Err(error) => panic!("cannot start the compiler thread: {error}"),
+        }
+    })
 }
 
 fn sort(diagnostics: &mut [Diagnostic]) {

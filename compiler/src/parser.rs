@@ -25,12 +25,25 @@ lalrpop_mod!(
 const TYPE_LEVEL_ATTRIBUTES: &[&str] =
     &["spec", "type", "opaque", "callback", "export_type", "optional_callbacks", "dialyzer", "nominal"];
 
+/// The most tokens one form may have. Nesting depth, and so the stack the
+/// later phases need, is bounded by the form's length; see `crate::STACK_SIZE`.
+/// A million tokens is some 30,000 lines in a single function.
+pub const MAX_FORM_TOKENS: usize = 1_000_000;
+
 /// Parses preprocessed forms into a module; every syntax error is a diagnostic.
 pub fn parse_forms(forms: Vec<Vec<Spanned>>) -> (Module, Vec<Diagnostic>) {
     let mut module = Module { forms: Vec::new() };
     let mut diagnostics = Vec::new();
     let parser = grammar::FormParser::new();
     for tokens in forms {
+        if tokens.len() > MAX_FORM_TOKENS {
+            let span = tokens[0].span.to(tokens[tokens.len() - 1].span);
+            diagnostics.push(
+                Diagnostic::error("form-too-large", format!("this form has more than {MAX_FORM_TOKENS} tokens"), span)
+                    .with_note("split the function, or move large data into a file read at run time"),
+            );
+            continue;
+        }
         if let Some(attribute) = type_level_attribute(&tokens) {
             module.forms.push(Form::Attribute(attribute));
             continue;
@@ -39,6 +52,7 @@ pub fn parse_forms(forms: Vec<Vec<Spanned>>) -> (Module, Vec<Diagnostic>) {
         let mut builder = Builder::default();
         let input = tokens.iter().map(|t| Ok((t.span.start as usize, t.token.clone(), t.span.end as usize)));
         match parser.parse(&mut builder, input) {
+            Ok(_) if builder.drop_form => {}
             Ok(form) => module.forms.push(form),
             Err(error) => diagnostics.push(syntax_error(error, &tokens)),
         }
@@ -75,7 +89,7 @@ fn strip_record_field_types(tokens: Vec<Spanned>) -> Vec<Spanned> {
         let opens = matches!(t.token, Token::LParen | Token::LBracket | Token::LBrace | Token::LBin);
         let closes = matches!(t.token, Token::RParen | Token::RBracket | Token::RBrace | Token::RBin);
         if let Some(level) = skipping_at {
-            let ends = (t.token == Token::Comma && depth == level) || (closes && depth == level);
+            let ends = depth == level && (t.token == Token::Comma || closes);
             if !ends {
                 depth = if opens {
                     depth + 1
@@ -195,6 +209,9 @@ pub fn list_pattern(span: Span, items: Vec<Pattern>, tail: Option<Pattern>) -> P
 #[derive(Debug, Default)]
 pub struct Builder {
     pub diagnostics: Vec<Diagnostic>,
+    /// Set when the form is malformed as a whole (a head mismatch): like
+    /// erl_parse, the driver then drops it rather than check half a function.
+    pub drop_form: bool,
 }
 
 impl Builder {
@@ -205,6 +222,12 @@ impl Builder {
         }
         self.diagnostics.push(diagnostic);
         Pattern { span, kind: PatternKind::Wildcard }
+    }
+
+    /// `Pattern = Value`: the left side was parsed as an expression.
+    pub fn match_expr(&mut self, l: usize, r: usize, left: Expr, value: Expr) -> Expr {
+        let pattern = self.pattern(left);
+        expr(l, r, ExprKind::Match(Box::new(pattern), Box::new(value)))
     }
 
     pub fn var_pattern(&mut self, v: Name) -> Pattern {
@@ -370,6 +393,7 @@ impl Builder {
         let span = clauses[0].1.span.to(clauses[clauses.len() - 1].1.span);
         for (clause_name, clause) in &clauses[1..] {
             if clause_name.name != name.name || clause.patterns.len() != arity {
+                self.drop_form = true;
                 self.diagnostics.push(
                     Diagnostic::error("head-mismatch", "head mismatch", clause_name.span)
                         .with_label(format!(

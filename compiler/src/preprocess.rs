@@ -52,6 +52,9 @@ struct Preprocessor<'a> {
     module: Option<String>,
     /// The function whose clause is being expanded, for `?FUNCTION_NAME`.
     function: Option<(String, usize)>,
+    /// Tokens the current form may still grow by through expansion, so that a
+    /// macro that doubles at each level cannot exhaust memory.
+    budget: usize,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -68,6 +71,7 @@ pub fn preprocess(tokens: Vec<Spanned>, source: &str, file_name: &str) -> Prepro
         conditionals: Vec::new(),
         module: None,
         function: None,
+        budget: 0,
         diagnostics: Vec::new(),
     };
     let mut forms = Vec::new();
@@ -184,6 +188,7 @@ impl Preprocessor<'_> {
                     }
                 }
                 self.function = function_head(&form);
+                self.budget = crate::parser::MAX_FORM_TOKENS;
                 let before = self.diagnostics.len();
                 let expanded = self.expand(&form, 0);
                 // A form with a failed expansion would only produce confusing syntax errors.
@@ -274,6 +279,15 @@ impl Preprocessor<'_> {
         let mut out = Vec::with_capacity(tokens.len());
         let mut i = 0;
         while i < tokens.len() {
+            if self.budget == 0 {
+                return out;
+            }
+            self.budget -= 1;
+            if self.budget == 0 {
+                let span = tokens[i].span;
+                self.error("form-too-large", "macro expansion makes this form larger than the compiler accepts", span);
+                return out;
+            }
             match &tokens[i].token {
                 Token::Question => i = self.expand_use(tokens, i, depth, &mut out),
                 Token::QuestionQuestion => {

@@ -68,9 +68,11 @@ fn check(files: &[PathBuf], color: bool) -> ExitCode {
             }
         };
         let options = compiler::Options { expected_module: module_name_of(path) };
-        let compiled = compiler::check(&source, &name, &options);
-        eprint!("{}", compiler::diagnostic::render(&name, &source, &compiled.diagnostics, color));
-        failed |= compiled.has_errors();
+        let (report, has_errors) = compiler::check_with_stack(&source, &name, &options, |compiled| {
+            (compiler::diagnostic::render(&name, &source, &compiled.diagnostics, color), compiled.has_errors())
+        });
+        eprint!("{report}");
+        failed |= has_errors;
     }
     if failed {
         ExitCode::FAILURE

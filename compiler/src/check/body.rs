@@ -55,6 +55,9 @@ pub(crate) struct FunctionChecker<'a> {
     calls: HashSet<FunctionKey>,
     records_used: HashSet<String>,
     in_guard: bool,
+    /// The stack trace variable of the catch clause whose guard is being
+    /// checked (it is bound only in the clause body), and whether the guard read it.
+    stacktrace_in_guard: Option<(String, bool)>,
 }
 
 impl<'a> FunctionChecker<'a> {
@@ -66,6 +69,7 @@ impl<'a> FunctionChecker<'a> {
             calls: HashSet::new(),
             records_used: HashSet::new(),
             in_guard: false,
+            stacktrace_in_guard: None,
         }
     }
 
@@ -115,6 +119,19 @@ impl<'a> FunctionChecker<'a> {
                 let state = state.clone();
                 self.unsafe_use(name, span, &state);
             }
+            None if self.in_guard && self.stacktrace_in_guard.as_ref().is_some_and(|(n, _)| n == name) => {
+                if let Some((_, used)) = &mut self.stacktrace_in_guard {
+                    *used = true;
+                }
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "stacktrace-in-guard",
+                        format!("stacktrace variable '{name}' must not be used in a guard"),
+                        span,
+                    )
+                    .with_note("the stack trace is bound in the clause body only"),
+                );
+            }
             None => {
                 let mut diagnostic =
                     Diagnostic::error("unbound-variable", format!("variable '{name}' is unbound"), span)
@@ -137,7 +154,12 @@ impl<'a> FunctionChecker<'a> {
                     *construct_span,
                     format!("bound inside this '{construct}', not on every path through it"),
                 )
-                .with_note(format!("bind '{name}' on every path, or bind the result: {name} = {construct} ... end")),
+                .with_note(match *construct {
+                    "case" | "if" | "receive" | "try" => {
+                        format!("bind '{name}' on every path, or bind the result: {name} = {construct} ... end")
+                    }
+                    _ => format!("bind '{name}' before the '{construct}', outside it"),
+                }),
         );
     }
 
@@ -197,8 +219,9 @@ impl<'a> FunctionChecker<'a> {
         self.body(&clause.body, env);
     }
 
-    /// Binds a clause head. With `shadowing`, the head's variables are fresh
-    /// even when an outer variable has the same name (funs, generators).
+    /// Binds a clause head. With `shadowing` (the construct's name as erl_lint
+    /// prints it), the head's variables are fresh even when an outer variable
+    /// has the same name (funs, generators).
     fn head(&mut self, patterns: &[Pattern], env: &mut Env, shadowing: Option<&'static str>) {
         if let Some(construct) = shadowing {
             let mut shadowed: Vec<(String, Span)> = Vec::new();
@@ -213,7 +236,7 @@ impl<'a> FunctionChecker<'a> {
                 self.diagnostics.push(
                     Diagnostic::warning(
                         "shadowed-variable",
-                        format!("variable '{name}' shadowed in '{construct}'"),
+                        format!("variable '{name}' shadowed in {construct}"),
                         span,
                     )
                     .with_label("a new variable, not the one outside")
@@ -463,7 +486,17 @@ impl<'a> FunctionChecker<'a> {
                 self.bind_or_compare(&stack.name, stack.span, &mut branch);
             }
             if let Some(guard) = &handler.guard {
+                // The stack trace is hidden from the guard; reading it there is an error.
+                let hidden = handler.stack.as_ref().and_then(|s| branch.remove(&s.name).map(|state| (s, state)));
+                self.stacktrace_in_guard = hidden.as_ref().map(|(s, _)| (s.name.clone(), false));
                 self.guard(guard, &mut branch);
+                if let Some((stack, state)) = hidden {
+                    if self.stacktrace_in_guard.as_ref().is_some_and(|(_, used)| *used) {
+                        self.mark_used(state.ids());
+                    }
+                    branch.insert(stack.name.clone(), state);
+                }
+                self.stacktrace_in_guard = None;
             }
             self.body(&handler.body, &mut branch);
             ends.push(branch);
@@ -503,7 +536,7 @@ impl<'a> FunctionChecker<'a> {
                         self.bindings[id].used = true;
                         inner.insert(name.name.clone(), VarState::Bound(vec![id]));
                     }
-                    self.clause(clause, &mut inner, Some("fun"));
+                    self.clause(clause, &mut inner, Some("'fun'"));
                 }
             }
         }
@@ -547,7 +580,8 @@ impl<'a> FunctionChecker<'a> {
                         _ => false,
                     };
                     if !allowed {
-                        self.diagnostics.push(
+                        // As erl_lint: the arguments of an illegal remote call are not looked at.
+                        return self.diagnostics.push(
                             Diagnostic::error("illegal-guard", "illegal guard expression", span)
                                 .with_label("only erlang's guard BIFs can be called in a guard"),
                         );
@@ -558,7 +592,7 @@ impl<'a> FunctionChecker<'a> {
             }
             CallTarget::Fun(fun) => {
                 if self.in_guard {
-                    self.diagnostics.push(
+                    return self.diagnostics.push(
                         Diagnostic::error("illegal-guard", "illegal guard expression", span)
                             .with_label("a fun cannot be called in a guard"),
                     );
@@ -725,7 +759,12 @@ impl<'a> FunctionChecker<'a> {
             "float" => {
                 let bits = literal_size.map(|n| n * u64::from(unit.unwrap_or(1)));
                 if let Some(bits) = bits.filter(|b| ![16, 32, 64].contains(b)) {
-                    self.segment_error(element.span, format!("a float segment is 16, 32 or 64 bits, not {bits}"));
+                    // A warning, as in erlc: building or matching it fails at run time.
+                    self.diagnostics.push(
+                        Diagnostic::warning("bad-binary-segment", "bad float bit size", element.span)
+                            .with_label(format!("{bits} bits"))
+                            .with_note("a float segment is 16, 32 or 64 bits; this one raises badarg when run"),
+                    );
                 }
             }
             _ => {

@@ -54,6 +54,7 @@ pub fn check_module(module: &Module, options: &Options) -> Vec<Diagnostic> {
     collect_functions(module, &mut info, &mut diagnostics);
     let exports = collect_exports(module, &info, &mut diagnostics);
     collect_imports(module, &mut info, &mut diagnostics);
+    check_behaviours(module, &exports, flags.export_all.is_some(), &mut diagnostics);
 
     // Bodies in source order, so that records are known from their definition on.
     let mut calls: HashMap<FunctionKey, HashSet<FunctionKey>> = HashMap::new();
@@ -167,7 +168,10 @@ fn collect_functions(module: &Module, info: &mut ModuleInfo, diagnostics: &mut V
 
 fn collect_exports(module: &Module, info: &ModuleInfo, diagnostics: &mut Vec<Diagnostic>) -> HashSet<FunctionKey> {
     let mut exports = HashSet::new();
-    for form in &module.forms {
+    // An export after the first function is an error (reported in source
+    // order) and is ignored, as erl_lint ignores it.
+    let before_functions = module.forms.iter().take_while(|form| matches!(form, Form::Attribute(_)));
+    for form in before_functions {
         let Form::Attribute(Attribute { kind: AttributeKind::Export(refs), .. }) = form else { continue };
         for r in refs {
             let key = (r.name.name.clone(), r.arity);
@@ -223,13 +227,16 @@ pub(crate) fn undefined_function(key: &FunctionKey, span: Span, info: &ModuleInf
     diagnostic
 }
 
+/// Only records and type-level attributes may follow the first function.
 fn attribute_after_functions(attribute: &Attribute, diagnostics: &mut Vec<Diagnostic>) {
     let name = match &attribute.kind {
+        AttributeKind::Record(..) | AttributeKind::TypeLevel(_) => return,
         AttributeKind::Module(_) => "module",
         AttributeKind::Export(_) => "export",
         AttributeKind::Import(..) => "import",
         AttributeKind::Compile(_) => "compile",
-        _ => return,
+        AttributeKind::Behaviour(_) => "behaviour",
+        AttributeKind::Other(name, _) => &name.name,
     };
     diagnostics.push(
         Diagnostic::error(
@@ -237,8 +244,40 @@ fn attribute_after_functions(attribute: &Attribute, diagnostics: &mut Vec<Diagno
             format!("attribute {name} after function definitions"),
             attribute.span,
         )
-        .with_note("put -module, -export, -import and -compile before the first function"),
+        .with_note("put attributes other than -record and -spec before the first function"),
     );
+}
+
+/// The callbacks an OTP behaviour requires (`Module:behaviour_info(callbacks)`
+/// minus the optional ones), for the behaviours the standard library provides.
+fn required_callbacks(behaviour: &str) -> &'static [(&'static str, usize)] {
+    match behaviour {
+        "gen_server" => &[("init", 1), ("handle_call", 3), ("handle_cast", 2)],
+        "supervisor" => &[("init", 1)],
+        "application" => &[("start", 2), ("stop", 1)],
+        _ => &[],
+    }
+}
+
+/// A behaviour's callbacks must be defined and exported (the behaviour calls them from outside).
+fn check_behaviours(
+    module: &Module,
+    exports: &HashSet<FunctionKey>,
+    export_all: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for form in &module.forms {
+        let Form::Attribute(Attribute { kind: AttributeKind::Behaviour(behaviour), .. }) = form else { continue };
+        for &(name, arity) in required_callbacks(&behaviour.name) {
+            if !export_all && !exports.contains(&(name.to_owned(), arity)) {
+                diagnostics.push(Diagnostic::warning(
+                    "undefined-callback",
+                    format!("undefined callback function {name}/{arity} (behaviour '{}')", behaviour.name),
+                    behaviour.span,
+                ));
+            }
+        }
+    }
 }
 
 fn define_record(
