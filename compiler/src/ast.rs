@@ -60,6 +60,9 @@ pub enum Form {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attribute {
     pub span: Span,
+    /// The attribute's name as written after the `-` (`module`, `record`, ...):
+    /// diagnostics about the attribute as a whole point here, as erlc's do.
+    pub name: Name,
     pub kind: AttributeKind,
 }
 

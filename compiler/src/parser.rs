@@ -66,10 +66,8 @@ fn type_level_attribute(tokens: &[Spanned]) -> Option<Attribute> {
         [Spanned { token: Token::Minus, span: start }, Spanned { token: Token::Atom(name), span }, .., last]
             if TYPE_LEVEL_ATTRIBUTES.contains(&name.as_str()) =>
         {
-            Some(Attribute {
-                span: start.to(last.span),
-                kind: AttributeKind::TypeLevel(Name { name: name.clone(), span: *span }),
-            })
+            let name = Name { name: name.clone(), span: *span };
+            Some(Attribute { span: start.to(last.span), name: name.clone(), kind: AttributeKind::TypeLevel(name) })
         }
         _ => None,
     }
@@ -461,14 +459,14 @@ impl Builder {
                     )
                     .with_label("native code cannot be loaded"),
                 );
-                return Attribute { span, kind: AttributeKind::TypeLevel(name) };
+                return Attribute { span, name: name.clone(), kind: AttributeKind::TypeLevel(name) };
             }
             ("module" | "export" | "import" | "compile" | "behaviour" | "behavior" | "record", _) => None,
             (_, 1) => args.pop().map(|value| AttributeKind::Other(name.clone(), value)),
             (_, _) => None,
         };
         match kind {
-            Some(kind) => Attribute { span, kind },
+            Some(kind) => Attribute { span, name, kind },
             None => {
                 let expected = match name.name.as_str() {
                     "module" => "-module(name).",
@@ -484,7 +482,7 @@ impl Builder {
                         .with_label("malformed")
                         .with_note(format!("the form is {expected}")),
                 );
-                Attribute { span, kind: AttributeKind::TypeLevel(name) }
+                Attribute { span, name: name.clone(), kind: AttributeKind::TypeLevel(name) }
             }
         }
     }

@@ -127,6 +127,8 @@ impl Preprocessor<'_> {
             _ => None,
         };
         let span = form[0].span.to(form[form.len() - 1].span);
+        // Diagnostics about a directive point at its name, as epp's do.
+        let name_span = form.get(1).map_or(span, |t| t.span);
         match directive {
             Some("ifdef" | "ifndef") => {
                 let parent_active = self.active();
@@ -143,14 +145,16 @@ impl Preprocessor<'_> {
                         c.taking = !c.taking;
                         c.seen_else = true;
                     }
-                    Some(_) => self.error("unbalanced-conditional", "a second `-else` for the same `-ifdef`", span),
-                    None => self.error("unbalanced-conditional", "`-else` without `-ifdef` or `-ifndef`", span),
+                    Some(_) => {
+                        self.error("unbalanced-conditional", "a second `-else` for the same `-ifdef`", name_span)
+                    }
+                    None => self.error("unbalanced-conditional", "`-else` without `-ifdef` or `-ifndef`", name_span),
                 }
                 None
             }
             Some("endif") => {
                 if self.conditionals.pop().is_none() {
-                    self.error("unbalanced-conditional", "`-endif` without `-ifdef` or `-ifndef`", span);
+                    self.error("unbalanced-conditional", "`-endif` without `-ifdef` or `-ifndef`", name_span);
                 }
                 None
             }
@@ -311,9 +315,11 @@ impl Preprocessor<'_> {
             return at + 1;
         };
         let name_span = question.to(tokens[at + 1].span);
+        // Errors point at the name, as epp's do; expansions take the whole use.
+        let name_only = tokens[at + 1].span;
         let after_name = at + 2;
         if depth > MAX_EXPANSION_DEPTH {
-            self.error("bad-macro", &format!("macro '{name}' expands without end (circular definition?)"), name_span);
+            self.error("bad-macro", &format!("macro '{name}' expands without end (circular definition?)"), name_only);
             return tokens.len();
         }
         let definitions = self.macros.get(&name).cloned();
@@ -324,7 +330,7 @@ impl Preprocessor<'_> {
                 self.diagnostics.push(Diagnostic::error(
                     "undefined-macro",
                     format!("undefined macro '{name}'"),
-                    name_span,
+                    name_only,
                 ));
             }
             return after_name;
@@ -347,7 +353,7 @@ impl Preprocessor<'_> {
         }
         let arities: Vec<String> = definitions.keys().map(|a| a.map_or("no".to_owned(), |n| n.to_string())).collect();
         self.diagnostics.push(
-            Diagnostic::error("bad-macro", format!("argument mismatch for macro '{name}'"), name_span)
+            Diagnostic::error("bad-macro", format!("argument mismatch for macro '{name}'"), name_only)
                 .with_note(format!("'{name}' is defined with {} arguments", arities.join(" or "))),
         );
         args.map_or(after_name, |(_, end)| end)

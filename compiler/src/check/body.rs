@@ -564,7 +564,9 @@ impl<'a> FunctionChecker<'a> {
                 } else {
                     self.local_function(&key, name.span);
                 }
-                if matches!(key, (ref n, 2 | 3) if n == "is_record") {
+                // is_record/2 with a literal name tests for that record, which must be
+                // defined; is_record/3 only checks the tag and size, as in erl_lint.
+                if matches!(key, (ref n, 2) if n == "is_record") {
                     if let Some(ExprKind::Literal(Literal::Atom(record))) = args.get(1).map(|a| &a.kind) {
                         let record = Name { name: record.clone(), span: args[1].span };
                         self.record(&record);

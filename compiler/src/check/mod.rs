@@ -32,6 +32,7 @@ pub(crate) struct ModuleInfo {
 #[derive(Debug)]
 pub(crate) struct Record {
     pub fields: Vec<String>,
+    /// The name of the `-record` attribute that defines it.
     pub span: Span,
 }
 
@@ -67,7 +68,7 @@ pub fn check_module(module: &Module, options: &Options) -> Vec<Diagnostic> {
                     attribute_after_functions(attribute, &mut diagnostics);
                 }
                 if let AttributeKind::Record(name, fields) = &attribute.kind {
-                    define_record(name, fields, &mut info, &mut used_records, &mut diagnostics);
+                    define_record(name, attribute.name.span, fields, &mut info, &mut used_records, &mut diagnostics);
                 }
             }
             Form::Function(function) => {
@@ -100,7 +101,7 @@ pub fn check_module(module: &Module, options: &Options) -> Vec<Diagnostic> {
             if !used_records.contains(name) {
                 diagnostics.push(
                     Diagnostic::warning("unused-record", format!("record {name} is unused"), record.span)
-                        .with_label("defined here"),
+                        .with_label("defined here, never used"),
                 );
             }
         }
@@ -115,7 +116,7 @@ fn check_module_attribute(module: &Module, options: &Options, diagnostics: &mut 
     });
     match declared {
         None => {
-            let span = module.forms.first().map(form_span).unwrap_or_default();
+            let span = module.forms.first().map(form_name_span).unwrap_or_default();
             let mut diagnostic = Diagnostic::error("no-module", "no module definition", span)
                 .with_note("a module starts with -module(name). where name is the file's name");
             if let Some(expected) = &options.expected_module {
@@ -139,10 +140,10 @@ fn check_module_attribute(module: &Module, options: &Options, diagnostics: &mut 
     }
 }
 
-fn form_span(form: &Form) -> Span {
+fn form_name_span(form: &Form) -> Span {
     match form {
-        Form::Attribute(a) => a.span,
-        Form::Function(f) => f.span,
+        Form::Attribute(a) => a.name.span,
+        Form::Function(f) => f.name.span,
     }
 }
 
@@ -242,7 +243,7 @@ fn attribute_after_functions(attribute: &Attribute, diagnostics: &mut Vec<Diagno
         Diagnostic::error(
             "attribute-after-function",
             format!("attribute {name} after function definitions"),
-            attribute.span,
+            attribute.name.span,
         )
         .with_note("put attributes other than -record and -spec before the first function"),
     );
@@ -267,13 +268,15 @@ fn check_behaviours(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     for form in &module.forms {
-        let Form::Attribute(Attribute { kind: AttributeKind::Behaviour(behaviour), .. }) = form else { continue };
+        let Form::Attribute(Attribute { kind: AttributeKind::Behaviour(behaviour), name: attribute, .. }) = form else {
+            continue;
+        };
         for &(name, arity) in required_callbacks(&behaviour.name) {
             if !export_all && !exports.contains(&(name.to_owned(), arity)) {
                 diagnostics.push(Diagnostic::warning(
                     "undefined-callback",
                     format!("undefined callback function {name}/{arity} (behaviour '{}')", behaviour.name),
-                    behaviour.span,
+                    attribute.span,
                 ));
             }
         }
@@ -282,6 +285,7 @@ fn check_behaviours(
 
 fn define_record(
     name: &Name,
+    attribute: Span,
     fields: &[RecordFieldDef],
     info: &mut ModuleInfo,
     used_records: &mut HashSet<String>,
@@ -289,7 +293,7 @@ fn define_record(
 ) {
     if let Some(previous) = info.records.get(&name.name) {
         diagnostics.push(
-            Diagnostic::error("duplicate-record", format!("record {} already defined", name.name), name.span)
+            Diagnostic::error("duplicate-record", format!("record {} already defined", name.name), attribute)
                 .with_secondary(previous.span, "first defined here"),
         );
         return;
@@ -312,13 +316,14 @@ fn define_record(
             used_records.extend(records);
         }
     }
-    info.records.insert(name.name.clone(), Record { fields: names, span: name.span });
+    info.records.insert(name.name.clone(), Record { fields: names, span: attribute });
 }
 
 fn compile_flags(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> CompileFlags {
     let mut flags = CompileFlags::default();
     for form in &module.forms {
-        let Form::Attribute(Attribute { kind: AttributeKind::Compile(options), span }) = form else { continue };
+        let Form::Attribute(Attribute { kind: AttributeKind::Compile(options), name, .. }) = form else { continue };
+        let span = &name.span;
         let mut items = Vec::new();
         let mut cursor = options;
         while let ExprKind::Cons(head, tail) = &cursor.kind {
