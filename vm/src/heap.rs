@@ -1,0 +1,313 @@
+//! A process's heap: a young block that allocation bumps through, an old block
+//! that survivors are promoted to, and the builders that make terms in them.
+//!
+//! Allocation never collects by itself: code that builds terms first calls
+//! [`Heap::ensure`] with every word it will need and the roots that hold its
+//! live terms, and only then builds, which cannot fail or move anything. The
+//! collector is in `gc.rs`; the layout in `docs/design/terms-and-gc.md`.
+
+use std::collections::HashSet;
+
+use num_bigint::{BigInt, BigUint, Sign};
+use num_traits::ToPrimitive;
+
+use crate::gc;
+use crate::term::{Header, Kind, Term};
+
+/// Binaries up to this many bytes live in the heap; larger ones are shared
+/// off-heap by reference count (invariant 3 of DESIGN.md).
+pub const HEAP_BINARY_LIMIT: usize = 64;
+
+/// The young heap a new process starts with, in words. Small, because an idle
+/// process must cost at most 1 KB all-in; the heap grows on demand.
+pub const INITIAL_YOUNG_WORDS: usize = 32;
+
+/// A block of heap words. `Box<[u64]>` keeps every word 8-byte aligned, which
+/// the pointer tags rely on.
+pub(crate) type Block = Box<[u64]>;
+
+pub(crate) fn new_block(words: usize) -> Block {
+    vec![0u64; words].into_boxed_slice()
+}
+
+/// The heap size to use for at least `words` words: doubling while small,
+/// then growing by a quarter, so that repeated growth stays cheap without
+/// overshooting large heaps by much.
+pub(crate) fn next_size(words: usize) -> usize {
+    let mut size = INITIAL_YOUNG_WORDS;
+    while size < words {
+        size = if size < 1 << 20 { size * 2 } else { size + size / 4 };
+    }
+    size
+}
+
+/// Collection counters, for `process_info` and `erlang:statistics`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct HeapStats {
+    pub minor_collections: u64,
+    pub major_collections: u64,
+    pub words_copied: u64,
+}
+
+#[derive(Debug)]
+pub struct Heap {
+    pub(crate) young: Block,
+    /// The next free word of `young`.
+    pub(crate) top: usize,
+    /// Words of `young` below this survived the last collection; the next
+    /// minor collection promotes them to `old`.
+    pub(crate) high_water: usize,
+    pub(crate) old: Block,
+    pub(crate) old_top: usize,
+    pub(crate) stats: HeapStats,
+}
+
+impl Default for Heap {
+    fn default() -> Heap {
+        Heap::new()
+    }
+}
+
+impl Heap {
+    pub fn new() -> Heap {
+        Heap::with_young_words(INITIAL_YOUNG_WORDS)
+    }
+
+    pub fn with_young_words(words: usize) -> Heap {
+        Heap {
+            young: new_block(words),
+            top: 0,
+            high_water: 0,
+            old: new_block(0),
+            old_top: 0,
+            stats: HeapStats::default(),
+        }
+    }
+
+    /// Makes room for `words` words, collecting if there is not enough.
+    /// `roots` must hold every live term of this heap; they are updated in
+    /// place. Returns the collector's work in words copied (0 when none ran),
+    /// which the caller charges as reductions.
+    pub fn ensure(&mut self, words: usize, roots: &mut [&mut [Term]]) -> usize {
+        if cfg!(feature = "gc-stress") || self.young.len() - self.top < words {
+            gc::collect(self, roots, words)
+        } else {
+            0
+        }
+    }
+
+    /// Collects now (`erlang:garbage_collect/0`): a major collection.
+    pub fn collect_all(&mut self, roots: &mut [&mut [Term]]) -> usize {
+        gc::collect_major(self, roots, 0)
+    }
+
+    pub fn stats(&self) -> HeapStats {
+        self.stats
+    }
+
+    /// Words in use, young and old.
+    pub fn used_words(&self) -> usize {
+        self.top + self.old_top
+    }
+
+    /// The young heap's size in words (`process_info(_, heap_size)`).
+    pub fn young_words(&self) -> usize {
+        self.young.len()
+    }
+
+    /// Young and old heap sizes in words (`process_info(_, total_heap_size)`).
+    pub fn total_words(&self) -> usize {
+        self.young.len() + self.old.len()
+    }
+
+    /// Takes `words` words of the young heap. Panics (a VM bug, not a user
+    /// error) if [`Heap::ensure`] did not make room first.
+    fn allocate(&mut self, words: usize) -> *mut u64 {
+        assert!(self.young.len() - self.top >= words, "heap allocation without ensure: {words} words");
+        // SAFETY: `top + words <= young.len()`, so the range is inside the block.
+        let pointer = unsafe { self.young.as_mut_ptr().add(self.top) };
+        self.top += words;
+        pointer
+    }
+
+    /// `[head | tail]`. Needs 2 words.
+    pub fn cons(&mut self, head: Term, tail: Term) -> Term {
+        let cell = self.allocate(2);
+        // SAFETY: `allocate` returned two words inside the young block.
+        unsafe {
+            *cell = head.raw();
+            *cell.add(1) = tail.raw();
+        }
+        Term::from_cons_ptr(cell)
+    }
+
+    /// A proper list of `elements`. Needs `2 * elements.len()` words.
+    pub fn list(&mut self, elements: &[Term]) -> Term {
+        elements.iter().rev().fold(Term::NIL, |tail, &head| self.cons(head, tail))
+    }
+
+    /// `{elements...}`. Needs `1 + elements.len()` words.
+    pub fn tuple(&mut self, elements: &[Term]) -> Term {
+        let object = self.allocate(1 + elements.len());
+        // SAFETY: `allocate` returned 1 + len words inside the young block.
+        unsafe {
+            *object = Header::new(Kind::Tuple, elements.len()).raw();
+            for (i, element) in elements.iter().enumerate() {
+                *object.add(1 + i) = element.raw();
+            }
+        }
+        Term::from_boxed_ptr(object)
+    }
+
+    /// A boxed float. Needs 2 words.
+    pub fn float(&mut self, value: f64) -> Term {
+        let object = self.allocate(2);
+        // SAFETY: two words inside the young block.
+        unsafe {
+            *object = Header::new(Kind::Float, 1).raw();
+            *object.add(1) = value.to_bits();
+        }
+        Term::from_boxed_ptr(object)
+    }
+
+    /// The words [`Heap::integer`] needs for `value`: 0 for a small integer.
+    pub fn words_for_integer(value: &BigInt) -> usize {
+        match value.to_i64().and_then(Term::small) {
+            Some(_) => 0,
+            None => 1 + value.magnitude().to_u64_digits().len(),
+        }
+    }
+
+    /// An integer: small when it fits, a bignum otherwise.
+    pub fn integer(&mut self, value: &BigInt) -> Term {
+        if let Some(small) = value.to_i64().and_then(Term::small) {
+            return small;
+        }
+        let limbs = value.magnitude().to_u64_digits();
+        let kind = if value.sign() == Sign::Minus { Kind::NegativeBig } else { Kind::PositiveBig };
+        let object = self.allocate(1 + limbs.len());
+        // SAFETY: 1 + limbs words inside the young block.
+        unsafe {
+            *object = Header::new(kind, limbs.len()).raw();
+            std::ptr::copy_nonoverlapping(limbs.as_ptr(), object.add(1), limbs.len());
+        }
+        Term::from_boxed_ptr(object)
+    }
+
+    /// The words [`Heap::heap_binary`] needs for `len` bytes.
+    pub fn words_for_heap_binary(len: usize) -> usize {
+        2 + len.div_ceil(8)
+    }
+
+    /// A binary of at most [`HEAP_BINARY_LIMIT`] bytes, in the heap.
+    pub fn heap_binary(&mut self, bytes: &[u8]) -> Term {
+        assert!(bytes.len() <= HEAP_BINARY_LIMIT, "a heap binary holds at most {HEAP_BINARY_LIMIT} bytes");
+        let words = Heap::words_for_heap_binary(bytes.len());
+        let object = self.allocate(words);
+        // SAFETY: `words` words inside the young block; the byte copy stays
+        // within the payload words after the length word.
+        unsafe {
+            *object = Header::new(Kind::HeapBinary, words - 1).raw();
+            *object.add(1) = bytes.len() as u64;
+            let data = object.add(2);
+            std::ptr::write_bytes(data, 0, words - 2);
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), data.cast::<u8>(), bytes.len());
+        }
+        Term::from_boxed_ptr(object)
+    }
+
+    /// Checks that every term reachable from `roots` is well formed and points
+    /// into this heap's live words. Used by tests after every collection.
+    pub fn verify(&self, roots: &[&[Term]]) -> Result<(), String> {
+        let young = (self.young.as_ptr() as usize, self.top);
+        let old = (self.old.as_ptr() as usize, self.old_top);
+        let end_of_region = |address: usize| {
+            [young, old]
+                .into_iter()
+                .find_map(|(base, words)| (address >= base && address < base + words * 8).then_some(base + words * 8))
+        };
+        let mut visited = HashSet::new();
+        let mut pending: Vec<Term> = roots.iter().flat_map(|r| r.iter().copied()).collect();
+        while let Some(term) = pending.pop() {
+            if term.is_immediate() {
+                if term.is_atom() && term.atom_index() as usize >= crate::atom::count() {
+                    return Err(format!("atom index {} out of range", term.atom_index()));
+                }
+                continue;
+            }
+            if !term.is_cons() && !term.is_boxed() {
+                return Err(format!("a header word {:#x} where a term should be", term.raw()));
+            }
+            let address = term.pointer() as usize;
+            let Some(region_end) = end_of_region(address) else {
+                return Err(format!("{:#x} points outside the heap's live words", term.raw()));
+            };
+            if !visited.insert(address) {
+                continue;
+            }
+            if term.is_cons() {
+                if address + 16 > region_end {
+                    return Err(format!("cons cell at {address:#x} runs past the heap"));
+                }
+                pending.extend([term.head(), term.tail()]);
+                continue;
+            }
+            let header = term.header();
+            let Some(kind) = header.kind().filter(|_| header.is_header()) else {
+                return Err(format!("bad header {:?} at {address:#x}", header));
+            };
+            if address + 8 * (1 + header.arity()) > region_end {
+                return Err(format!("{kind:?} object at {address:#x} runs past the heap"));
+            }
+            let payload = term.payload();
+            match kind {
+                Kind::Tuple => pending.extend(term.tuple_elements().unwrap_or_default()),
+                Kind::Fun => pending.extend(payload[1..].iter().map(|&w| {
+                    // SAFETY: a fun's payload after its entry pointer is terms.
+                    unsafe { Term::from_raw(w) }
+                })),
+                Kind::Float => {}
+                Kind::PositiveBig | Kind::NegativeBig => {
+                    if payload.is_empty() {
+                        return Err("a bignum without limbs".to_owned());
+                    }
+                }
+                Kind::HeapBinary => {
+                    let len = payload.first().copied().unwrap_or(u64::MAX) as usize;
+                    if len > HEAP_BINARY_LIMIT || Heap::words_for_heap_binary(len) != 1 + header.arity() {
+                        return Err(format!("heap binary of {len} bytes with {} words", header.arity()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The value of an integer term, small or big; `None` for other terms.
+pub fn integer_value(term: Term) -> Option<BigInt> {
+    if term.is_small() {
+        return Some(BigInt::from(term.small_value()));
+    }
+    if !term.is_boxed() {
+        return None;
+    }
+    let sign = match term.header().kind()? {
+        Kind::PositiveBig => Sign::Plus,
+        Kind::NegativeBig => Sign::Minus,
+        _ => return None,
+    };
+    let digits: Vec<u32> = term.payload().iter().flat_map(|&limb| [limb as u32, (limb >> 32) as u32]).collect();
+    Some(BigInt::from_biguint(sign, BigUint::new(digits)))
+}
+
+/// The bytes of a heap binary; `None` for other terms.
+pub fn binary_bytes<'a>(term: Term) -> Option<&'a [u8]> {
+    if !term.is_boxed() || term.header().kind() != Some(Kind::HeapBinary) {
+        return None;
+    }
+    let payload = term.payload();
+    let len = payload[0] as usize;
+    // SAFETY: the payload after the length word holds `len` bytes (checked at construction).
+    Some(unsafe { std::slice::from_raw_parts(payload[1..].as_ptr().cast::<u8>(), len) })
+}
