@@ -8,7 +8,9 @@
 //! data, rendered in one place).
 
 pub mod ast;
+pub mod bytecode;
 pub mod check;
+pub mod codegen;
 pub mod diagnostic;
 pub mod lexer;
 pub mod parser;
@@ -95,6 +97,56 @@ pub fn check_with_stack<R: Send>(
             Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             // The thread's stack could not be reserved: exhausted address space
             // is fatal anyway, and the command would not get far without it.
+            Err(error) => panic!("cannot start the compiler thread: {error}"),
+        }
+    })
+}
+
+/// Checks and compiles a source text into a verified bytecode module. Every
+/// diagnostic (warnings too) comes back; the module only if there was no error.
+pub fn compile(source: &str, file_name: &str, options: &Options) -> (Option<bytecode::Module>, Vec<Diagnostic>) {
+    let compiled = check(source, file_name, options);
+    if compiled.has_errors() {
+        return (None, compiled.diagnostics);
+    }
+    let mut diagnostics = compiled.diagnostics;
+    match codegen::generate(&compiled.module, source, file_name) {
+        Ok(module) => {
+            if let Err(error) = bytecode::verify::verify(&module) {
+                // The generator made code the verifier refuses: a compiler bug,
+                // reported rather than loaded.
+                diagnostics.push(Diagnostic::error(
+                    "internal",
+                    format!("the compiler produced invalid code: {error}"),
+                    Span::default(),
+                ));
+                return (None, diagnostics);
+            }
+            (Some(module), diagnostics)
+        }
+        Err(errors) => {
+            diagnostics.extend(errors);
+            sort(&mut diagnostics);
+            (None, diagnostics)
+        }
+    }
+}
+
+/// [`compile`] on a thread with a [`STACK_SIZE`] stack. What it returns is
+/// shallow (literals nest at most `codegen::MAX_LITERAL_DEPTH` deep), so it may
+/// be used and dropped on any thread.
+pub fn compile_with_stack(
+    source: &str,
+    file_name: &str,
+    options: &Options,
+) -> (Option<bytecode::Module>, Vec<Diagnostic>) {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("compiler".to_owned())
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, || compile(source, file_name, options));
+        match worker {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             Err(error) => panic!("cannot start the compiler thread: {error}"),
         }
     })

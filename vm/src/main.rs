@@ -31,6 +31,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
     },
+    /// Compile a source file into a module file.
+    Compile {
+        /// The `.actor` source.
+        file: PathBuf,
+        /// Where to write the module (default: the source with `.actb`).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Print a readable listing of a module's bytecode.
+    Disasm {
+        /// A `.actor` source (compiled first) or a compiled `.actb` module.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,7 +65,61 @@ fn main() -> ExitCode {
             };
             check(&files, color)
         }
+        Command::Compile { file, output } => match compile_file(&file) {
+            Ok(module) => {
+                let output = output.unwrap_or_else(|| file.with_extension("actb"));
+                match std::fs::write(&output, compiler::bytecode::format::encode(&module)) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(error) => {
+                        eprintln!("{}: cannot write: {error}", output.display());
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            Err(code) => code,
+        },
+        Command::Disasm { file } => match load_module(&file) {
+            Ok(module) => {
+                print!("{module}");
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
     }
+}
+
+/// Compiles a source file, printing its diagnostics to stderr.
+fn compile_file(path: &Path) -> Result<compiler::bytecode::Module, ExitCode> {
+    let name = path.display().to_string();
+    let source = read_source(path).map_err(|message| {
+        eprintln!("{name}: {message}");
+        ExitCode::FAILURE
+    })?;
+    let options = compiler::Options { expected_module: module_name_of(path) };
+    let (module, diagnostics) = compiler::compile_with_stack(&source, &name, &options);
+    let color = std::io::stderr().is_terminal();
+    eprint!("{}", compiler::diagnostic::render(&name, &source, &diagnostics, color));
+    module.ok_or(ExitCode::FAILURE)
+}
+
+/// A module from a source file (compiled) or a module file (decoded and verified).
+fn load_module(path: &Path) -> Result<compiler::bytecode::Module, ExitCode> {
+    if path.extension().is_some_and(|e| e == "actor") {
+        return compile_file(path);
+    }
+    let bytes = std::fs::read(path).map_err(|error| {
+        eprintln!("{}: cannot read: {error}", path.display());
+        ExitCode::FAILURE
+    })?;
+    let module = compiler::bytecode::format::decode(&bytes).map_err(|error| {
+        eprintln!("{}: {error}", path.display());
+        ExitCode::FAILURE
+    })?;
+    compiler::bytecode::verify::verify(&module).map_err(|error| {
+        eprintln!("{}: {error}", path.display());
+        ExitCode::FAILURE
+    })?;
+    Ok(module)
 }
 
 fn check(files: &[PathBuf], color: bool) -> ExitCode {

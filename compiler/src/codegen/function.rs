@@ -1,0 +1,1222 @@
+//! Compiling one function: clauses, patterns, guards and expressions.
+//!
+//! Frame layout: `y0..y(arity-1)` hold the arguments (moved there at entry),
+//! then one slot per variable of the function, then temporaries, which are
+//! taken and released in stack order. Every value an expression produces is
+//! a `Src`: a constant, a variable's slot, or a temporary slot.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
+
+use super::{Generator, Job};
+use crate::ast::*;
+use crate::bytecode::{Import, Instruction as I, Label, Literal as Lit, Local, Reg, Src};
+
+/// Integers that fit the VM's immediate small integer.
+const SMALL_RANGE: std::ops::Range<i64> = -(1 << 59)..(1 << 59);
+
+impl Generator {
+    pub(super) fn compile_job(&mut self, index: u32, job: Job) {
+        let start = self.new_label();
+        self.place(start);
+        self.out.functions[index as usize].start = start;
+        if let Some(first) = job.clauses.first() {
+            self.mark_line(first.span);
+        }
+        let name = self.atom(&job.name);
+        self.emit(I::FuncInfo { name: crate::bytecode::AtomIndex(name), arity: job.arity as u32 });
+        let mut variables = BTreeSet::new();
+        for clause in &job.clauses {
+            collect_clause(clause, &mut variables);
+        }
+        variables.extend(job.itself.iter().cloned());
+        let mut f = FunctionCompiler::new(self, &job, variables);
+        f.compile(&job, start);
+    }
+}
+
+struct FunctionCompiler<'g> {
+    g: &'g mut Generator,
+    /// The name used to name the function's lambdas.
+    name: String,
+    arity: usize,
+    slots: HashMap<String, u16>,
+    /// The first temporary slot, and the next free one.
+    temps_base: u16,
+    temps: u16,
+    frame_size: u16,
+    /// Instructions whose `slots` operand is the frame size, patched at the end.
+    frame_patches: Vec<usize>,
+    bound: HashSet<String>,
+}
+
+impl<'g> FunctionCompiler<'g> {
+    fn new(g: &'g mut Generator, job: &Job, variables: BTreeSet<String>) -> FunctionCompiler<'g> {
+        let mut slots = HashMap::new();
+        let args = job.arity - job.free.len();
+        // Captured variables live in the argument slots they arrive in.
+        for (i, name) in job.free.iter().enumerate() {
+            slots.insert(name.clone(), (args + i) as u16);
+        }
+        let mut next = job.arity as u16;
+        for variable in variables {
+            slots.entry(variable).or_insert_with(|| {
+                next += 1;
+                next - 1
+            });
+        }
+        FunctionCompiler {
+            g,
+            name: job.name.clone(),
+            arity: job.arity,
+            slots,
+            temps_base: next,
+            temps: next,
+            frame_size: next,
+            frame_patches: Vec::new(),
+            bound: job.free.iter().cloned().collect(),
+        }
+    }
+
+    fn emit(&mut self, instruction: I) {
+        self.g.emit(instruction);
+    }
+
+    /// Emits an instruction whose `slots` operand is the frame size (patched later).
+    fn emit_frame(&mut self, instruction: I) {
+        self.frame_patches.push(self.g.out.code.len());
+        self.g.emit(instruction);
+    }
+
+    fn temp(&mut self) -> Reg {
+        let reg = Reg::Y(self.temps);
+        self.temps += 1;
+        self.frame_size = self.frame_size.max(self.temps);
+        reg
+    }
+
+    fn release(&mut self, mark: u16) {
+        self.temps = mark.max(self.temps_base);
+    }
+
+    fn slot(&self, name: &str) -> Reg {
+        Reg::Y(self.slots[name])
+    }
+
+    fn compile(&mut self, job: &Job, start: Label) {
+        self.emit_frame(I::Allocate { slots: 0 });
+        for i in 0..self.arity {
+            self.emit(I::Move { src: Src::Reg(Reg::X(i as u16)), dst: Reg::Y(i as u16) });
+        }
+        if let Some(itself) = &job.itself {
+            // A named fun finds itself after its arguments and captured variables.
+            let dst = self.slot(itself);
+            self.emit(I::Move { src: Src::Reg(Reg::X(self.arity as u16)), dst });
+            self.bound.insert(itself.clone());
+        }
+        let base = self.bound.clone();
+        for clause in &job.clauses {
+            let next = self.g.new_label();
+            self.bound = base.clone();
+            self.g.mark_line(clause.span);
+            for (i, pattern) in clause.patterns.iter().enumerate() {
+                self.pattern(pattern, Src::Reg(Reg::Y(i as u16)), next);
+            }
+            if let Some(guard) = &clause.guard {
+                self.guard(guard, next);
+            }
+            self.body(&clause.body, true);
+            self.release(self.temps_base);
+            self.g.place(next);
+        }
+        // No clause matched: the arguments go back to x registers for the error.
+        for i in 0..self.arity {
+            self.emit(I::Move { src: Src::Reg(Reg::Y(i as u16)), dst: Reg::X(i as u16) });
+        }
+        self.emit_frame(I::Deallocate { slots: 0 });
+        self.emit(I::Jump { target: start });
+        let size = u32::from(self.frame_size);
+        for &pc in &self.frame_patches {
+            match &mut self.g.out.code[pc] {
+                I::Allocate { slots }
+                | I::Deallocate { slots }
+                | I::CallLast { slots, .. }
+                | I::CallExtLast { slots, .. }
+                | I::CallFunLast { slots, .. } => *slots = size,
+                other => unreachable!("frame patch on {other:?}"),
+            }
+        }
+    }
+
+    /// Compiles a body; in tail position it returns (or tail-calls) and gives `None`.
+    fn body(&mut self, body: &[Expr], tail: bool) -> Option<Src> {
+        let (last, init) = body.split_last()?;
+        for expr in init {
+            let mark = self.temps;
+            self.expr(expr, false);
+            self.release(mark);
+        }
+        self.expr(last, tail)
+    }
+
+    /// The value in `src` is the function's result if `tail`.
+    fn finish(&mut self, src: Src, tail: bool) -> Option<Src> {
+        if !tail {
+            return Some(src);
+        }
+        self.emit(I::Move { src, dst: Reg::X(0) });
+        self.emit_frame(I::Deallocate { slots: 0 });
+        self.emit(I::Return {});
+        None
+    }
+
+    fn value(&mut self, expr: &Expr) -> Src {
+        self.expr(expr, false).unwrap_or(Src::Nil)
+    }
+
+    fn expr(&mut self, expr: &Expr, tail: bool) -> Option<Src> {
+        self.g.mark_line(expr.span);
+        if let Some(constant) = self.constant(expr) {
+            let src = self.constant_src(constant);
+            return self.finish(src, tail);
+        }
+        match &expr.kind {
+            ExprKind::Var(name) => {
+                let src = Src::Reg(self.slot(name));
+                self.finish(src, tail)
+            }
+            ExprKind::Tuple(items) => {
+                let dst = self.temp();
+                let mark = self.temps;
+                let elements: Vec<Src> = items.iter().map(|item| self.value(item)).collect();
+                self.emit(I::TestHeap { words: 1 + elements.len() as u32, live: 0 });
+                self.emit(I::PutTuple { elements, dst });
+                self.release(mark);
+                self.finish(Src::Reg(dst), tail)
+            }
+            ExprKind::Cons(..) => {
+                let dst = self.temp();
+                let mark = self.temps;
+                let mut items = Vec::new();
+                let mut cursor = expr;
+                while let ExprKind::Cons(head, tail) = &cursor.kind {
+                    items.push(self.value(head));
+                    cursor = tail;
+                }
+                let tail_src = self.value(cursor);
+                self.emit(I::TestHeap { words: 2 * items.len() as u32, live: 0 });
+                let mut list = tail_src;
+                for head in items.into_iter().rev() {
+                    self.emit(I::PutList { head, tail: list, dst });
+                    list = Src::Reg(dst);
+                }
+                self.release(mark);
+                self.finish(Src::Reg(dst), tail)
+            }
+            ExprKind::Match(pattern, value) => {
+                let src = self.value(value);
+                let fail = self.g.new_label();
+                let ok = self.g.new_label();
+                self.pattern(pattern, src, fail);
+                self.emit(I::Jump { target: ok });
+                self.g.place(fail);
+                self.emit(I::Badmatch { src });
+                self.g.place(ok);
+                self.finish(src, tail)
+            }
+            ExprKind::BinaryOp(BinaryOp::Andalso, a, b) => self.short_circuit(a, b, true, tail),
+            ExprKind::BinaryOp(BinaryOp::Orelse, a, b) => self.short_circuit(a, b, false, tail),
+            ExprKind::BinaryOp(op, a, b) => {
+                let args = vec![(**a).clone(), (**b).clone()];
+                self.bif_call("erlang", op.text(), &args, tail)
+            }
+            ExprKind::UnaryOp(op, a) => {
+                let name = match op {
+                    UnaryOp::Plus => "+",
+                    UnaryOp::Minus => "-",
+                    UnaryOp::Bnot => "bnot",
+                    UnaryOp::Not => "not",
+                };
+                self.bif_call("erlang", name, std::slice::from_ref(&**a), tail)
+            }
+            ExprKind::Call(target, args) => self.call(target, args, expr.span, tail),
+            ExprKind::Case(subject, clauses) => {
+                let subject = self.value(subject);
+                self.clauses(clauses, Some(subject), tail, |f| f.emit(I::CaseEnd { src: subject }))
+            }
+            ExprKind::If(clauses) => self.clauses(clauses, None, tail, |f| f.emit(I::IfEnd {})),
+            ExprKind::Block(body) => self.body(body, tail),
+            ExprKind::Catch(inner) => {
+                let result = self.temp();
+                let tag = self.temp();
+                let mark = self.temps;
+                let handler = self.g.new_label();
+                self.emit(I::Catch { handler, slot: tag });
+                let src = self.value(inner);
+                self.emit(I::Move { src, dst: Reg::X(0) });
+                self.g.place(handler);
+                self.emit(I::CatchEnd { slot: tag });
+                self.emit(I::Move { src: Src::Reg(Reg::X(0)), dst: result });
+                self.release(mark);
+                self.finish(Src::Reg(result), tail)
+            }
+            ExprKind::Try(t) => self.try_expr(t, tail),
+            ExprKind::Fun(fun) => self.fun(fun, expr.span, tail),
+            ExprKind::RecordNew(name, fields) => {
+                let elements = self.record_elements(name, fields, None);
+                self.tuple_of(elements, tail)
+            }
+            ExprKind::RecordUpdate(base, name, fields) => {
+                let base = self.value(base);
+                self.record_check(base, name);
+                let elements = self.record_elements(name, fields, Some(base));
+                self.tuple_of(elements, tail)
+            }
+            ExprKind::RecordAccess(base, name, field) => {
+                let base = self.value(base);
+                self.record_check(base, name);
+                let index = self.field_index(name, field);
+                let dst = self.temp();
+                self.emit(I::GetTupleElement { src: base, index, dst });
+                self.finish(Src::Reg(dst), tail)
+            }
+            ExprKind::Binary(_) | ExprKind::BinaryComprehension(..) => {
+                self.g.unsupported(expr.span, "binaries");
+                Some(Src::Nil)
+            }
+            ExprKind::Map(..) => {
+                self.g.unsupported(expr.span, "maps");
+                Some(Src::Nil)
+            }
+            ExprKind::ListComprehension(..) => {
+                self.g.unsupported(expr.span, "list comprehensions");
+                Some(Src::Nil)
+            }
+            ExprKind::Receive(..) => {
+                self.g.unsupported(expr.span, "receive");
+                Some(Src::Nil)
+            }
+            ExprKind::Send(..) => {
+                self.g.unsupported(expr.span, "sending messages");
+                Some(Src::Nil)
+            }
+            ExprKind::Literal(_) | ExprKind::Nil | ExprKind::RecordIndex(..) => {
+                unreachable!("constants are handled above")
+            }
+        }
+    }
+
+    /// `a andalso b` / `a orelse b`: `b` runs only if `a` does not decide.
+    fn short_circuit(&mut self, a: &Expr, b: &Expr, and: bool, tail: bool) -> Option<Src> {
+        let result = self.temp();
+        let mark = self.temps;
+        let left = self.value(a);
+        let (decides, continues) = if and { (false, true) } else { (true, false) };
+        let not_continue = self.g.new_label();
+        let not_bool = self.g.new_label();
+        let done = self.g.new_label();
+        let continue_value = self.bool_src(continues);
+        self.emit(I::IsEqExact { fail: not_continue, a: left, b: continue_value });
+        let right = self.value(b);
+        self.emit(I::Move { src: right, dst: result });
+        self.emit(I::Jump { target: done });
+        self.g.place(not_continue);
+        let decided = self.bool_src(decides);
+        self.emit(I::IsEqExact { fail: not_bool, a: left, b: decided });
+        self.emit(I::Move { src: decided, dst: result });
+        self.emit(I::Jump { target: done });
+        self.g.place(not_bool);
+        // erlang raises {badarg, Left} for a non-boolean left operand.
+        let badarg = self.g.atom("badarg");
+        self.emit(I::TestHeap { words: 3, live: 0 });
+        let reason = self.temp();
+        self.emit(I::PutTuple { elements: vec![Src::Atom(badarg), left], dst: reason });
+        self.raise("error", Src::Reg(reason));
+        self.g.place(done);
+        self.release(mark);
+        self.finish(Src::Reg(result), tail)
+    }
+
+    fn bool_src(&mut self, value: bool) -> Src {
+        Src::Atom(self.g.atom(if value { "true" } else { "false" }))
+    }
+
+    /// Raises `class:reason` through the BIF of that name.
+    fn raise(&mut self, class: &str, reason: Src) {
+        let import = self.g.import("erlang", class, 1);
+        self.emit(I::Move { src: reason, dst: Reg::X(0) });
+        self.emit(I::CallExt { arity: 1, import });
+    }
+
+    /// Case, if and receive clauses: each from the same bindings, joined after.
+    fn clauses(
+        &mut self,
+        clauses: &[Clause],
+        subject: Option<Src>,
+        tail: bool,
+        no_match: impl FnOnce(&mut Self),
+    ) -> Option<Src> {
+        let result = if tail { None } else { Some(self.temp()) };
+        let mark = self.temps;
+        let end = self.g.new_label();
+        let before = self.bound.clone();
+        let mut after = before.clone();
+        for clause in clauses {
+            let next = self.g.new_label();
+            self.bound = before.clone();
+            if let (Some(subject), Some(pattern)) = (subject, clause.patterns.first()) {
+                self.pattern(pattern, subject, next);
+            }
+            if let Some(guard) = &clause.guard {
+                self.guard(guard, next);
+            }
+            if let Some(value) = self.body(&clause.body, tail) {
+                if let Some(result) = result {
+                    self.emit(I::Move { src: value, dst: result });
+                }
+                self.emit(I::Jump { target: end });
+            }
+            self.release(mark);
+            after.extend(self.bound.iter().cloned());
+            self.g.place(next);
+        }
+        no_match(self);
+        self.g.place(end);
+        self.bound = after;
+        result.map(Src::Reg)
+    }
+
+    fn try_expr(&mut self, t: &Try, tail: bool) -> Option<Src> {
+        if !t.after.is_empty() {
+            // `try B ... after A end` is `try (try B ... end) after A end`:
+            // A runs on the normal path, and on the exception path before re-raising.
+            let inner = Try {
+                body: t.body.clone(),
+                clauses: t.clauses.clone(),
+                catch_clauses: t.catch_clauses.clone(),
+                after: Vec::new(),
+            };
+            let result = self.temp();
+            let tag = self.temp();
+            let mark = self.temps;
+            let handler = self.g.new_label();
+            let done = self.g.new_label();
+            self.emit(I::Try { handler, slot: tag });
+            let value = if inner.clauses.is_empty() && inner.catch_clauses.is_empty() {
+                self.body(&inner.body, false).unwrap_or(Src::Nil)
+            } else {
+                self.try_expr(&inner, false).unwrap_or(Src::Nil)
+            };
+            self.emit(I::Move { src: value, dst: result });
+            self.emit(I::TryEnd { slot: tag });
+            self.body(&t.after, false);
+            self.emit(I::Jump { target: done });
+            self.g.place(handler);
+            self.emit(I::TryCase { slot: tag });
+            let saved: Vec<Reg> = (0..3).map(|_| self.temp()).collect();
+            for (i, &reg) in saved.iter().enumerate() {
+                self.emit(I::Move { src: Src::Reg(Reg::X(i as u16)), dst: reg });
+            }
+            self.body(&t.after, false);
+            self.emit(I::Raise {
+                class: Src::Reg(saved[0]),
+                reason: Src::Reg(saved[1]),
+                stacktrace: Src::Reg(saved[2]),
+            });
+            self.g.place(done);
+            self.release(mark);
+            return self.finish(Src::Reg(result), tail);
+        }
+        let result = self.temp();
+        let tag = self.temp();
+        let mark = self.temps;
+        let handler = self.g.new_label();
+        let done = self.g.new_label();
+        let before = self.bound.clone();
+        self.emit(I::Try { handler, slot: tag });
+        let value = self.body(&t.body, false).unwrap_or(Src::Nil);
+        let value_reg = self.temp();
+        self.emit(I::Move { src: value, dst: value_reg });
+        self.emit(I::TryEnd { slot: tag });
+        if t.clauses.is_empty() {
+            self.emit(I::Move { src: Src::Reg(value_reg), dst: result });
+            self.emit(I::Jump { target: done });
+        } else {
+            let subject = Src::Reg(value_reg);
+            let value = self.clauses(&t.clauses, Some(subject), false, |f| f.emit(I::TryCaseEnd { src: subject }));
+            if let Some(value) = value {
+                self.emit(I::Move { src: value, dst: result });
+            }
+            self.emit(I::Jump { target: done });
+        }
+        self.g.place(handler);
+        self.bound = before.clone();
+        self.emit(I::TryCase { slot: tag });
+        let class = self.temp();
+        let reason = self.temp();
+        let stack = self.temp();
+        for (i, reg) in [class, reason, stack].into_iter().enumerate() {
+            self.emit(I::Move { src: Src::Reg(Reg::X(i as u16)), dst: reg });
+        }
+        for handler_clause in &t.catch_clauses {
+            let next = self.g.new_label();
+            self.bound = before.clone();
+            match &handler_clause.class {
+                Some(class_pattern) => self.pattern(class_pattern, Src::Reg(class), next),
+                None => {
+                    let throw = self.g.atom("throw");
+                    self.emit(I::IsEqExact { fail: next, a: Src::Reg(class), b: Src::Atom(throw) });
+                }
+            }
+            self.pattern(&handler_clause.reason, Src::Reg(reason), next);
+            if let Some(variable) = &handler_clause.stack {
+                let dst = self.slot(&variable.name);
+                self.emit(I::Move { src: Src::Reg(stack), dst });
+                self.bound.insert(variable.name.clone());
+            }
+            if let Some(guard) = &handler_clause.guard {
+                self.guard(guard, next);
+            }
+            let value = self.body(&handler_clause.body, false).unwrap_or(Src::Nil);
+            self.emit(I::Move { src: value, dst: result });
+            self.emit(I::Jump { target: done });
+            self.g.place(next);
+        }
+        self.emit(I::Raise { class: Src::Reg(class), reason: Src::Reg(reason), stacktrace: Src::Reg(stack) });
+        self.g.place(done);
+        self.bound = before;
+        self.release(mark);
+        self.finish(Src::Reg(result), tail)
+    }
+
+    // ------------------------------------------------------------ calls
+
+    fn args(&mut self, args: &[Expr]) -> Vec<Src> {
+        args.iter().map(|arg| self.value(arg)).collect()
+    }
+
+    fn move_args(&mut self, srcs: &[Src]) {
+        for (i, &src) in srcs.iter().enumerate() {
+            self.emit(I::Move { src, dst: Reg::X(i as u16) });
+        }
+    }
+
+    /// The result of a non-tail call, from x0 into a temporary.
+    fn call_result(&mut self, dst: Reg) -> Option<Src> {
+        self.emit(I::Move { src: Src::Reg(Reg::X(0)), dst });
+        Some(Src::Reg(dst))
+    }
+
+    fn call(&mut self, target: &CallTarget, args: &[Expr], span: Span, tail: bool) -> Option<Src> {
+        match target {
+            CallTarget::Local(name) => {
+                if name.name == "record_info" && args.len() == 2 && self.g.local("record_info", 2).is_none() {
+                    return self.record_info(args, tail);
+                }
+                match self.g.local(&name.name, args.len()) {
+                    Some(index) => self.call_local(index, args, tail),
+                    None => {
+                        let module = self.g.imports_of(&name.name, args.len()).unwrap_or_else(|| "erlang".to_owned());
+                        let import = self.g.import(&module, &name.name, args.len());
+                        self.call_import(import, args, tail)
+                    }
+                }
+            }
+            CallTarget::Remote(module, function) => match (&module.kind, &function.kind) {
+                (ExprKind::Literal(Literal::Atom(m)), ExprKind::Literal(Literal::Atom(f))) => {
+                    let import = self.g.import(m, f, args.len());
+                    self.call_import(import, args, tail)
+                }
+                _ => {
+                    // M:F(Args) with a computed M or F: erlang:apply(M, F, Args).
+                    let dst = if tail { None } else { Some(self.temp()) };
+                    let mark = self.temps;
+                    let m = self.value(module);
+                    let f = self.value(function);
+                    let list_expr = list_of(args, span);
+                    let list = self.value(&list_expr);
+                    let import = self.g.import("erlang", "apply", 3);
+                    self.finish_call(&[m, f, list], import, dst, mark, tail)
+                }
+            },
+            CallTarget::Fun(fun) => {
+                let dst = if tail { None } else { Some(self.temp()) };
+                let mark = self.temps;
+                let fun_src = self.value(fun);
+                let srcs = self.args(args);
+                self.move_args(&srcs);
+                self.emit(I::Move { src: fun_src, dst: Reg::X(srcs.len() as u16) });
+                let arity = srcs.len() as u32;
+                if tail {
+                    self.emit_frame(I::CallFunLast { arity, slots: 0 });
+                    return None;
+                }
+                self.emit(I::CallFun { arity });
+                self.release(mark);
+                self.call_result(dst.unwrap_or(Reg::X(0)))
+            }
+        }
+    }
+
+    fn call_local(&mut self, index: u32, args: &[Expr], tail: bool) -> Option<Src> {
+        let dst = if tail { None } else { Some(self.temp()) };
+        let mark = self.temps;
+        let srcs = self.args(args);
+        self.move_args(&srcs);
+        let arity = srcs.len() as u32;
+        if tail {
+            self.emit_frame(I::CallLast { arity, function: Local(index), slots: 0 });
+            return None;
+        }
+        self.emit(I::Call { arity, function: Local(index) });
+        self.release(mark);
+        self.call_result(dst.unwrap_or(Reg::X(0)))
+    }
+
+    fn call_import(&mut self, import: Import, args: &[Expr], tail: bool) -> Option<Src> {
+        let dst = if tail { None } else { Some(self.temp()) };
+        let mark = self.temps;
+        let srcs = self.args(args);
+        self.finish_call(&srcs, import, dst, mark, tail)
+    }
+
+    fn finish_call(&mut self, srcs: &[Src], import: Import, dst: Option<Reg>, mark: u16, tail: bool) -> Option<Src> {
+        self.move_args(srcs);
+        let arity = srcs.len() as u32;
+        if tail {
+            self.emit_frame(I::CallExtLast { arity, import, slots: 0 });
+            return None;
+        }
+        self.emit(I::CallExt { arity, import });
+        self.release(mark);
+        self.call_result(dst.unwrap_or(Reg::X(0)))
+    }
+
+    /// An operator or other built-in in a body: `Bif`, which raises on error.
+    fn bif_call(&mut self, module: &str, name: &str, args: &[Expr], tail: bool) -> Option<Src> {
+        let dst = self.temp();
+        let mark = self.temps;
+        let srcs = self.args(args);
+        let import = self.g.import(module, name, args.len());
+        self.emit(I::Bif { import, args: srcs, dst, live: 0 });
+        self.release(mark);
+        self.finish(Src::Reg(dst), tail)
+    }
+
+    fn fun(&mut self, fun: &Fun, span: Span, tail: bool) -> Option<Src> {
+        match fun {
+            Fun::Local(name, arity) => match self.g.local(&name.name, *arity) {
+                Some(index) => {
+                    self.g.out.lambdas.push(crate::bytecode::LambdaEntry {
+                        function: Local(index),
+                        arity: *arity as u32,
+                        free: 0,
+                    });
+                    let lambda = crate::bytecode::Lambda((self.g.out.lambdas.len() - 1) as u32);
+                    let dst = self.temp();
+                    self.emit(I::MakeFun { lambda, free: Vec::new(), dst, live: 0 });
+                    self.finish(Src::Reg(dst), tail)
+                }
+                None => {
+                    self.g.unsupported(span, "funs of built-in or imported functions (`fun length/1`)");
+                    Some(Src::Nil)
+                }
+            },
+            Fun::Remote(..) => {
+                self.g.unsupported(span, "external funs (`fun M:F/A`)");
+                Some(Src::Nil)
+            }
+            Fun::Lambda(name, clauses) => {
+                let mut used = BTreeSet::new();
+                let mut heads = BTreeSet::new();
+                for clause in clauses {
+                    collect_clause(clause, &mut used);
+                    for pattern in &clause.patterns {
+                        pattern.for_each_var(&mut |v, _| {
+                            heads.insert(v.to_owned());
+                        });
+                    }
+                }
+                let itself = name.as_ref().map(|n| n.name.clone());
+                let free: Vec<String> = used
+                    .into_iter()
+                    .filter(|v| self.bound.contains(v) && !heads.contains(v) && Some(v) != itself.as_ref())
+                    .collect();
+                let parent = format!("{}/{}", self.name, self.arity);
+                let lambda = self.g.lambda(&parent, clauses.clone(), free.clone(), itself);
+                let srcs: Vec<Src> = free.iter().map(|v| Src::Reg(self.slot(v))).collect();
+                let dst = self.temp();
+                self.emit(I::MakeFun { lambda: crate::bytecode::Lambda(lambda), free: srcs, dst, live: 0 });
+                self.finish(Src::Reg(dst), tail)
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ records
+
+    fn record_fields(&self, name: &Name) -> Vec<RecordFieldDef> {
+        self.g.record_fields(&name.name).map(<[RecordFieldDef]>::to_vec).unwrap_or_default()
+    }
+
+    fn field_index(&self, record: &Name, field: &Name) -> u32 {
+        let fields = self.record_fields(record);
+        fields.iter().position(|f| f.name.name == field.name).map_or(0, |i| i as u32 + 1)
+    }
+
+    /// Raises `{badrecord, Name}` unless `src` is a `#name{}` record.
+    fn record_check(&mut self, src: Src, name: &Name) {
+        let size = self.record_fields(name).len() as u32 + 1;
+        let tag = self.g.atom(&name.name);
+        let fail = self.g.new_label();
+        let ok = self.g.new_label();
+        self.emit(I::IsTupleOfArity { fail, src, arity: size });
+        let first = self.temp();
+        self.emit(I::GetTupleElement { src, index: 0, dst: first });
+        self.emit(I::IsEqExact { fail, a: Src::Reg(first), b: Src::Atom(tag) });
+        self.emit(I::Jump { target: ok });
+        self.g.place(fail);
+        let badrecord = self.g.atom("badrecord");
+        let reason = self.temp();
+        self.emit(I::TestHeap { words: 3, live: 0 });
+        self.emit(I::PutTuple { elements: vec![Src::Atom(badrecord), Src::Atom(tag)], dst: reason });
+        self.raise("error", Src::Reg(reason));
+        self.g.place(ok);
+    }
+
+    /// The element sources of a record tuple: given fields, then `_ = V`, then
+    /// the definition's defaults (or `undefined`), or the base record's values.
+    fn record_elements(&mut self, name: &Name, fields: &[RecordField<Expr>], base: Option<Src>) -> Vec<Src> {
+        let definition = self.record_fields(name);
+        let everything_else = fields.iter().find(|f| f.name.name == "_");
+        let mut elements = vec![Src::Atom(self.g.atom(&name.name))];
+        for (i, def) in definition.iter().enumerate() {
+            let given = fields.iter().find(|f| f.name.name == def.name.name);
+            let src = match (given, base) {
+                (Some(field), _) => self.value(&field.value),
+                (None, Some(base)) => {
+                    let dst = self.temp();
+                    self.emit(I::GetTupleElement { src: base, index: i as u32 + 1, dst });
+                    Src::Reg(dst)
+                }
+                (None, None) => match (everything_else, &def.default) {
+                    (Some(field), _) => self.value(&field.value),
+                    (None, Some(default)) => self.value(default),
+                    (None, None) => Src::Atom(self.g.atom("undefined")),
+                },
+            };
+            elements.push(src);
+        }
+        elements
+    }
+
+    fn tuple_of(&mut self, elements: Vec<Src>, tail: bool) -> Option<Src> {
+        let dst = self.temp();
+        self.emit(I::TestHeap { words: 1 + elements.len() as u32, live: 0 });
+        self.emit(I::PutTuple { elements, dst });
+        self.finish(Src::Reg(dst), tail)
+    }
+
+    fn record_info(&mut self, args: &[Expr], tail: bool) -> Option<Src> {
+        let (ExprKind::Literal(Literal::Atom(what)), ExprKind::Literal(Literal::Atom(record))) =
+            (&args[0].kind, &args[1].kind)
+        else {
+            return Some(Src::Nil);
+        };
+        let fields = self.g.record_fields(record).map(<[RecordFieldDef]>::to_vec).unwrap_or_default();
+        let src = if what == "size" {
+            Src::Int(fields.len() as i64 + 1)
+        } else {
+            let atoms: Vec<Lit> = fields.iter().map(|f| Lit::Atom(self.g.atom(&f.name.name))).collect();
+            if atoms.is_empty() {
+                Src::Nil
+            } else {
+                Src::Literal(self.g.literal(Lit::List(atoms, Box::new(Lit::Nil))))
+            }
+        };
+        self.finish(src, tail)
+    }
+
+    // ------------------------------------------------------------ constants
+
+    /// The value of an expression made only of constants, folded at compile
+    /// time into a literal (up to `MAX_LITERAL_DEPTH` deep; deeper ones are
+    /// built by code, which keeps literals cheap to walk on any stack).
+    fn constant(&mut self, expr: &Expr) -> Option<Lit> {
+        self.constant_within(expr, super::MAX_LITERAL_DEPTH)
+    }
+
+    fn constant_within(&mut self, expr: &Expr, depth: usize) -> Option<Lit> {
+        let depth = depth.checked_sub(1)?;
+        Some(match &expr.kind {
+            ExprKind::Literal(literal) => self.literal_value(literal),
+            ExprKind::Nil => Lit::Nil,
+            ExprKind::Tuple(items) => {
+                Lit::Tuple(items.iter().map(|i| self.constant_within(i, depth)).collect::<Option<_>>()?)
+            }
+            ExprKind::Cons(..) => {
+                let mut items = Vec::new();
+                let mut cursor = expr;
+                while let ExprKind::Cons(head, tail) = &cursor.kind {
+                    items.push(self.constant_within(head, depth)?);
+                    cursor = tail;
+                }
+                let tail = self.constant_within(cursor, depth)?;
+                Lit::List(items, Box::new(tail))
+            }
+            ExprKind::RecordIndex(record, field) => Lit::Integer(BigInt::from(self.field_index(record, field) + 1)),
+            _ => return None,
+        })
+    }
+
+    fn literal_value(&mut self, literal: &Literal) -> Lit {
+        match literal {
+            Literal::Integer(i) => Lit::Integer(i.clone()),
+            Literal::Char(c) => Lit::Integer(BigInt::from(*c)),
+            Literal::Float(f) => Lit::Float(*f),
+            Literal::Atom(a) => Lit::Atom(self.g.atom(a)),
+            Literal::String(s) if s.is_empty() => Lit::Nil,
+            Literal::String(s) => {
+                Lit::List(s.chars().map(|c| Lit::Integer(BigInt::from(c as u32))).collect(), Box::new(Lit::Nil))
+            }
+        }
+    }
+
+    /// A constant as an operand: immediate when it can be, else a literal.
+    fn constant_src(&mut self, literal: Lit) -> Src {
+        match literal {
+            Lit::Atom(a) => Src::Atom(a),
+            Lit::Nil => Src::Nil,
+            Lit::Integer(ref i) => match i.to_i64().filter(|i| SMALL_RANGE.contains(i)) {
+                Some(small) => Src::Int(small),
+                None => Src::Literal(self.g.literal(literal)),
+            },
+            other => Src::Literal(self.g.literal(other)),
+        }
+    }
+
+    // ------------------------------------------------------------ patterns
+
+    /// Matches `src` against `pattern`, binding new variables; `fail` on mismatch.
+    fn pattern(&mut self, pattern: &Pattern, src: Src, fail: Label) {
+        match &pattern.kind {
+            PatternKind::Wildcard => {}
+            PatternKind::Var(name) => {
+                let slot = self.slot(name);
+                if self.bound.contains(name) {
+                    self.emit(I::IsEqExact { fail, a: src, b: Src::Reg(slot) });
+                } else {
+                    if src != Src::Reg(slot) {
+                        self.emit(I::Move { src, dst: slot });
+                    }
+                    self.bound.insert(name.clone());
+                }
+            }
+            PatternKind::Literal(literal) => {
+                let value = self.literal_value(literal);
+                let constant = self.constant_src(value);
+                self.emit(I::IsEqExact { fail, a: src, b: constant });
+            }
+            PatternKind::Nil => self.emit(I::IsNil { fail, src }),
+            PatternKind::Tuple(items) => {
+                self.emit(I::IsTupleOfArity { fail, src, arity: items.len() as u32 });
+                for (i, item) in items.iter().enumerate() {
+                    if item.kind == PatternKind::Wildcard {
+                        continue;
+                    }
+                    let mark = self.temps;
+                    let element = self.temp();
+                    self.emit(I::GetTupleElement { src, index: i as u32, dst: element });
+                    self.pattern(item, Src::Reg(element), fail);
+                    self.release(mark);
+                }
+            }
+            PatternKind::Cons(head, tail) => {
+                self.emit(I::IsCons { fail, src });
+                let mark = self.temps;
+                let (h, t) = (self.temp(), self.temp());
+                self.emit(I::GetList { src, head: h, tail: t });
+                self.pattern(head, Src::Reg(h), fail);
+                self.pattern(tail, Src::Reg(t), fail);
+                self.release(mark);
+            }
+            PatternKind::Match(a, b) => {
+                self.pattern(a, src, fail);
+                self.pattern(b, src, fail);
+            }
+            PatternKind::Record(name, fields) => {
+                let definition = self.record_fields(name);
+                let everything_else = fields.iter().find(|f| f.name.name == "_").map(|f| &f.value);
+                let mut items =
+                    vec![Pattern { span: name.span, kind: PatternKind::Literal(Literal::Atom(name.name.clone())) }];
+                for def in &definition {
+                    let given = fields.iter().find(|f| f.name.name == def.name.name).map(|f| &f.value);
+                    let wildcard = Pattern { span: name.span, kind: PatternKind::Wildcard };
+                    items.push(given.or(everything_else).cloned().unwrap_or(wildcard));
+                }
+                self.pattern(&Pattern { span: pattern.span, kind: PatternKind::Tuple(items) }, src, fail);
+            }
+            PatternKind::RecordIndex(record, field) => {
+                let index = i64::from(self.field_index(record, field)) + 1;
+                self.emit(I::IsEqExact { fail, a: src, b: Src::Int(index) });
+            }
+            PatternKind::Binary(_) => self.g.unsupported(pattern.span, "binary patterns"),
+            PatternKind::Map(_) => self.g.unsupported(pattern.span, "map patterns"),
+        }
+    }
+
+    // ------------------------------------------------------------ guards
+
+    /// A guard: alternatives separated by `;`, each a sequence of tests.
+    fn guard(&mut self, guard: &Guard, fail: Label) {
+        let pass = self.g.new_label();
+        let count = guard.alternatives.len();
+        for (i, alternative) in guard.alternatives.iter().enumerate() {
+            let next = if i + 1 == count { fail } else { self.g.new_label() };
+            for test in alternative {
+                let mark = self.temps;
+                self.test(test, next);
+                self.release(mark);
+            }
+            self.emit(I::Jump { target: pass });
+            if i + 1 < count {
+                self.g.place(next);
+            }
+        }
+        self.g.place(pass);
+    }
+
+    /// A guard test: falls through when true, jumps to `fail` otherwise
+    /// (including when evaluating it raises, as guards do).
+    fn test(&mut self, expr: &Expr, fail: Label) {
+        match &expr.kind {
+            ExprKind::Literal(Literal::Atom(a)) if a == "true" => {}
+            ExprKind::BinaryOp(op, a, b) => match op {
+                BinaryOp::Andalso | BinaryOp::And => {
+                    self.test(a, fail);
+                    self.test(b, fail);
+                }
+                BinaryOp::Orelse | BinaryOp::Or => {
+                    let second = self.g.new_label();
+                    let pass = self.g.new_label();
+                    self.test(a, second);
+                    self.emit(I::Jump { target: pass });
+                    self.g.place(second);
+                    self.test(b, fail);
+                    self.g.place(pass);
+                }
+                BinaryOp::ExactEq
+                | BinaryOp::ExactNotEq
+                | BinaryOp::Eq
+                | BinaryOp::NotEq
+                | BinaryOp::Lt
+                | BinaryOp::Gt
+                | BinaryOp::LtEq
+                | BinaryOp::GtEq => {
+                    let x = self.guard_value(a, fail);
+                    let y = self.guard_value(b, fail);
+                    self.emit(match op {
+                        BinaryOp::ExactEq => I::IsEqExact { fail, a: x, b: y },
+                        BinaryOp::ExactNotEq => I::IsNeExact { fail, a: x, b: y },
+                        BinaryOp::Eq => I::IsEq { fail, a: x, b: y },
+                        BinaryOp::NotEq => I::IsNe { fail, a: x, b: y },
+                        BinaryOp::Lt => I::IsLt { fail, a: x, b: y },
+                        BinaryOp::Gt => I::IsLt { fail, a: y, b: x },
+                        BinaryOp::LtEq => I::IsGe { fail, a: y, b: x },
+                        _ => I::IsGe { fail, a: x, b: y },
+                    });
+                }
+                _ => self.boolean_test(expr, fail),
+            },
+            ExprKind::UnaryOp(UnaryOp::Not, a) => {
+                let pass = self.g.new_label();
+                self.test(a, pass);
+                self.emit(I::Jump { target: fail });
+                self.g.place(pass);
+                // `not X` is also false (and so fails) when X is not a boolean.
+            }
+            ExprKind::Call(target, args) if args.len() == 1 => {
+                if let Some(name) = guard_bif_name(target) {
+                    let type_test: Option<fn(Label, Src) -> I> = match name {
+                        "is_integer" => Some(|fail, src| I::IsInteger { fail, src }),
+                        "is_float" => Some(|fail, src| I::IsFloat { fail, src }),
+                        "is_number" => Some(|fail, src| I::IsNumber { fail, src }),
+                        "is_atom" => Some(|fail, src| I::IsAtom { fail, src }),
+                        "is_list" => Some(|fail, src| I::IsList { fail, src }),
+                        "is_tuple" => Some(|fail, src| I::IsTuple { fail, src }),
+                        "is_binary" => Some(|fail, src| I::IsBinary { fail, src }),
+                        "is_function" => Some(|fail, src| I::IsFunction { fail, src }),
+                        "is_pid" => Some(|fail, src| I::IsPid { fail, src }),
+                        "is_boolean" => Some(|fail, src| I::IsBoolean { fail, src }),
+                        _ => None,
+                    };
+                    if let Some(make) = type_test {
+                        let src = self.guard_value(&args[0], fail);
+                        self.emit(make(fail, src));
+                        return;
+                    }
+                }
+                self.boolean_test(expr, fail);
+            }
+            _ => self.boolean_test(expr, fail),
+        }
+    }
+
+    /// Any other guard expression: true when it evaluates to `true`.
+    fn boolean_test(&mut self, expr: &Expr, fail: Label) {
+        let value = self.guard_value(expr, fail);
+        let truth = self.bool_src(true);
+        self.emit(I::IsEqExact { fail, a: value, b: truth });
+    }
+
+    /// The value of an expression in a guard; an exception jumps to `fail`.
+    fn guard_value(&mut self, expr: &Expr, fail: Label) -> Src {
+        if let Some(constant) = self.constant(expr) {
+            return self.constant_src(constant);
+        }
+        match &expr.kind {
+            ExprKind::Var(name) => Src::Reg(self.slot(name)),
+            ExprKind::BinaryOp(BinaryOp::Andalso | BinaryOp::Orelse, ..) | ExprKind::UnaryOp(UnaryOp::Not, _) => {
+                // A boolean as a value: run the test and materialise its result.
+                let dst = self.temp();
+                let false_label = self.g.new_label();
+                let done = self.g.new_label();
+                self.test(expr, false_label);
+                let truth = self.bool_src(true);
+                self.emit(I::Move { src: truth, dst });
+                self.emit(I::Jump { target: done });
+                self.g.place(false_label);
+                let falsity = self.bool_src(false);
+                self.emit(I::Move { src: falsity, dst });
+                self.g.place(done);
+                Src::Reg(dst)
+            }
+            ExprKind::BinaryOp(op, a, b) => self.guard_bif(op.text(), &[(**a).clone(), (**b).clone()], fail),
+            ExprKind::UnaryOp(op, a) => {
+                let name = match op {
+                    UnaryOp::Plus => "+",
+                    UnaryOp::Minus => "-",
+                    UnaryOp::Bnot => "bnot",
+                    UnaryOp::Not => "not",
+                };
+                self.guard_bif(name, std::slice::from_ref(&**a), fail)
+            }
+            ExprKind::Call(target, args) => match guard_bif_name(target) {
+                Some("is_record") if args.len() >= 2 => {
+                    let dst = self.temp();
+                    let no = self.g.new_label();
+                    let done = self.g.new_label();
+                    let record = match &args[1].kind {
+                        ExprKind::Literal(Literal::Atom(r)) => r.clone(),
+                        _ => String::new(),
+                    };
+                    let size = if args.len() == 3 {
+                        match &args[2].kind {
+                            ExprKind::Literal(Literal::Integer(n)) => n.to_u32().unwrap_or(0),
+                            _ => 0,
+                        }
+                    } else {
+                        self.g.record_fields(&record).map_or(0, |f| f.len() as u32 + 1)
+                    };
+                    let src = self.guard_value(&args[0], fail);
+                    self.emit(I::IsTupleOfArity { fail: no, src, arity: size });
+                    let first = self.temp();
+                    self.emit(I::GetTupleElement { src, index: 0, dst: first });
+                    let tag = self.g.atom(&record);
+                    self.emit(I::IsEqExact { fail: no, a: Src::Reg(first), b: Src::Atom(tag) });
+                    let truth = self.bool_src(true);
+                    self.emit(I::Move { src: truth, dst });
+                    self.emit(I::Jump { target: done });
+                    self.g.place(no);
+                    let falsity = self.bool_src(false);
+                    self.emit(I::Move { src: falsity, dst });
+                    self.g.place(done);
+                    Src::Reg(dst)
+                }
+                Some(name) => self.guard_bif(name, args, fail),
+                None => {
+                    self.g.unsupported(expr.span, "this guard expression");
+                    Src::Nil
+                }
+            },
+            ExprKind::Tuple(items) => {
+                let dst = self.temp();
+                let elements: Vec<Src> = items.iter().map(|i| self.guard_value(i, fail)).collect();
+                self.emit(I::TestHeap { words: 1 + elements.len() as u32, live: 0 });
+                self.emit(I::PutTuple { elements, dst });
+                Src::Reg(dst)
+            }
+            ExprKind::Cons(head, tail) => {
+                let dst = self.temp();
+                let h = self.guard_value(head, fail);
+                let t = self.guard_value(tail, fail);
+                self.emit(I::TestHeap { words: 2, live: 0 });
+                self.emit(I::PutList { head: h, tail: t, dst });
+                Src::Reg(dst)
+            }
+            ExprKind::RecordAccess(base, name, field) => {
+                let src = self.guard_value(base, fail);
+                let size = self.record_fields(name).len() as u32 + 1;
+                self.emit(I::IsTupleOfArity { fail, src, arity: size });
+                let first = self.temp();
+                self.emit(I::GetTupleElement { src, index: 0, dst: first });
+                let tag = self.g.atom(&name.name);
+                self.emit(I::IsEqExact { fail, a: Src::Reg(first), b: Src::Atom(tag) });
+                let index = self.field_index(name, field);
+                let dst = self.temp();
+                self.emit(I::GetTupleElement { src, index, dst });
+                Src::Reg(dst)
+            }
+            _ => {
+                self.g.unsupported(expr.span, "this guard expression");
+                Src::Nil
+            }
+        }
+    }
+
+    fn guard_bif(&mut self, name: &str, args: &[Expr], fail: Label) -> Src {
+        let dst = self.temp();
+        let srcs: Vec<Src> = args.iter().map(|a| self.guard_value(a, fail)).collect();
+        let import = self.g.import("erlang", name, args.len());
+        self.emit(I::GuardBif { fail, import, args: srcs, dst, live: 0 });
+        Src::Reg(dst)
+    }
+}
+
+impl Generator {
+    /// The module a call `name(...)` is imported from, by `-import`.
+    fn imports_of(&self, name: &str, arity: usize) -> Option<String> {
+        self.explicit_imports.get(&(name.to_owned(), arity)).cloned()
+    }
+}
+
+/// The name of a guard BIF call: `f(...)` or `erlang:f(...)`.
+fn guard_bif_name(target: &CallTarget) -> Option<&str> {
+    match target {
+        CallTarget::Local(name) => Some(&name.name),
+        CallTarget::Remote(module, function) => match (&module.kind, &function.kind) {
+            (ExprKind::Literal(Literal::Atom(m)), ExprKind::Literal(Literal::Atom(f))) if m == "erlang" => Some(f),
+            _ => None,
+        },
+        CallTarget::Fun(_) => None,
+    }
+}
+
+/// `[A, B, C]` built from expressions, for `apply/3`.
+fn list_of(args: &[Expr], span: Span) -> Expr {
+    args.iter().rev().fold(Expr { span, kind: ExprKind::Nil }, |tail, head| Expr {
+        span,
+        kind: ExprKind::Cons(Box::new(head.clone()), Box::new(tail)),
+    })
+}
+
+/// Every variable a clause binds or reads, not counting the insides of funs
+/// (they are functions of their own) except the outer variables they capture.
+fn collect_clause(clause: &Clause, out: &mut BTreeSet<String>) {
+    for pattern in &clause.patterns {
+        collect_pattern(pattern, out);
+    }
+    if let Some(guard) = &clause.guard {
+        guard.alternatives.iter().flatten().for_each(|e| collect_expr(e, out));
+    }
+    clause.body.iter().for_each(|e| collect_expr(e, out));
+}
+
+fn collect_pattern(pattern: &Pattern, out: &mut BTreeSet<String>) {
+    pattern.for_each_var(&mut |name, _| {
+        out.insert(name.to_owned());
+    });
+}
+
+fn collect_expr(expr: &Expr, out: &mut BTreeSet<String>) {
+    let mut pending = vec![expr];
+    while let Some(e) = pending.pop() {
+        match &e.kind {
+            ExprKind::Var(name) => {
+                out.insert(name.clone());
+            }
+            ExprKind::Literal(_) | ExprKind::Nil | ExprKind::RecordIndex(..) => {}
+            ExprKind::Tuple(items) | ExprKind::Block(items) => pending.extend(items),
+            ExprKind::Cons(a, b) | ExprKind::Send(a, b) | ExprKind::BinaryOp(_, a, b) => pending.extend([&**a, &**b]),
+            ExprKind::UnaryOp(_, a) | ExprKind::Catch(a) | ExprKind::RecordAccess(a, _, _) => pending.push(a),
+            ExprKind::Binary(elements) => {
+                for el in elements {
+                    pending.push(&el.value);
+                    pending.extend(el.size.as_ref());
+                }
+            }
+            ExprKind::Map(base, fields) => {
+                pending.extend(base.as_deref());
+                for f in fields {
+                    pending.extend([&f.key, &f.value]);
+                }
+            }
+            ExprKind::RecordNew(_, fields) => pending.extend(fields.iter().map(|f| &f.value)),
+            ExprKind::RecordUpdate(base, _, fields) => {
+                pending.push(base);
+                pending.extend(fields.iter().map(|f| &f.value));
+            }
+            ExprKind::Match(pattern, value) => {
+                collect_pattern(pattern, out);
+                pending.push(value);
+            }
+            ExprKind::Call(target, args) => {
+                match target {
+                    CallTarget::Local(_) => {}
+                    CallTarget::Remote(m, f) => pending.extend([&**m, &**f]),
+                    CallTarget::Fun(f) => pending.push(f),
+                }
+                pending.extend(args);
+            }
+            ExprKind::Case(subject, clauses) => {
+                pending.push(subject);
+                clauses.iter().for_each(|c| collect_clause(c, out));
+            }
+            ExprKind::If(clauses) => clauses.iter().for_each(|c| collect_clause(c, out)),
+            ExprKind::Receive(clauses, after) => {
+                clauses.iter().for_each(|c| collect_clause(c, out));
+                if let Some(after) = after {
+                    pending.push(&after.timeout);
+                    pending.extend(&after.body);
+                }
+            }
+            ExprKind::Try(t) => {
+                pending.extend(&t.body);
+                t.clauses.iter().for_each(|c| collect_clause(c, out));
+                for handler in &t.catch_clauses {
+                    handler.class.iter().for_each(|p| collect_pattern(p, out));
+                    collect_pattern(&handler.reason, out);
+                    if let Some(stack) = &handler.stack {
+                        out.insert(stack.name.clone());
+                    }
+                    handler
+                        .guard
+                        .iter()
+                        .flat_map(|g| g.alternatives.iter().flatten())
+                        .for_each(|e| collect_expr(e, out));
+                    pending.extend(&handler.body);
+                }
+                pending.extend(&t.after);
+            }
+            ExprKind::Fun(fun) => match &**fun {
+                Fun::Local(..) => {}
+                Fun::Remote(m, f, a) => pending.extend([m, f, a]),
+                // A fun's own variables live in its own function.
+                Fun::Lambda(..) => {}
+            },
+            ExprKind::ListComprehension(head, qualifiers) | ExprKind::BinaryComprehension(head, qualifiers) => {
+                pending.push(head);
+                for q in qualifiers {
+                    match q {
+                        Qualifier::Generator(p, e) | Qualifier::BinaryGenerator(p, e) => {
+                            collect_pattern(p, out);
+                            pending.push(e);
+                        }
+                        Qualifier::Filter(e) => pending.push(e),
+                    }
+                }
+            }
+        }
+    }
+}
