@@ -170,6 +170,23 @@ impl Heap {
         Term::from_boxed_ptr(object)
     }
 
+    /// An object of `header` with the given payload words, copied as they are.
+    pub(crate) fn raw_object(&mut self, header: Header, payload: &[u64]) -> Term {
+        debug_assert_eq!(header.arity(), payload.len());
+        let object = self.allocate(1 + payload.len());
+        // SAFETY: 1 + len words inside the young block.
+        unsafe {
+            *object = header.raw();
+            std::ptr::copy_nonoverlapping(payload.as_ptr(), object.add(1), payload.len());
+        }
+        Term::from_boxed_ptr(object)
+    }
+
+    /// Whether `words` words fit without collecting.
+    pub fn has_room(&self, words: usize) -> bool {
+        self.young.len() - self.top >= words
+    }
+
     /// The words [`Heap::integer`] needs for `value`: 0 for a small integer.
     pub fn words_for_integer(value: &BigInt) -> usize {
         match value.to_i64().and_then(Term::small) {

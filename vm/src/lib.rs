@@ -3,6 +3,18 @@
 //! The `vm` binary (`main.rs`) is a thin command line over this library.
 
 pub mod atom;
+pub mod code;
+pub mod compare;
+pub mod exception;
+pub mod fun;
 pub mod gc;
 pub mod heap;
+pub mod interp;
+pub mod module;
+pub mod natives;
+pub mod pretty;
+pub mod print;
+pub mod process;
+pub mod runner;
+pub mod stdlib;
 pub mod term;

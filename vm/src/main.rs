@@ -31,6 +31,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
     },
+    /// Run a program: compile FILE (and its folder's modules on use) and call
+    /// its main/0, or main/1 with the arguments after `--` as strings.
+    Run {
+        /// The program's `.actor` file.
+        file: PathBuf,
+        /// Arguments for main/1.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
     /// Compile a source file into a module file.
     Compile {
         /// The `.actor` source.
@@ -65,6 +74,7 @@ fn main() -> ExitCode {
             };
             check(&files, color)
         }
+        Command::Run { file, args } => ExitCode::from(vm::runner::run(&file, &args).clamp(0, 255) as u8),
         Command::Compile { file, output } => match compile_file(&file) {
             Ok(module) => {
                 let output = output.unwrap_or_else(|| file.with_extension("actb"));

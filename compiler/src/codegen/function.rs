@@ -620,14 +620,26 @@ impl<'g> FunctionCompiler<'g> {
                     self.finish(Src::Reg(dst), tail)
                 }
                 None => {
-                    self.g.unsupported(span, "funs of built-in or imported functions (`fun length/1`)");
+                    // A BIF or an import: a fun whose body calls it.
+                    let module = self.g.imports_of(&name.name, *arity).unwrap_or_else(|| "erlang".to_owned());
+                    self.wrapper_fun(&module, &name.name, *arity, span, tail)
+                }
+            },
+            Fun::Remote(module, function, arity) => match (&module.kind, &function.kind, &arity.kind) {
+                (
+                    ExprKind::Literal(Literal::Atom(m)),
+                    ExprKind::Literal(Literal::Atom(f)),
+                    ExprKind::Literal(Literal::Integer(a)),
+                ) if a.to_usize().is_some_and(|a| a <= 255) => {
+                    // `fun M:F/A` calls the current version of M:F at each call,
+                    // which the wrapper's remote call does.
+                    self.wrapper_fun(&m.clone(), &f.clone(), a.to_usize().unwrap_or(0), span, tail)
+                }
+                _ => {
+                    self.g.unsupported(span, "external funs with computed parts (`fun M:F/A` with variables)");
                     Some(Src::Nil)
                 }
             },
-            Fun::Remote(..) => {
-                self.g.unsupported(span, "external funs (`fun M:F/A`)");
-                Some(Src::Nil)
-            }
             Fun::Lambda(name, clauses) => {
                 let mut used = BTreeSet::new();
                 let mut heads = BTreeSet::new();
@@ -652,6 +664,29 @@ impl<'g> FunctionCompiler<'g> {
                 self.finish(Src::Reg(dst), tail)
             }
         }
+    }
+
+    /// `fun module:function/arity` as a lambda `fun(A1, ...) -> module:function(A1, ...) end`.
+    fn wrapper_fun(&mut self, module: &str, function: &str, arity: usize, span: Span, tail: bool) -> Option<Src> {
+        let variable = |i: usize| Expr { span, kind: ExprKind::Var(format!("Arg{i}")) };
+        let atom = |a: &str| Box::new(Expr { span, kind: ExprKind::Literal(Literal::Atom(a.to_owned())) });
+        let clause = Clause {
+            span,
+            patterns: (0..arity).map(|i| Pattern { span, kind: PatternKind::Var(format!("Arg{i}")) }).collect(),
+            guard: None,
+            body: vec![Expr {
+                span,
+                kind: ExprKind::Call(
+                    CallTarget::Remote(atom(module), atom(function)),
+                    (0..arity).map(variable).collect(),
+                ),
+            }],
+        };
+        let parent = format!("{}/{}", self.name, self.arity);
+        let lambda = self.g.lambda(&parent, vec![clause], Vec::new(), None);
+        let dst = self.temp();
+        self.emit(I::MakeFun { lambda: crate::bytecode::Lambda(lambda), free: Vec::new(), dst, live: 0 });
+        self.finish(Src::Reg(dst), tail)
     }
 
     // ------------------------------------------------------------ records
@@ -1086,7 +1121,7 @@ impl<'g> FunctionCompiler<'g> {
 
 impl Generator {
     /// The module a call `name(...)` is imported from, by `-import`.
-    fn imports_of(&self, name: &str, arity: usize) -> Option<String> {
+    pub(super) fn imports_of(&self, name: &str, arity: usize) -> Option<String> {
         self.explicit_imports.get(&(name.to_owned(), arity)).cloned()
     }
 }

@@ -1,0 +1,86 @@
+//! Conformance: every program in `tests/conformance/` must print, byte for
+//! byte, what Erlang/OTP printed for it (`NAME.out`, recorded by
+//! `tests/conformance/record`) and exit with the same status (`NAME.status`).
+//! A second test runs `erl` again to make sure the recordings are still true.
+//!
+//! Built with `--features gc-stress`, the VM collects at every allocation;
+//! a program whose first lines say `%% gc-stress: skip` (with the reason) is
+//! left out of that run only.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn programs() -> Vec<PathBuf> {
+    let files = support::actor_files(&support::root().join("tests/conformance"));
+    assert!(files.len() >= 9, "expected the conformance programs, found {}", files.len());
+    files
+}
+
+fn expected(path: &Path) -> (Vec<u8>, i32) {
+    let out = std::fs::read(path.with_extension("out"))
+        .unwrap_or_else(|_| panic!("{} has no .out: run record", path.display()));
+    let status = std::fs::read_to_string(path.with_extension("status")).expect("a .status file");
+    (out, status.trim().parse().expect("a status number"))
+}
+
+#[test]
+fn vm_run_prints_what_erl_printed() {
+    let mut failures = Vec::new();
+    for path in programs() {
+        let source = std::fs::read_to_string(&path).unwrap();
+        if cfg!(feature = "gc-stress") && source.lines().take(3).any(|l| l.starts_with("%% gc-stress: skip")) {
+            continue;
+        }
+        let (out, status) = expected(&path);
+        let output = Command::new(env!("CARGO_BIN_EXE_vm")).arg("run").arg(&path).output().expect("run vm");
+        if output.stdout != out || output.status.code() != Some(status) {
+            failures.push(format!(
+                "{}: exit {:?} (expected {status})\n--- vm\n{}--- erl\n{}--- stderr\n{}",
+                path.display(),
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&output.stderr),
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_recordings_are_what_erl_prints() {
+    if cfg!(feature = "gc-stress") {
+        return; // Nothing of the VM is under test here.
+    }
+    let record = support::root().join("tests/conformance/record");
+    let work = std::env::temp_dir().join(format!("vm-conformance-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    for path in programs() {
+        // Record into a copy, then compare with the committed recording.
+        let name = path.file_name().unwrap();
+        std::fs::copy(&path, work.join(name)).unwrap();
+        std::fs::copy(&record, work.join("record")).unwrap();
+        let status = Command::new("bash")
+            .arg(work.join("record"))
+            .arg(work.join(name))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run the record script: {e}"));
+        assert!(
+            status.status.success(),
+            "record failed (is erl installed?): {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        let fresh = (
+            std::fs::read(work.join(name).with_extension("out")).unwrap(),
+            std::fs::read_to_string(work.join(name).with_extension("status")).unwrap(),
+        );
+        let committed = (
+            std::fs::read(path.with_extension("out")).unwrap(),
+            std::fs::read_to_string(path.with_extension("status")).unwrap(),
+        );
+        assert_eq!(fresh, committed, "{}: the recording is out of date; run tests/conformance/record", path.display());
+    }
+    std::fs::remove_dir_all(&work).unwrap();
+}

@@ -1,0 +1,105 @@
+//! The module table (invariant 7 of DESIGN.md): each module has a current
+//! and an old version. Loading a new version makes the current one old, and
+//! is refused while an old version exists (`code:load_file` returns
+//! `{error, not_purged}`); purging drops the old version. Fully qualified
+//! calls look up the current version at call time.
+//!
+//! Modules not loaded yet are compiled on first use from the sources the
+//! table was given (the program's folder and the embedded standard library),
+//! as the BEAM's code server loads from its code path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::atom;
+use crate::module::{LoadError, LoadedModule};
+use crate::term::Term;
+
+#[derive(Debug, Default)]
+struct Slot {
+    current: Option<Arc<LoadedModule>>,
+    old: Option<Arc<LoadedModule>>,
+}
+
+/// A module's source, compiled when the module is first needed.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub file_name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeError {
+    /// An old version is still loaded: purge it first.
+    NotPurged,
+    Load(LoadError),
+}
+
+#[derive(Debug, Default)]
+pub struct CodeServer {
+    slots: RwLock<HashMap<Term, Slot>>,
+    sources: RwLock<HashMap<String, Source>>,
+}
+
+impl CodeServer {
+    pub fn new() -> CodeServer {
+        CodeServer::default()
+    }
+
+    /// Makes `source` the source of module `name`, compiled on first use.
+    pub fn add_source(&self, name: &str, source: Source) {
+        self.sources.write().unwrap_or_else(|p| p.into_inner()).insert(name.to_owned(), source);
+    }
+
+    /// Loads a verified module as the current version of its module.
+    pub fn load(&self, module: compiler::bytecode::Module) -> Result<Arc<LoadedModule>, CodeError> {
+        let loaded = Arc::new(LoadedModule::load(module).map_err(CodeError::Load)?);
+        let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        let slot = slots.entry(loaded.name).or_default();
+        if slot.old.is_some() {
+            return Err(CodeError::NotPurged);
+        }
+        slot.old = slot.current.replace(loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Drops the old version of a module; `true` if there was one.
+    pub fn purge(&self, name: Term) -> bool {
+        let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        slots.get_mut(&name).and_then(|slot| slot.old.take()).is_some()
+    }
+
+    pub fn old(&self, name: Term) -> Option<Arc<LoadedModule>> {
+        self.slots.read().unwrap_or_else(|p| p.into_inner()).get(&name).and_then(|s| s.old.clone())
+    }
+
+    /// The current version of a module, compiling and loading it from its
+    /// source on first use. Compile errors go to stderr; the module is then
+    /// missing and calls to it raise `undef`.
+    pub fn current(&self, name: Term) -> Option<Arc<LoadedModule>> {
+        if let Some(module) =
+            self.slots.read().unwrap_or_else(|p| p.into_inner()).get(&name).and_then(|s| s.current.clone())
+        {
+            return Some(module);
+        }
+        let module_name = atom::name(name)?;
+        let source = self.sources.read().unwrap_or_else(|p| p.into_inner()).get(module_name).cloned()?;
+        let options = compiler::Options { expected_module: Some(module_name.to_owned()) };
+        let (compiled, diagnostics) = compiler::compile_with_stack(&source.text, &source.file_name, &options);
+        let errors: Vec<_> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
+        if !errors.is_empty() {
+            eprint!("{}", compiler::diagnostic::render(&source.file_name, &source.text, &errors, false));
+        }
+        match self.load(compiled?) {
+            Ok(module) => Some(module),
+            // Loaded meanwhile by another caller: use that version.
+            Err(CodeError::NotPurged) => {
+                self.slots.read().unwrap_or_else(|p| p.into_inner()).get(&name)?.current.clone()
+            }
+            Err(CodeError::Load(error)) => {
+                eprintln!("{}: cannot load: {error}", source.file_name);
+                None
+            }
+        }
+    }
+}

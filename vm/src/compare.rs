@@ -1,0 +1,121 @@
+//! Erlang's term order and equality: `number < atom < reference < fun < port
+//! < pid < tuple < map < nil < list < binary`; numbers compare by value (so
+//! `1 == 1.0`), exact equality (`=:=`) also tells integers from floats.
+//! Long lists are walked iteratively, so comparing them needs no deep stack.
+
+use std::cmp::Ordering;
+
+use num_bigint::BigInt;
+use num_traits::{FromPrimitive, ToPrimitive};
+
+use crate::atom;
+use crate::heap::{binary_bytes, integer_value};
+use crate::term::{Kind, Term};
+
+/// The rank of a term's type in the term order.
+fn rank(term: Term) -> u8 {
+    if term.is_small() {
+        0
+    } else if term.is_atom() {
+        1
+    } else if term.is_pid() {
+        5
+    } else if term.is_nil() {
+        8
+    } else if term.is_cons() {
+        9
+    } else if term.is_boxed() {
+        match term.header().kind() {
+            Some(Kind::PositiveBig | Kind::NegativeBig | Kind::Float) => 0,
+            Some(Kind::Fun) => 3,
+            Some(Kind::Tuple) => 6,
+            Some(Kind::HeapBinary) => 10,
+            None => 11,
+        }
+    } else {
+        11
+    }
+}
+
+/// `a =:= b`
+pub fn exact_eq(a: Term, b: Term) -> bool {
+    if a == b {
+        return true;
+    }
+    if a.is_immediate() || b.is_immediate() {
+        return false;
+    }
+    let (a_float, b_float) = (a.float_value().is_some(), b.float_value().is_some());
+    a_float == b_float && compare(a, b) == Ordering::Equal
+}
+
+/// `a == b`
+pub fn eq(a: Term, b: Term) -> bool {
+    a == b || compare(a, b) == Ordering::Equal
+}
+
+/// The term order, with numbers compared by value.
+pub fn compare(mut a: Term, mut b: Term) -> Ordering {
+    loop {
+        if a == b {
+            return Ordering::Equal;
+        }
+        let (rank_a, rank_b) = (rank(a), rank(b));
+        if rank_a != rank_b {
+            return rank_a.cmp(&rank_b);
+        }
+        match rank_a {
+            0 => return compare_numbers(a, b),
+            1 => return atom::name(a).cmp(&atom::name(b)),
+            5 => return a.pid_number().cmp(&b.pid_number()),
+            6 => {
+                let (x, y) = (a.tuple_elements().unwrap_or_default(), b.tuple_elements().unwrap_or_default());
+                if x.len() != y.len() {
+                    return x.len().cmp(&y.len());
+                }
+                for (&p, &q) in x.iter().zip(y) {
+                    match compare(p, q) {
+                        Ordering::Equal => {}
+                        other => return other,
+                    }
+                }
+                return Ordering::Equal;
+            }
+            9 => {
+                match compare(a.head(), b.head()) {
+                    Ordering::Equal => {}
+                    other => return other,
+                }
+                // Continue with the tails without recursing.
+                a = a.tail();
+                b = b.tail();
+            }
+            10 => return binary_bytes(a).cmp(&binary_bytes(b)),
+            _ => return a.raw().cmp(&b.raw()),
+        }
+    }
+}
+
+fn compare_numbers(a: Term, b: Term) -> Ordering {
+    if a.is_small() && b.is_small() {
+        return a.small_value().cmp(&b.small_value());
+    }
+    match (a.float_value(), b.float_value()) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        (Some(x), None) => compare_float_integer(x, &integer_value(b).unwrap_or_default()),
+        (None, Some(y)) => compare_float_integer(y, &integer_value(a).unwrap_or_default()).reverse(),
+        (None, None) => integer_value(a).cmp(&integer_value(b)),
+    }
+}
+
+/// Compares a float with an integer exactly, however large the integer.
+fn compare_float_integer(float: f64, integer: &BigInt) -> Ordering {
+    if let Some(i) = integer.to_i64().filter(|i| i.unsigned_abs() < 1 << 53) {
+        return float.partial_cmp(&(i as f64)).unwrap_or(Ordering::Equal);
+    }
+    let truncated = BigInt::from_f64(float.trunc()).unwrap_or_default();
+    match truncated.cmp(integer) {
+        Ordering::Equal => float.fract().partial_cmp(&0.0).unwrap_or(Ordering::Equal),
+        other => other,
+    }
+}

@@ -1,0 +1,82 @@
+//! Exceptions as they travel through the interpreter: a class, a reason term
+//! (in the raising process's heap) and where it was raised, from which the
+//! stack trace term `[{M, F, Arity, [{file, F}, {line, L}]}]` is built only
+//! if someone asks for it (a `catch` clause with `:Stack`, or a crash report).
+
+use std::sync::Arc;
+
+use crate::atom::atoms;
+use crate::module::LoadedModule;
+use crate::term::Term;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    Error,
+    Throw,
+    Exit,
+}
+
+impl Class {
+    pub fn atom(self) -> Term {
+        match self {
+            Class::Error => atoms::ERROR,
+            Class::Throw => atoms::THROW,
+            Class::Exit => atoms::EXIT,
+        }
+    }
+
+    pub fn from_atom(atom: Term) -> Option<Class> {
+        Some(match atom {
+            a if a == atoms::ERROR => Class::Error,
+            a if a == atoms::THROW => Class::Throw,
+            a if a == atoms::EXIT => Class::Exit,
+            _ => return None,
+        })
+    }
+}
+
+/// A place in the code: the module version and an instruction index.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub module: Arc<LoadedModule>,
+    pub pc: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exception {
+    pub class: Class,
+    pub reason: Term,
+    /// Innermost first; filled in by the interpreter as it raises.
+    pub trace: Vec<Location>,
+    /// A stack trace term already built (a re-raise keeps the original one).
+    pub stacktrace: Option<Term>,
+}
+
+impl Exception {
+    pub fn new(class: Class, reason: Term) -> Exception {
+        Exception { class, reason, trace: Vec::new(), stacktrace: None }
+    }
+
+    pub fn error(reason: Term) -> Exception {
+        Exception::new(Class::Error, reason)
+    }
+}
+
+/// How a native function or the interpreter stops normal execution.
+#[derive(Debug, Clone)]
+pub enum Stop {
+    Raise(Exception),
+    /// `erlang:halt/0,1`: the whole VM stops with this status.
+    Halt(i32),
+}
+
+impl From<Exception> for Stop {
+    fn from(exception: Exception) -> Stop {
+        Stop::Raise(exception)
+    }
+}
+
+/// `error:badarg` and friends, the common case for native functions.
+pub fn error(reason: Term) -> Stop {
+    Stop::Raise(Exception::error(reason))
+}

@@ -1,0 +1,49 @@
+//! Fun (closure) objects: a heap object whose first payload word is a
+//! pointer to the module version that holds its code, then its lambda index
+//! (a small integer), then its captured variables. The pointer keeps no
+//! reference count: a module version stays loaded while funs of it exist
+//! (until purging, issue 7, which must check funs as OTP's purge does).
+
+use std::sync::Arc;
+
+use crate::heap::Heap;
+use crate::module::LoadedModule;
+use crate::term::{Header, Kind, Term};
+
+/// The words a fun with `free` captured variables takes.
+pub fn words(free: usize) -> usize {
+    3 + free
+}
+
+/// Builds a fun. Needs `words(free.len())` words of room.
+pub fn make(heap: &mut Heap, module: &Arc<LoadedModule>, lambda: u32, free: &[Term]) -> Term {
+    let mut payload = Vec::with_capacity(2 + free.len());
+    payload.push(Arc::as_ptr(module) as u64);
+    payload.push(Term::small(i64::from(lambda)).unwrap_or(Term::NIL).raw());
+    payload.extend(free.iter().map(|t| t.raw()));
+    heap.raw_object(Header::new(Kind::Fun, payload.len()), &payload)
+}
+
+pub fn is_fun(term: Term) -> bool {
+    term.is_boxed() && term.header().kind() == Some(Kind::Fun)
+}
+
+/// A fun's module version, lambda index and captured variables.
+pub fn parts<'a>(term: Term) -> Option<(Arc<LoadedModule>, u32, &'a [Term])> {
+    if !is_fun(term) {
+        return None;
+    }
+    let payload = term.payload();
+    let pointer = payload[0] as *const LoadedModule;
+    // SAFETY: word 0 of a fun is `Arc::as_ptr` of a module version that stays
+    // loaded while funs of it exist (see the module comment); taking another
+    // strong count and rebuilding an `Arc` from it leaves the count balanced.
+    let module = unsafe {
+        Arc::increment_strong_count(pointer);
+        Arc::from_raw(pointer)
+    };
+    // SAFETY: `Term` is `repr(transparent)` over `u64`; words 1.. are terms.
+    let rest = unsafe { std::slice::from_raw_parts(payload[1..].as_ptr().cast::<Term>(), payload.len() - 1) };
+    let lambda = rest[0].small_value() as u32;
+    Some((module, lambda, &rest[1..]))
+}

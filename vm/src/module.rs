@@ -1,0 +1,196 @@
+//! Loaded modules: a verified bytecode module made ready to run. Its atoms
+//! are interned, its literals built once into a heap of their own (shared by
+//! every process, never collected; pointers into it stay valid as long as
+//! the module version lives), and its imports resolved to native functions
+//! or to remote calls looked up at call time (so calls reach the current
+//! version of a module: invariant 7).
+
+use std::collections::HashMap;
+
+use compiler::bytecode::{self, Instruction, Literal};
+
+use crate::atom;
+use crate::heap::{Heap, HEAP_BINARY_LIMIT};
+use crate::natives::{self, NativeFn};
+use crate::term::Term;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Import {
+    Native(NativeFn),
+    /// `erlang:apply/2,3`: a call whose target is a value.
+    Apply(u32),
+    Remote {
+        module: Term,
+        function: Term,
+        arity: u32,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionEntry {
+    pub name: Term,
+    pub arity: u32,
+    /// The `FuncInfo` instruction; the code starts at the next one.
+    pub start: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lambda {
+    /// The instruction after the function's `FuncInfo`.
+    pub entry: u32,
+    pub function: u32,
+    pub arity: u32,
+    pub free: u32,
+}
+
+#[derive(Debug)]
+pub struct LoadedModule {
+    pub name: Term,
+    pub code: Vec<Instruction>,
+    pub atoms: Vec<Term>,
+    pub literals: Vec<Term>,
+    /// Holds the literals' objects; never collected.
+    _literal_heap: Heap,
+    pub imports: Vec<Import>,
+    pub functions: Vec<FunctionEntry>,
+    pub exports: HashMap<(Term, u32), u32>,
+    pub lambdas: Vec<Lambda>,
+    pub file: String,
+    lines: Vec<(u32, u32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadError {
+    Atom(String),
+    Literal(String),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Atom(why) | LoadError::Literal(why) => f.write_str(why),
+        }
+    }
+}
+
+impl LoadedModule {
+    /// Prepares a module that `bytecode::verify::verify` accepted.
+    pub fn load(module: bytecode::Module) -> Result<LoadedModule, LoadError> {
+        let atoms = module
+            .atoms
+            .iter()
+            .map(|name| atom::intern(name).map_err(|e| LoadError::Atom(format!("atom {name:?}: {e:?}"))))
+            .collect::<Result<Vec<Term>, _>>()?;
+        let words: usize = module.literals.iter().map(literal_words).sum::<Result<usize, _>>()?;
+        let mut literal_heap = Heap::with_young_words(words);
+        let literals = module.literals.iter().map(|l| build_literal(&mut literal_heap, l, &atoms)).collect();
+        let imports = module
+            .imports
+            .iter()
+            .map(|i| {
+                let (m, f) = (&module.atoms[i.module as usize], &module.atoms[i.function as usize]);
+                if m == "erlang" && f == "apply" && (i.arity == 2 || i.arity == 3) {
+                    Import::Apply(i.arity)
+                } else if let Some(native) = natives::lookup(m, f, i.arity) {
+                    Import::Native(native)
+                } else {
+                    Import::Remote {
+                        module: atoms[i.module as usize],
+                        function: atoms[i.function as usize],
+                        arity: i.arity,
+                    }
+                }
+            })
+            .collect();
+        let functions: Vec<FunctionEntry> = module
+            .functions
+            .iter()
+            .map(|f| FunctionEntry { name: atoms[f.name as usize], arity: f.arity, start: f.start.0 })
+            .collect();
+        let exports = module
+            .exports
+            .iter()
+            .map(|&(name, arity, function)| ((atoms[name as usize], arity), functions[function.0 as usize].start + 1))
+            .collect();
+        let lambdas = module
+            .lambdas
+            .iter()
+            .map(|l| Lambda {
+                entry: functions[l.function.0 as usize].start + 1,
+                function: l.function.0,
+                arity: l.arity,
+                free: l.free,
+            })
+            .collect();
+        Ok(LoadedModule {
+            name: atoms[module.name as usize],
+            code: module.code,
+            atoms,
+            literals,
+            _literal_heap: literal_heap,
+            imports,
+            functions,
+            exports,
+            lambdas,
+            file: module.file,
+            lines: module.lines,
+        })
+    }
+
+    /// The function containing instruction `pc`.
+    pub fn function_at(&self, pc: u32) -> Option<&FunctionEntry> {
+        let i = self.functions.partition_point(|f| f.start <= pc);
+        i.checked_sub(1).map(|i| &self.functions[i])
+    }
+
+    pub fn line_of(&self, pc: u32) -> Option<u32> {
+        let i = self.lines.partition_point(|&(start, _)| start <= pc);
+        i.checked_sub(1).map(|i| self.lines[i].1)
+    }
+
+    /// The entry of an exported function.
+    pub fn export(&self, name: Term, arity: u32) -> Option<u32> {
+        self.exports.get(&(name, arity)).copied()
+    }
+}
+
+fn literal_words(literal: &Literal) -> Result<usize, LoadError> {
+    Ok(match literal {
+        Literal::Integer(i) => Heap::words_for_integer(i),
+        Literal::Float(_) => 2,
+        Literal::Atom(_) | Literal::Nil => 0,
+        Literal::List(items, tail) => {
+            2 * items.len() + items.iter().map(literal_words).sum::<Result<usize, _>>()? + literal_words(tail)?
+        }
+        Literal::Tuple(items) => 1 + items.len() + items.iter().map(literal_words).sum::<Result<usize, _>>()?,
+        Literal::Binary(bytes) if bytes.len() <= HEAP_BINARY_LIMIT => Heap::words_for_heap_binary(bytes.len()),
+        Literal::Binary(bytes) => {
+            return Err(LoadError::Literal(format!(
+                "a binary literal of {} bytes (large binaries come later)",
+                bytes.len()
+            )));
+        }
+    })
+}
+
+fn build_literal(heap: &mut Heap, literal: &Literal, atoms: &[Term]) -> Term {
+    match literal {
+        Literal::Integer(i) => heap.integer(i),
+        Literal::Float(f) => heap.float(*f),
+        Literal::Atom(a) => atoms[*a as usize],
+        Literal::Nil => Term::NIL,
+        Literal::List(items, tail) => {
+            let items: Vec<Term> = items.iter().map(|i| build_literal(heap, i, atoms)).collect();
+            let mut list = build_literal(heap, tail, atoms);
+            for &item in items.iter().rev() {
+                list = heap.cons(item, list);
+            }
+            list
+        }
+        Literal::Tuple(items) => {
+            let items: Vec<Term> = items.iter().map(|i| build_literal(heap, i, atoms)).collect();
+            heap.tuple(&items)
+        }
+        Literal::Binary(bytes) => heap.heap_binary(bytes),
+    }
+}

@@ -1,0 +1,530 @@
+//! The `erlang` module's BIFs: arithmetic (small integers fast, bignums and
+//! floats exact), comparisons, type tests, tuples and lists, conversions and
+//! raising exceptions.
+
+use std::cmp::Ordering;
+
+use num_bigint::BigInt;
+use num_traits::{Signed, ToPrimitive, Zero};
+
+use super::NativeFn;
+use crate::atom::{self, atoms};
+use crate::compare::{compare, eq, exact_eq};
+use crate::exception::{error, Class, Exception, Stop};
+use crate::heap::{integer_value, Heap};
+use crate::process::Process;
+use crate::term::{Kind, Term};
+
+pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
+    Some(match (name, arity) {
+        ("+", 2) => add,
+        ("-", 2) => subtract,
+        ("*", 2) => multiply,
+        ("/", 2) => divide,
+        ("div", 2) => int_div,
+        ("rem", 2) => int_rem,
+        ("band", 2) => band,
+        ("bor", 2) => bor,
+        ("bxor", 2) => bxor,
+        ("bsl", 2) => bsl,
+        ("bsr", 2) => bsr,
+        ("-", 1) => negate,
+        ("+", 1) => plus,
+        ("bnot", 1) => bnot,
+        ("abs", 1) => abs,
+        ("==", 2) => |_, a| Ok(boolean(eq(a[0], a[1]))),
+        ("/=", 2) => |_, a| Ok(boolean(!eq(a[0], a[1]))),
+        ("=:=", 2) => |_, a| Ok(boolean(exact_eq(a[0], a[1]))),
+        ("=/=", 2) => |_, a| Ok(boolean(!exact_eq(a[0], a[1]))),
+        ("<", 2) => |_, a| Ok(boolean(compare(a[0], a[1]) == Ordering::Less)),
+        (">", 2) => |_, a| Ok(boolean(compare(a[0], a[1]) == Ordering::Greater)),
+        ("=<", 2) => |_, a| Ok(boolean(compare(a[0], a[1]) != Ordering::Greater)),
+        (">=", 2) => |_, a| Ok(boolean(compare(a[0], a[1]) != Ordering::Less)),
+        ("and", 2) => |_, a| Ok(boolean(bool_of(a[0])? & bool_of(a[1])?)),
+        ("or", 2) => |_, a| Ok(boolean(bool_of(a[0])? | bool_of(a[1])?)),
+        ("xor", 2) => |_, a| Ok(boolean(bool_of(a[0])? ^ bool_of(a[1])?)),
+        ("not", 1) => |_, a| Ok(boolean(!bool_of(a[0])?)),
+        ("is_integer", 1) => |_, a| Ok(boolean(integer_value(a[0]).is_some())),
+        ("is_float", 1) => |_, a| Ok(boolean(a[0].float_value().is_some())),
+        ("is_number", 1) => |_, a| Ok(boolean(is_number(a[0]))),
+        ("is_atom", 1) => |_, a| Ok(boolean(a[0].is_atom())),
+        ("is_boolean", 1) => |_, a| Ok(boolean(a[0] == atoms::TRUE || a[0] == atoms::FALSE)),
+        ("is_list", 1) => |_, a| Ok(boolean(a[0].is_nil() || a[0].is_cons())),
+        ("is_tuple", 1) => |_, a| Ok(boolean(a[0].tuple_elements().is_some())),
+        ("is_pid", 1) => |_, a| Ok(boolean(a[0].is_pid())),
+        ("is_binary", 1) => |_, a| Ok(boolean(crate::heap::binary_bytes(a[0]).is_some())),
+        ("is_function", 1) => |_, a| Ok(boolean(is_fun(a[0]))),
+        ("is_function", 2) => |_, a| {
+            if !a[1].is_small() || a[1].small_value() < 0 {
+                return Err(error(atoms::BADARG));
+            }
+            let arity = a[1].small_value() as u32;
+            Ok(boolean(
+                crate::fun::parts(a[0])
+                    .is_some_and(|(m, l, _)| m.lambdas.get(l as usize).is_some_and(|e| e.arity == arity)),
+            ))
+        },
+        ("is_bitstring", 1) => |_, a| Ok(boolean(crate::heap::binary_bytes(a[0]).is_some())),
+        // No maps, ports or references exist yet: these tests are false, and
+        // the map BIFs raise as OTP's do for a non-map.
+        ("is_map" | "is_port" | "is_reference", 1) => |_, _| Ok(atoms::FALSE),
+        ("map_size", 1) => |p, a| Err(badmap(p, a)),
+        ("map_get" | "is_map_key", 2) => |p, a| {
+            let mut map = [a[1]];
+            Err(badmap(p, &mut map))
+        },
+        ("is_record", 2) => {
+            |_, a| Ok(boolean(a[1].is_atom() && a[0].tuple_elements().is_some_and(|t| t.first() == Some(&a[1]))))
+        }
+        ("is_record", 3) => |_, a| {
+            Ok(boolean(
+                a[1].is_atom()
+                    && a[0].tuple_elements().is_some_and(|t| {
+                        t.first() == Some(&a[1]) && a[2].is_small() && t.len() as i64 == a[2].small_value()
+                    }),
+            ))
+        },
+        ("byte_size", 1) => {
+            |_, a| crate::heap::binary_bytes(a[0]).map(|b| small(b.len() as i64)).ok_or_else(|| error(atoms::BADARG))
+        }
+        ("bit_size", 1) => |_, a| {
+            crate::heap::binary_bytes(a[0]).map(|b| small(8 * b.len() as i64)).ok_or_else(|| error(atoms::BADARG))
+        },
+        ("ceil", 1) => |p, a| float_to_integer(p, a, f64::ceil),
+        ("floor", 1) => |p, a| float_to_integer(p, a, f64::floor),
+        ("node", 1) => |_, a| if a[0].is_pid() { Ok(atoms::NONODE) } else { Err(error(atoms::BADARG)) },
+        ("element", 2) => element,
+        ("setelement", 3) => setelement,
+        ("tuple_size", 1) => |_, a| tuple_of(a[0]).map(|t| small(t.len() as i64)),
+        ("size", 1) => |_, a| tuple_of(a[0]).map(|t| small(t.len() as i64)),
+        ("hd", 1) => |_, a| if a[0].is_cons() { Ok(a[0].head()) } else { Err(error(atoms::BADARG)) },
+        ("tl", 1) => |_, a| if a[0].is_cons() { Ok(a[0].tail()) } else { Err(error(atoms::BADARG)) },
+        ("length", 1) => length,
+        ("++", 2) => append,
+        ("--", 2) => list_subtract,
+        ("tuple_to_list", 1) => tuple_to_list,
+        ("list_to_tuple", 1) => list_to_tuple,
+        ("atom_to_list", 1) => atom_to_list,
+        ("list_to_atom", 1) => list_to_atom,
+        ("integer_to_list", 1) => |p, a| integer_to_list(p, a, 10),
+        ("integer_to_list", 2) => |p, a| {
+            let base = a[1].is_small().then(|| a[1].small_value()).filter(|b| (2..=36).contains(b));
+            match base {
+                Some(base) => integer_to_list(p, a, base as u32),
+                None => Err(error(atoms::BADARG)),
+            }
+        },
+        ("list_to_integer", 1) => list_to_integer,
+        ("float", 1) => to_float,
+        ("round", 1) => |p, a| float_to_integer(p, a, f64::round),
+        ("trunc", 1) => |p, a| float_to_integer(p, a, f64::trunc),
+        ("min", 2) => |_, a| Ok(if compare(a[0], a[1]) == Ordering::Greater { a[1] } else { a[0] }),
+        ("max", 2) => |_, a| Ok(if compare(a[0], a[1]) == Ordering::Less { a[1] } else { a[0] }),
+        ("self", 0) => |p, _| Ok(Term::pid(p.pid)),
+        ("node", 0) => |_, _| Ok(atoms::NONODE),
+        ("error", 1) => |_, a| Err(Stop::Raise(Exception::new(Class::Error, a[0]))),
+        ("error", 2) => |_, a| Err(Stop::Raise(Exception::new(Class::Error, a[0]))),
+        ("throw", 1) => |_, a| Err(Stop::Raise(Exception::new(Class::Throw, a[0]))),
+        ("exit", 1) => |_, a| Err(Stop::Raise(Exception::new(Class::Exit, a[0]))),
+        ("raise", 3) => |_, a| match Class::from_atom(a[0]) {
+            Some(class) if a[2].is_nil() || a[2].is_cons() => {
+                let mut exception = Exception::new(class, a[1]);
+                exception.stacktrace = Some(a[2]);
+                Err(Stop::Raise(exception))
+            }
+            _ => Err(error(atoms::BADARG)),
+        },
+        ("halt", 0) => |_, _| Err(Stop::Halt(0)),
+        ("halt", 1) => |_, a| match a[0] {
+            t if t.is_small() => Err(Stop::Halt(t.small_value() as i32)),
+            _ => Err(Stop::Halt(1)),
+        },
+        _ => return None,
+    })
+}
+
+pub(crate) fn boolean(value: bool) -> Term {
+    if value {
+        atoms::TRUE
+    } else {
+        atoms::FALSE
+    }
+}
+
+fn small(value: i64) -> Term {
+    Term::small(value).unwrap_or(Term::NIL)
+}
+
+fn bool_of(term: Term) -> Result<bool, Stop> {
+    match term {
+        t if t == atoms::TRUE => Ok(true),
+        t if t == atoms::FALSE => Ok(false),
+        _ => Err(error(atoms::BADARG)),
+    }
+}
+
+/// `error:{badmap, Term}`.
+fn badmap(p: &mut Process, a: &mut [Term]) -> Stop {
+    p.ensure(3, a);
+    error(p.heap.tuple(&[atoms::BADMAP, a[0]]))
+}
+
+fn is_number(term: Term) -> bool {
+    term.is_small()
+        || (term.is_boxed()
+            && matches!(term.header().kind(), Some(Kind::Float | Kind::PositiveBig | Kind::NegativeBig)))
+}
+
+fn is_fun(term: Term) -> bool {
+    term.is_boxed() && term.header().kind() == Some(Kind::Fun)
+}
+
+fn tuple_of<'a>(term: Term) -> Result<&'a [Term], Stop> {
+    term.tuple_elements().ok_or_else(|| error(atoms::BADARG))
+}
+
+// ---------------------------------------------------------------- numbers
+
+enum Number {
+    Integer(BigInt),
+    Float(f64),
+}
+
+fn number(term: Term) -> Result<Number, Stop> {
+    if let Some(f) = term.float_value() {
+        return Ok(Number::Float(f));
+    }
+    integer_value(term).map(Number::Integer).ok_or_else(|| error(atoms::BADARITH))
+}
+
+fn to_f64(n: &Number) -> f64 {
+    match n {
+        Number::Integer(i) => i.to_f64().unwrap_or(f64::INFINITY),
+        Number::Float(f) => *f,
+    }
+}
+
+/// An integer result: an immediate, or a bignum built in the heap.
+fn make_integer(process: &mut Process, args: &mut [Term], value: BigInt) -> Result<Term, Stop> {
+    if let Some(small) = value.to_i64().and_then(Term::small) {
+        return Ok(small);
+    }
+    // Bignums stay below OTP's limit of about 2^(2^24) bits; past it, system_limit.
+    if value.bits() > 1 << 24 {
+        return Err(error(atoms::SYSTEM_LIMIT));
+    }
+    process.ensure(Heap::words_for_integer(&value), args);
+    Ok(process.heap.integer(&value))
+}
+
+fn make_float(process: &mut Process, args: &mut [Term], value: f64) -> Result<Term, Stop> {
+    if !value.is_finite() {
+        return Err(error(atoms::BADARITH));
+    }
+    process.ensure(2, args);
+    Ok(process.heap.float(value))
+}
+
+fn arithmetic(
+    process: &mut Process,
+    args: &mut [Term],
+    small_op: fn(i64, i64) -> Option<i64>,
+    big_op: fn(&BigInt, &BigInt) -> BigInt,
+    float_op: fn(f64, f64) -> f64,
+) -> Result<Term, Stop> {
+    let (a, b) = (args[0], args[1]);
+    if a.is_small() && b.is_small() {
+        if let Some(result) = small_op(a.small_value(), b.small_value()).and_then(Term::small) {
+            return Ok(result);
+        }
+    }
+    match (number(a)?, number(b)?) {
+        (Number::Integer(x), Number::Integer(y)) => make_integer(process, args, big_op(&x, &y)),
+        (x, y) => make_float(process, args, float_op(to_f64(&x), to_f64(&y))),
+    }
+}
+
+fn add(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    arithmetic(p, a, i64::checked_add, |x, y| x + y, |x, y| x + y)
+}
+
+fn subtract(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    arithmetic(p, a, i64::checked_sub, |x, y| x - y, |x, y| x - y)
+}
+
+fn multiply(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    arithmetic(p, a, i64::checked_mul, |x, y| x * y, |x, y| x * y)
+}
+
+fn divide(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let (x, y) = (to_f64(&number(a[0])?), to_f64(&number(a[1])?));
+    if y == 0.0 {
+        return Err(error(atoms::BADARITH));
+    }
+    make_float(p, a, x / y)
+}
+
+fn integers(a: &[Term]) -> Result<(BigInt, BigInt), Stop> {
+    match (integer_value(a[0]), integer_value(a[1])) {
+        (Some(x), Some(y)) => Ok((x, y)),
+        _ => Err(error(atoms::BADARITH)),
+    }
+}
+
+fn int_div(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    if a[0].is_small() && a[1].is_small() && a[1].small_value() != 0 {
+        if let Some(q) = a[0].small_value().checked_div(a[1].small_value()).and_then(Term::small) {
+            return Ok(q);
+        }
+    }
+    let (x, y) = integers(a)?;
+    if y.is_zero() {
+        return Err(error(atoms::BADARITH));
+    }
+    make_integer(p, a, x / y)
+}
+
+fn int_rem(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    if a[0].is_small() && a[1].is_small() && a[1].small_value() != 0 {
+        if let Some(r) = a[0].small_value().checked_rem(a[1].small_value()).and_then(Term::small) {
+            return Ok(r);
+        }
+    }
+    let (x, y) = integers(a)?;
+    if y.is_zero() {
+        return Err(error(atoms::BADARITH));
+    }
+    make_integer(p, a, x % y)
+}
+
+fn bitwise(p: &mut Process, a: &mut [Term], op: fn(&BigInt, &BigInt) -> BigInt) -> Result<Term, Stop> {
+    let (x, y) = integers(a)?;
+    make_integer(p, a, op(&x, &y))
+}
+
+fn band(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    bitwise(p, a, |x, y| x & y)
+}
+
+fn bor(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    bitwise(p, a, |x, y| x | y)
+}
+
+fn bxor(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    bitwise(p, a, |x, y| x ^ y)
+}
+
+fn shift(p: &mut Process, a: &mut [Term], left: bool) -> Result<Term, Stop> {
+    let (x, y) = integers(a)?;
+    let Some(by) = y.to_i64() else {
+        return Err(error(if (y.is_positive() == left) && !x.is_zero() {
+            atoms::SYSTEM_LIMIT
+        } else {
+            atoms::BADARITH
+        }));
+    };
+    let by = if left { by } else { -by };
+    if by > 1 << 24 {
+        return if x.is_zero() { Ok(small(0)) } else { Err(error(atoms::SYSTEM_LIMIT)) };
+    }
+    let result = if by >= 0 { x << by as usize } else { x >> (-by).min(1 << 30) as usize };
+    make_integer(p, a, result)
+}
+
+fn bsl(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    shift(p, a, true)
+}
+
+fn bsr(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    shift(p, a, false)
+}
+
+fn negate(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    match number(a[0])? {
+        Number::Integer(i) => make_integer(p, a, -i),
+        Number::Float(f) => make_float(p, a, -f),
+    }
+}
+
+fn plus(_: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    number(a[0]).map(|_| a[0])
+}
+
+fn bnot(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let x = integer_value(a[0]).ok_or_else(|| error(atoms::BADARITH))?;
+    make_integer(p, a, -x - 1)
+}
+
+fn abs(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    match number(a[0]).map_err(|_| error(atoms::BADARG))? {
+        Number::Integer(i) => make_integer(p, a, i.abs()),
+        Number::Float(f) => make_float(p, a, f.abs()),
+    }
+}
+
+fn to_float(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    match number(a[0]).map_err(|_| error(atoms::BADARG))? {
+        Number::Float(_) => Ok(a[0]),
+        n => make_float(p, a, to_f64(&n)),
+    }
+}
+
+fn float_to_integer(p: &mut Process, a: &mut [Term], round: fn(f64) -> f64) -> Result<Term, Stop> {
+    match number(a[0]).map_err(|_| error(atoms::BADARG))? {
+        Number::Integer(_) => Ok(a[0]),
+        Number::Float(f) => {
+            let value = num_bigint::BigInt::from(round(f) as i128);
+            let value = if round(f).abs() < 1e38 {
+                value
+            } else {
+                num_traits::FromPrimitive::from_f64(round(f)).unwrap_or_default()
+            };
+            make_integer(p, a, value)
+        }
+    }
+}
+
+// ---------------------------------------------------------------- data
+
+fn element(_: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let tuple = tuple_of(a[1])?;
+    let index = if a[0].is_small() { a[0].small_value() } else { 0 };
+    if index < 1 || index as usize > tuple.len() {
+        return Err(error(atoms::BADARG));
+    }
+    Ok(tuple[index as usize - 1])
+}
+
+fn setelement(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let len = tuple_of(a[1])?.len();
+    let index = if a[0].is_small() { a[0].small_value() } else { 0 };
+    if index < 1 || index as usize > len {
+        return Err(error(atoms::BADARG));
+    }
+    p.ensure(1 + len, a);
+    let mut elements = tuple_of(a[1])?.to_vec();
+    elements[index as usize - 1] = a[2];
+    Ok(p.heap.tuple(&elements))
+}
+
+/// The elements of a proper list, or `badarg`.
+fn list_items(list: Term) -> Result<Vec<Term>, Stop> {
+    let mut items = Vec::new();
+    let mut cursor = list;
+    while cursor.is_cons() {
+        items.push(cursor.head());
+        cursor = cursor.tail();
+    }
+    if cursor.is_nil() {
+        Ok(items)
+    } else {
+        Err(error(atoms::BADARG))
+    }
+}
+
+fn length(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let mut n = 0i64;
+    let mut cursor = a[0];
+    while cursor.is_cons() {
+        n += 1;
+        cursor = cursor.tail();
+    }
+    if !cursor.is_nil() {
+        return Err(error(atoms::BADARG));
+    }
+    // A long list costs in proportion (invariant 4).
+    p.reductions += (n / 16) as u64;
+    Ok(small(n))
+}
+
+fn append(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    if a[0].is_nil() {
+        return Ok(a[1]);
+    }
+    let count = list_items(a[0])?.len();
+    p.ensure(2 * count, a);
+    let items = list_items(a[0])?;
+    let mut list = a[1];
+    for &item in items.iter().rev() {
+        list = p.heap.cons(item, list);
+    }
+    p.reductions += (count / 16) as u64;
+    Ok(list)
+}
+
+fn list_subtract(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let count = list_items(a[0])?.len();
+    list_items(a[1])?;
+    p.ensure(2 * count, a);
+    let mut items = list_items(a[0])?;
+    for remove in list_items(a[1])? {
+        if let Some(i) = items.iter().position(|&x| exact_eq(x, remove)) {
+            items.remove(i);
+        }
+    }
+    Ok(p.heap.list(&items))
+}
+
+fn tuple_to_list(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let len = tuple_of(a[0])?.len();
+    p.ensure(2 * len, a);
+    let items = tuple_of(a[0])?.to_vec();
+    Ok(p.heap.list(&items))
+}
+
+fn list_to_tuple(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let len = list_items(a[0])?.len();
+    p.ensure(1 + len, a);
+    let items = list_items(a[0])?;
+    Ok(p.heap.tuple(&items))
+}
+
+/// A string (a list of character codes) as Rust text, or `badarg`.
+pub(crate) fn string_of(list: Term) -> Result<String, Stop> {
+    list_items(list)?
+        .into_iter()
+        .map(|c| {
+            c.is_small()
+                .then(|| c.small_value())
+                .and_then(|c| u32::try_from(c).ok())
+                .and_then(char::from_u32)
+                .ok_or_else(|| error(atoms::BADARG))
+        })
+        .collect()
+}
+
+/// Builds a string (list of character codes).
+pub(crate) fn make_string(p: &mut Process, a: &mut [Term], text: &str) -> Term {
+    let chars: Vec<Term> = text.chars().map(|c| small(c as i64)).collect();
+    p.ensure(2 * chars.len(), a);
+    p.heap.list(&chars)
+}
+
+fn atom_to_list(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let name = atom::name(a[0]).ok_or_else(|| error(atoms::BADARG))?;
+    Ok(make_string(p, a, name))
+}
+
+fn list_to_atom(_: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let text = string_of(a[0])?;
+    atom::intern(&text).map_err(|_| error(atoms::SYSTEM_LIMIT))
+}
+
+fn integer_to_list(p: &mut Process, a: &mut [Term], base: u32) -> Result<Term, Stop> {
+    let value = integer_value(a[0]).ok_or_else(|| error(atoms::BADARG))?;
+    let text = value.to_str_radix(base).to_uppercase();
+    Ok(make_string(p, a, &text))
+}
+
+fn list_to_integer(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let text = string_of(a[0])?;
+    let digits = text.strip_prefix('+').unwrap_or(&text);
+    if digits.is_empty()
+        || !digits.trim_start_matches('-').chars().all(|c| c.is_ascii_digit())
+        || digits.trim_start_matches('-').is_empty()
+    {
+        return Err(error(atoms::BADARG));
+    }
+    let value: BigInt = digits.parse().map_err(|_| error(atoms::BADARG))?;
+    make_integer(p, a, value)
+}

@@ -1,0 +1,252 @@
+//! The `io` module's output functions: `format/1,2` (and `fwrite`),
+//! `put_chars/1`, `nl/0`. Output goes to standard output; the directive
+//! syntax is Erlang's: `~F.P.PadMod C` with `-` for left adjustment.
+
+use std::io::Write as _;
+
+use super::NativeFn;
+use crate::atom::{self, atoms};
+use crate::exception::{error, Stop};
+use crate::heap::{binary_bytes, integer_value};
+use crate::print;
+use crate::term::Term;
+
+pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
+    Some(match (name, arity) {
+        ("format" | "fwrite", 1) => |_, a| format(a[0], Term::NIL),
+        ("format" | "fwrite", 2) => |_, a| format(a[0], a[1]),
+        ("put_chars", 1) => |_, a| {
+            let text = chardata(a[0]).ok_or_else(|| error(atoms::BADARG))?;
+            output(&text)
+        },
+        ("nl", 0) => |_, _| output("\n"),
+        _ => return None,
+    })
+}
+
+fn output(text: &str) -> Result<Term, Stop> {
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout (a pipe whose reader left) is not the program's error.
+    let _ = stdout.write_all(text.as_bytes());
+    Ok(atoms::OK)
+}
+
+/// Text from chardata: a string, a binary, or a deep list of both.
+fn chardata(term: Term) -> Option<String> {
+    let mut out = String::new();
+    let mut pending = vec![term];
+    while let Some(t) = pending.pop() {
+        if t.is_nil() {
+            continue;
+        }
+        if t.is_cons() {
+            pending.push(t.tail());
+            pending.push(t.head());
+        } else if t.is_small() {
+            out.push(char::from_u32(u32::try_from(t.small_value()).ok()?)?);
+        } else if let Some(bytes) = binary_bytes(t) {
+            out.push_str(std::str::from_utf8(bytes).ok()?);
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// The items of a proper list.
+fn items(list: Term) -> Option<Vec<Term>> {
+    let mut items = Vec::new();
+    let mut cursor = list;
+    while cursor.is_cons() {
+        items.push(cursor.head());
+        cursor = cursor.tail();
+    }
+    cursor.is_nil().then_some(items)
+}
+
+fn format(control: Term, args: Term) -> Result<Term, Stop> {
+    let badarg = || error(atoms::BADARG);
+    let control = if control.is_atom() {
+        atom::name(control).ok_or_else(badarg)?.to_owned()
+    } else {
+        chardata(control).ok_or_else(badarg)?
+    };
+    let args = items(args).ok_or_else(badarg)?;
+    let text = format_text(&control, &args).ok_or_else(badarg)?;
+    output(&text)
+}
+
+/// Expands a control string; `None` when it does not match its arguments.
+pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
+    let mut out = String::new();
+    let mut args = args.iter().copied();
+    let mut chars = control.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '~' {
+            out.push(c);
+            continue;
+        }
+        let mut left = false;
+        if chars.peek() == Some(&'-') {
+            left = true;
+            chars.next();
+        }
+        let mut number = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| -> Option<Option<usize>> {
+            if chars.peek() == Some(&'*') {
+                chars.next();
+                let arg = args.next()?;
+                return arg.is_small().then(|| Some(arg.small_value().unsigned_abs() as usize));
+            }
+            let mut digits = String::new();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(d);
+                chars.next();
+            }
+            Some(if digits.is_empty() { None } else { digits.parse().ok() })
+        };
+        let width = number(&mut chars)?;
+        let mut precision = None;
+        let mut pad = ' ';
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            precision = number(&mut chars)?;
+            if chars.peek() == Some(&'.') {
+                chars.next();
+                pad = chars.next()?;
+            }
+        }
+        // Modifiers: `t` (Unicode) and `l` (no string detection).
+        let mut strings = true;
+        while let Some(&m) = chars.peek().filter(|m| **m == 't' || **m == 'l') {
+            strings &= m != 'l';
+            chars.next();
+        }
+        let directive = chars.next()?;
+        let text = match directive {
+            '~' => "~".to_owned(),
+            'n' => "\n".to_owned(),
+            'p' | 'P' => {
+                let term = args.next()?;
+                if directive == 'P' {
+                    args.next()?;
+                }
+                if strings {
+                    // The column the term starts at: after the text since the last newline.
+                    let column = out.rsplit('\n').next().map_or(0, |line| line.chars().count()) + 1;
+                    crate::pretty::pretty(term, column)
+                } else {
+                    print::write(term)
+                }
+            }
+            'w' | 'W' => {
+                let term = args.next()?;
+                if directive == 'W' {
+                    args.next()?;
+                }
+                print::write(term)
+            }
+            's' => {
+                let term = args.next()?;
+                let text = if term.is_atom() { atom::name(term)?.to_owned() } else { chardata(term)? };
+                match precision {
+                    Some(p) => text.chars().take(p).collect(),
+                    None => text,
+                }
+            }
+            'c' => {
+                let term = args.next()?;
+                let c = char::from_u32(u32::try_from(term.small_value()).ok()?)?;
+                if !term.is_small() {
+                    return None;
+                }
+                let count = precision.or(width).unwrap_or(1);
+                let text: String = std::iter::repeat_n(c, count).collect();
+                if width.is_some() && precision.is_some() {
+                    text
+                } else {
+                    // `~5c` repeats the character; no further padding.
+                    out.push_str(&text);
+                    continue;
+                }
+            }
+            'b' | 'B' => {
+                let value = integer_value(args.next()?)?;
+                let base = precision.unwrap_or(10) as u32;
+                if !(2..=36).contains(&base) {
+                    return None;
+                }
+                let text = value.to_str_radix(base);
+                let text = if directive == 'B' { text.to_uppercase() } else { text.to_lowercase() };
+                let text = pad_to(&text, width, left, pad);
+                out.push_str(&text);
+                continue;
+            }
+            'f' | 'e' | 'g' => {
+                let term = args.next()?;
+                let value = term.float_value()?;
+                let digits = precision.unwrap_or(6);
+                match directive {
+                    'f' => format!("{value:.digits$}"),
+                    'e' => exponent_text(value, digits.max(2) - 1),
+                    _ => {
+                        // io_lib_format:fwrite_g: plain for 0.1 =< |X| < 10000, with
+                        // `digits` significant digits; the exponent form otherwise.
+                        let magnitude = value.abs();
+                        let exponent: i64 = match magnitude {
+                            m if m < 0.1 => -2,
+                            m if m < 1.0 => -1,
+                            m if m < 10.0 => 0,
+                            m if m < 100.0 => 1,
+                            m if m < 1000.0 => 2,
+                            m if m < 10000.0 => 3,
+                            _ => i64::MAX,
+                        };
+                        let p = digits as i64;
+                        if (p <= 1 && exponent == -1) || (p - 1 > exponent && exponent >= -1) {
+                            format!("{value:.prec$}", prec = (p - 1 - exponent) as usize)
+                        } else if p <= 1 {
+                            exponent_text(value, 1)
+                        } else {
+                            exponent_text(value, digits - 1)
+                        }
+                    }
+                }
+            }
+            'i' => {
+                args.next()?;
+                String::new()
+            }
+            _ => return None,
+        };
+        out.push_str(&pad_to(&text, width, left, pad));
+    }
+    args.next().is_none().then_some(out)
+}
+
+fn pad_to(text: &str, width: Option<usize>, left: bool, pad: char) -> String {
+    let Some(width) = width else { return text.to_owned() };
+    let len = text.chars().count();
+    if len >= width {
+        // A field too small is filled with stars, as Erlang does for numbers;
+        // for terms and strings erl truncates. Both keep the width.
+        return text.chars().take(width).collect();
+    }
+    let padding: String = std::iter::repeat_n(pad, width - len).collect();
+    if left {
+        format!("{text}{padding}")
+    } else {
+        format!("{padding}{text}")
+    }
+}
+
+/// `~e`: `d.ddddde+X`, Erlang's exponent form.
+fn exponent_text(value: f64, fraction_digits: usize) -> String {
+    let text = format!("{value:.fraction_digits$e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if exponent < 0 {
+        format!("{mantissa}e{exponent}")
+    } else {
+        format!("{mantissa}e+{exponent}")
+    }
+}

@@ -1,0 +1,24 @@
+//! Built-in functions written in Rust, grouped by the module they belong to
+//! (`erlang.rs`, `io.rs`). Each takes the process and its arguments; an
+//! argument slice doubles as the roots kept across any allocation the BIF
+//! makes (`Process::ensure`), so a BIF reads its arguments again after
+//! allocating. Errors are Erlang exceptions (`badarg`, `badarith`...), never
+//! Rust panics.
+
+mod erlang;
+mod io;
+
+use crate::exception::Stop;
+use crate::process::Process;
+use crate::term::Term;
+
+pub type NativeFn = fn(&mut Process, &mut [Term]) -> Result<Term, Stop>;
+
+/// The native implementation of `module:function/arity`, if there is one.
+pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
+    match module {
+        "erlang" => erlang::lookup(function, arity),
+        "io" => io::lookup(function, arity),
+        _ => None,
+    }
+}

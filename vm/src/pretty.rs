@@ -1,0 +1,219 @@
+//! `~p` line breaking, after OTP's `io_lib_pretty`: a term that fits in the
+//! rest of the line is written flat; otherwise its elements are laid out one
+//! per line (atomic runs packed while they fit), aligned after the opening
+//! bracket, and tagged tuples (`{tag, ...}`) keep the tag on the first line.
+//! The line is 80 columns and the term starts at the column the format
+//! directive is at, as in `io:format`.
+//!
+//! Not yet: maps and records (the language has no maps at run time yet), the
+//! `TInd = 4` fallback that OTP uses for tags too long to indent under, and
+//! binaries split over lines.
+
+use crate::print;
+use crate::term::Term;
+
+const LINE_LENGTH: usize = 80;
+
+enum Shape {
+    /// Written flat always: numbers, atoms, strings, binaries, ...
+    Atomic,
+    List(Vec<Node>, Option<Box<Node>>),
+    Tuple {
+        tagged: bool,
+        elements: Vec<Node>,
+    },
+}
+
+struct Node {
+    shape: Shape,
+    /// The flat text.
+    text: String,
+}
+
+impl Node {
+    fn len(&self) -> usize {
+        self.text.chars().count()
+    }
+
+    fn atomic(&self) -> bool {
+        matches!(self.shape, Shape::Atomic)
+    }
+}
+
+fn node(term: Term) -> Node {
+    if term.is_cons() && print::printable_string(term).is_none() {
+        let mut elements = Vec::new();
+        let mut cursor = term;
+        while cursor.is_cons() {
+            elements.push(node(cursor.head()));
+            cursor = cursor.tail();
+        }
+        let tail = (!cursor.is_nil()).then(|| Box::new(node(cursor)));
+        let mut text = String::from("[");
+        text.push_str(&elements.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join(","));
+        if let Some(tail) = &tail {
+            text.push('|');
+            text.push_str(&tail.text);
+        }
+        text.push(']');
+        return Node { shape: Shape::List(elements, tail), text };
+    }
+    if let Some(items) = term.tuple_elements().filter(|items| !items.is_empty()) {
+        let elements: Vec<Node> = items.iter().map(|&t| node(t)).collect();
+        let text = format!("{{{}}}", elements.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join(","));
+        let tagged = items.len() > 1 && items[0].is_atom();
+        return Node { shape: Shape::Tuple { tagged, elements }, text };
+    }
+    Node { shape: Shape::Atomic, text: print::print(term) }
+}
+
+/// `~p` of `term` starting at `column` (1-based).
+pub fn pretty(term: Term, column: usize) -> String {
+    let root = node(term);
+    let col = column.max(1);
+    let total = root.len();
+    if root.atomic() || total < LINE_LENGTH.saturating_sub(col) {
+        return root.text;
+    }
+    let mut out = String::new();
+    let printer = Printer { max: total };
+    printer.pp(&root, col, &" ".repeat(col - 1), 0, 0, &mut out);
+    out
+}
+
+struct Printer {
+    /// OTP's M: with no `line_max_chars`, the term's whole length.
+    max: usize,
+}
+
+fn last_depth(more: bool, depth: usize) -> usize {
+    if more {
+        0
+    } else {
+        depth + 1
+    }
+}
+
+impl Printer {
+    fn fits(&self, node: &Node, col: usize, depth: usize, width: usize) -> bool {
+        node.len() + col + depth < LINE_LENGTH && node.len() + width + depth <= self.max
+    }
+
+    fn pp(&self, node: &Node, col: usize, indent: &str, depth: usize, width: usize, out: &mut String) {
+        if self.fits(node, col, depth, width) {
+            out.push_str(&node.text);
+            return;
+        }
+        match &node.shape {
+            Shape::Atomic => out.push_str(&node.text),
+            Shape::List(elements, tail) => {
+                out.push('[');
+                let indent = format!("{indent} ");
+                self.pp_list(elements, tail.as_deref(), col + 1, &indent, depth, '|', width + 1, out);
+                out.push(']');
+            }
+            Shape::Tuple { tagged: true, elements } => {
+                out.push('{');
+                let tag = &elements[0];
+                let tag_indent = tag.len() + 2;
+                let indent = format!("{indent}{}", " ".repeat(tag_indent));
+                out.push_str(&tag.text);
+                out.push(',');
+                self.pp_list(&elements[1..], None, col + tag_indent, &indent, depth, ',', width + tag.len() + 2, out);
+                out.push('}');
+            }
+            Shape::Tuple { tagged: false, elements } => {
+                out.push('{');
+                let indent = format!("{indent} ");
+                self.pp_list(elements, None, col + 1, &indent, depth, ',', width + 1, out);
+                out.push('}');
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn pp_list(
+        &self,
+        elements: &[Node],
+        tail: Option<&Node>,
+        col0: usize,
+        indent: &str,
+        depth: usize,
+        separator: char,
+        width: usize,
+        out: &mut String,
+    ) {
+        let Some((first, rest)) = elements.split_first() else { return };
+        let more = !rest.is_empty() || tail.is_some();
+        let used = self.pp_element(first, col0, indent, last_depth(more, depth), width, out);
+        self.pp_tail(rest, tail, col0, col0 + used, indent, depth, separator, width + used, out);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn pp_tail(
+        &self,
+        elements: &[Node],
+        tail: Option<&Node>,
+        col0: usize,
+        mut col: usize,
+        indent: &str,
+        depth: usize,
+        separator: char,
+        mut width: usize,
+        out: &mut String,
+    ) {
+        for (i, element) in elements.iter().enumerate() {
+            let more = i + 1 < elements.len() || tail.is_some();
+            let last = last_depth(more, depth);
+            let element_len = 1 + element.len();
+            let packs = if last == 0 {
+                element_len + 1 + col < LINE_LENGTH && width + element_len < self.max
+            } else {
+                element_len + col + last < LINE_LENGTH && width + element_len + last <= self.max
+            };
+            if packs && element.atomic() {
+                out.push(',');
+                out.push_str(&element.text);
+                col += element_len;
+                width += element_len;
+            } else {
+                out.push_str(",\n");
+                out.push_str(indent);
+                let used = self.pp_element(element, col0, indent, last, 0, out);
+                col = col0 + used;
+                width = used;
+            }
+        }
+        if let Some(tail) = tail {
+            let last = depth + 1;
+            if tail.len() + 1 + col + last < LINE_LENGTH && tail.len() + 1 + width + last <= self.max && tail.atomic() {
+                out.push(separator);
+                out.push_str(&tail.text);
+            } else {
+                out.push(separator);
+                out.push('\n');
+                out.push_str(indent);
+                self.pp(tail, col0, indent, depth + 1, 0, out);
+            }
+        }
+    }
+
+    /// Writes an element; returns the width it takes, or the line length to
+    /// force a new line after a structure that was broken over lines.
+    fn pp_element(
+        &self,
+        element: &Node,
+        col: usize,
+        indent: &str,
+        depth: usize,
+        width: usize,
+        out: &mut String,
+    ) -> usize {
+        if self.fits(element, col, depth, width) && element.atomic() {
+            out.push_str(&element.text);
+            return element.len();
+        }
+        self.pp(element, col, indent, depth, width, out);
+        LINE_LENGTH
+    }
+}

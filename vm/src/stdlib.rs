@@ -1,0 +1,14 @@
+//! The standard library modules written in `.actor` (`stdlib/`), embedded in
+//! the binary and compiled the first time a program calls them.
+
+use crate::code::{CodeServer, Source};
+
+/// `(module, file name, source)` of each embedded module.
+const MODULES: &[(&str, &str, &str)] = &[("lists", "lists.actor", include_str!("../../stdlib/lists.actor"))];
+
+/// Makes every standard library module available to `code`.
+pub fn register(code: &CodeServer) {
+    for &(name, file, text) in MODULES {
+        code.add_source(name, Source { file_name: file.to_owned(), text: text.to_owned() });
+    }
+}
