@@ -72,3 +72,49 @@ fn usage_errors_exit_with_status_2() {
     assert_eq!(vm(&["check"]).status.code(), Some(2));
     assert_eq!(vm(&["no-such-command"]).status.code(), Some(2));
 }
+
+#[test]
+fn run_prints_output_and_exits_0() {
+    let output = vm(&["run", "examples/hello.actor"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "Hello, world!\nrunning on nonode@nohost\n");
+}
+
+#[test]
+fn an_uncaught_error_keeps_earlier_output_and_exits_1() {
+    let dir = std::env::temp_dir().join(format!("vm-cli-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("crash.actor");
+    std::fs::write(
+        &path,
+        "-module(crash).\n-export([main/0]).\nmain() ->\n    io:format(\"before~n\"),\n    {ok, _} = {error, 42}.\n",
+    )
+    .unwrap();
+    let output = vm(&["run", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "before\n");
+    let text = stderr(&output);
+    assert!(text.contains("** exception error: no match of right hand side value {error,42}"), "{text}");
+    assert!(text.contains("in function  crash:main/0"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn main_1_gets_the_arguments_as_strings() {
+    let dir = std::env::temp_dir().join(format!("vm-cli-args-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("args.actor");
+    std::fs::write(&path, "-module(args).\n-export([main/1]).\nmain(Args) -> io:format(\"~p~n\", [Args]).\n").unwrap();
+    let output = vm(&["run", path.to_str().unwrap(), "--", "one", "two words"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "[\"one\",\"two words\"]\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_program_that_does_not_compile_is_not_run() {
+    let output = vm(&["run", "tests/compile_errors/unbound_variables.actor"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert!(stderr(&output).contains("error[unbound-variable]"));
+}

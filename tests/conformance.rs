@@ -2,6 +2,8 @@
 //! byte, what Erlang/OTP printed for it (`NAME.out`, recorded by
 //! `tests/conformance/record`) and exit with the same status (`NAME.status`).
 //! A second test runs `erl` again to make sure the recordings are still true.
+//! The programs end normally: when `main` raises, erl's `init` may lose
+//! buffered output as it crashes, so that path is tested in `cli.rs` instead.
 //!
 //! Built with `--features gc-stress`, the VM collects at every allocation;
 //! a program whose first lines say `%% gc-stress: skip` (with the reason) is
