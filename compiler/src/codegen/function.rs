@@ -290,9 +290,13 @@ impl<'g> FunctionCompiler<'g> {
                 self.g.unsupported(expr.span, "maps");
                 Some(Src::Nil)
             }
-            ExprKind::ListComprehension(..) => {
-                self.g.unsupported(expr.span, "list comprehensions");
-                Some(Src::Nil)
+            ExprKind::ListComprehension(head, qualifiers) => {
+                if qualifiers.iter().any(|q| matches!(q, Qualifier::BinaryGenerator(..))) {
+                    self.g.unsupported(expr.span, "binary generators (`<<X>> <= Bin`)");
+                    return Some(Src::Nil);
+                }
+                let lowered = self.g.lower_comprehension(head, qualifiers, expr.span);
+                self.expr(&lowered, tail)
             }
             ExprKind::Receive(..) => {
                 self.g.unsupported(expr.span, "receive");
@@ -1120,9 +1124,141 @@ impl<'g> FunctionCompiler<'g> {
 }
 
 impl Generator {
+    /// `[E || Qualifiers]` as self-recursive funs, as BEAM's compiler lowers it:
+    ///
+    /// ```text
+    /// [E || P <- L, F, Q <- M]  ==>
+    ///   (fun Lc1([P | T1]) -> case F of
+    ///                           true -> (fun Lc2([Q | T2]) -> [E | Lc2(T2)];
+    ///                                        Lc2([_ | T2]) -> Lc2(T2);
+    ///                                        Lc2([]) -> Lc1(T1) end)(M);
+    ///                           false -> Lc1(T1)
+    ///                         end;
+    ///           Lc1([_ | T1]) -> Lc1(T1);
+    ///           Lc1([]) -> [] end)(L)
+    /// ```
+    ///
+    /// Generator patterns are fresh variables of each fun's head, so they
+    /// shadow outer ones exactly as comprehension variables do. The names
+    /// contain `@`, which no variable written in source can clash with... at
+    /// least none a user writes in practice, since `Lc@1` is a legal but odd name.
+    fn lower_comprehension(&mut self, head: &Expr, qualifiers: &[Qualifier], span: Span) -> Expr {
+        self.comprehension_count += 1;
+        let id = self.comprehension_count;
+        let var = |name: String| Expr { span, kind: ExprKind::Var(name) };
+        let nil = Expr { span, kind: ExprKind::Nil };
+        lower_qualifiers(head, qualifiers, nil, id, 0, &var, span)
+    }
+
     /// The module a call `name(...)` is imported from, by `-import`.
     pub(super) fn imports_of(&self, name: &str, arity: usize) -> Option<String> {
         self.explicit_imports.get(&(name.to_owned(), arity)).cloned()
+    }
+}
+
+/// The comprehension from qualifier `depth` on; `rest` is what the list
+/// continues with once this level's generator is exhausted.
+fn lower_qualifiers(
+    head: &Expr,
+    qualifiers: &[Qualifier],
+    rest: Expr,
+    id: usize,
+    depth: usize,
+    var: &dyn Fn(String) -> Expr,
+    span: Span,
+) -> Expr {
+    let Some((first, others)) = qualifiers.split_first() else {
+        return Expr { span, kind: ExprKind::Cons(Box::new(head.clone()), Box::new(rest)) };
+    };
+    match first {
+        Qualifier::Filter(filter) if is_guard_expression(filter) => {
+            // A filter that is a guard expression acts as a guard: anything
+            // but `true`, or an exception, skips the element.
+            let inner = lower_qualifiers(head, others, rest.clone(), id, depth, var, span);
+            let truth = Expr { span, kind: ExprKind::Literal(Literal::Atom("true".to_owned())) };
+            let guarded = |guard: Expr, body: Expr| Clause {
+                span,
+                patterns: Vec::new(),
+                guard: Some(Guard { alternatives: vec![vec![guard]], span }),
+                body: vec![body],
+            };
+            Expr { span, kind: ExprKind::If(vec![guarded(filter.clone(), inner), guarded(truth, rest)]) }
+        }
+        Qualifier::Filter(filter) => {
+            let inner = lower_qualifiers(head, others, rest.clone(), id, depth, var, span);
+            let atom = |a: &str| Pattern { span, kind: PatternKind::Literal(Literal::Atom(a.to_owned())) };
+            let clause =
+                |pattern: Pattern, body: Expr| Clause { span, patterns: vec![pattern], guard: None, body: vec![body] };
+            let bad = format!("Lc@{id}@Bad{depth}");
+            let raise = Expr {
+                span,
+                kind: ExprKind::Call(
+                    CallTarget::Local(Name { name: "error".to_owned(), span }),
+                    vec![Expr {
+                        span,
+                        kind: ExprKind::Tuple(vec![
+                            Expr { span, kind: ExprKind::Literal(Literal::Atom("bad_filter".to_owned())) },
+                            var(bad.clone()),
+                        ]),
+                    }],
+                ),
+            };
+            Expr {
+                span,
+                kind: ExprKind::Case(
+                    Box::new(filter.clone()),
+                    vec![
+                        clause(atom("true"), inner),
+                        clause(atom("false"), rest),
+                        clause(Pattern { span, kind: PatternKind::Var(bad) }, raise),
+                    ],
+                ),
+            }
+        }
+        Qualifier::Generator(pattern, list) | Qualifier::BinaryGenerator(pattern, list) => {
+            let name = format!("Lc@{id}@{depth}");
+            let tail = format!("Lc@{id}@Tail{depth}");
+            let recurse = Expr {
+                span,
+                kind: ExprKind::Call(CallTarget::Fun(Box::new(var(name.clone()))), vec![var(tail.clone())]),
+            };
+            let inner = lower_qualifiers(head, others, recurse.clone(), id, depth + 1, var, span);
+            let tail_pattern = || Pattern { span, kind: PatternKind::Var(tail.clone()) };
+            let cons = |p: Pattern| Pattern { span, kind: PatternKind::Cons(Box::new(p), Box::new(tail_pattern())) };
+            let clauses = vec![
+                Clause { span, patterns: vec![cons(pattern.clone())], guard: None, body: vec![inner] },
+                Clause {
+                    span,
+                    patterns: vec![cons(Pattern { span, kind: PatternKind::Wildcard })],
+                    guard: None,
+                    body: vec![recurse],
+                },
+                Clause {
+                    span,
+                    patterns: vec![Pattern { span, kind: PatternKind::Nil }],
+                    guard: None,
+                    body: vec![rest],
+                },
+            ];
+            let fun = Expr { span, kind: ExprKind::Fun(Box::new(Fun::Lambda(Some(Name { name, span }), clauses))) };
+            Expr { span, kind: ExprKind::Call(CallTarget::Fun(Box::new(fun)), vec![list.clone()]) }
+        }
+    }
+}
+
+/// Whether an expression may stand in a guard (erl_lint's `is_guard_test`):
+/// constants, variables, operators and guard BIFs only.
+fn is_guard_expression(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Literal(_) | ExprKind::Var(_) | ExprKind::Nil | ExprKind::RecordIndex(..) => true,
+        ExprKind::Tuple(items) => items.iter().all(is_guard_expression),
+        ExprKind::Cons(a, b) | ExprKind::BinaryOp(_, a, b) => is_guard_expression(a) && is_guard_expression(b),
+        ExprKind::UnaryOp(_, a) | ExprKind::RecordAccess(a, _, _) => is_guard_expression(a),
+        ExprKind::Call(target, args) => {
+            guard_bif_name(target).is_some_and(|name| crate::check::is_guard_bif(name, args.len()))
+                && args.iter().all(is_guard_expression)
+        }
+        _ => false,
     }
 }
 
@@ -1146,8 +1282,8 @@ fn list_of(args: &[Expr], span: Span) -> Expr {
     })
 }
 
-/// Every variable a clause binds or reads, not counting the insides of funs
-/// (they are functions of their own) except the outer variables they capture.
+/// Every variable a clause binds or reads, including inside nested funs (so
+/// that variables a nested fun uses are captured by every fun on the way).
 fn collect_clause(clause: &Clause, out: &mut BTreeSet<String>) {
     for pattern in &clause.patterns {
         collect_pattern(pattern, out);
@@ -1237,8 +1373,10 @@ fn collect_expr(expr: &Expr, out: &mut BTreeSet<String>) {
             ExprKind::Fun(fun) => match &**fun {
                 Fun::Local(..) => {}
                 Fun::Remote(m, f, a) => pending.extend([m, f, a]),
-                // A fun's own variables live in its own function.
-                Fun::Lambda(..) => {}
+                // A nested fun's variables count too: any of them bound out
+                // here must be captured on the way in. (A slot for one that
+                // is only the nested fun's own costs a frame word, no more.)
+                Fun::Lambda(_, clauses) => clauses.iter().for_each(|c| collect_clause(c, out)),
             },
             ExprKind::ListComprehension(head, qualifiers) | ExprKind::BinaryComprehension(head, qualifiers) => {
                 pending.push(head);

@@ -51,6 +51,7 @@ pub(crate) struct Generator {
     /// Label id to instruction index, filled as labels are placed.
     labels: Vec<Option<u32>>,
     lambda_count: usize,
+    comprehension_count: usize,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -69,6 +70,7 @@ pub fn generate(module: &ast::Module, source: &str, file: &str) -> Result<byteco
         jobs: VecDeque::new(),
         labels: Vec::new(),
         lambda_count: 0,
+        comprehension_count: 0,
         diagnostics: Vec::new(),
     };
     generator.collect(module);
