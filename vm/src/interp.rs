@@ -126,6 +126,7 @@ impl<'c> Machine<'c> {
         }
     }
 
+    #[inline(always)]
     fn step(
         &mut self,
         process: &mut Process,
@@ -233,6 +234,13 @@ impl<'c> Machine<'c> {
                 }
                 for (slot, src) in buffer.iter_mut().zip(args) {
                     *slot = get!(src);
+                }
+                // Small-integer arithmetic and comparisons without a call.
+                if let [a, b] = buffer[..args.len()] {
+                    if let Some(value) = small_fast_path(native, a, b) {
+                        self.write(process, dst, value);
+                        return Transfer::Next;
+                    }
                 }
                 match self.call_native(process, native, &mut buffer[..args.len()], *live as usize) {
                     Ok(value) => {
@@ -406,6 +414,13 @@ impl<'c> Machine<'c> {
         live: usize,
     ) -> Result<Term, Stop> {
         let collections = collections(process);
+        if live == 0 {
+            let result = native(process, args);
+            if collections != collections_now(process) {
+                self.x.fill(Term::NIL);
+            }
+            return result;
+        }
         let live = live.min(X_REGISTERS);
         let parked = process.stack.len();
         process.stack.extend_from_slice(&self.x[..live]);
@@ -589,6 +604,29 @@ impl<'c> Machine<'c> {
         if collections != collections_now(process) {
             self.x.fill(Term::NIL);
         }
+    }
+}
+
+/// `a + b`, `a - b`, `a < b`, `a =:= b` on two small integers, answered
+/// inline; `None` sends the call to the native function (overflow, other types).
+#[inline(always)]
+fn small_fast_path(native: NativeFn, a: Term, b: Term) -> Option<Term> {
+    if !a.is_small() || !b.is_small() {
+        return None;
+    }
+    let (x, y) = (a.small_value(), b.small_value());
+    let fast = crate::natives::fast_paths();
+    let boolean = |v: bool| Some(if v { atoms::TRUE } else { atoms::FALSE });
+    if std::ptr::fn_addr_eq(native, fast.add) {
+        Term::small(x + y)
+    } else if std::ptr::fn_addr_eq(native, fast.subtract) {
+        Term::small(x - y)
+    } else if std::ptr::fn_addr_eq(native, fast.less) {
+        boolean(x < y)
+    } else if std::ptr::fn_addr_eq(native, fast.exact_eq) {
+        boolean(x == y)
+    } else {
+        None
     }
 }
 
