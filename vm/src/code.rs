@@ -103,3 +103,55 @@ impl CodeServer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interp::Machine;
+    use crate::process::Process;
+
+    fn compiled(version: u32) -> compiler::bytecode::Module {
+        let source = format!("-module(versioned).\n-export([version/0]).\nversion() -> {version}.\n");
+        let options = compiler::Options { expected_module: Some("versioned".to_owned()) };
+        let (module, diagnostics) = compiler::compile(&source, "versioned.actor", &options);
+        module.unwrap_or_else(|| panic!("{diagnostics:?}"))
+    }
+
+    fn call_version(code: &CodeServer) -> i64 {
+        let module = atom::intern("versioned").unwrap();
+        let function = atom::intern("version").unwrap();
+        let mut process = Process::new(1);
+        Machine::new(code).call(&mut process, module, function, &[]).map(|t| t.small_value()).unwrap_or(-1)
+    }
+
+    #[test]
+    fn loading_keeps_two_versions_and_refuses_a_third_until_purged() {
+        let code = CodeServer::new();
+        let name = atom::intern("versioned").unwrap();
+        code.load(compiled(1)).unwrap();
+        assert_eq!(call_version(&code), 1);
+        code.load(compiled(2)).unwrap();
+        assert_eq!(call_version(&code), 2, "remote calls reach the current version");
+        assert!(code.old(name).is_some(), "the previous version is kept as old");
+        assert_eq!(code.load(compiled(3)).unwrap_err(), CodeError::NotPurged);
+        assert_eq!(call_version(&code), 2, "a refused load changes nothing");
+        assert!(code.purge(name));
+        assert!(!code.purge(name), "nothing left to purge");
+        code.load(compiled(3)).unwrap();
+        assert_eq!(call_version(&code), 3);
+    }
+
+    #[test]
+    fn a_module_is_compiled_from_its_source_on_first_use() {
+        let code = CodeServer::new();
+        code.add_source(
+            "lazy",
+            Source { file_name: "lazy.actor".into(), text: "-module(lazy).\n-export([f/0]).\nf() -> 42.\n".into() },
+        );
+        let module = atom::intern("lazy").unwrap();
+        let f = atom::intern("f").unwrap();
+        let mut process = Process::new(1);
+        let result = Machine::new(&code).call(&mut process, module, f, &[]).map(|t| t.small_value());
+        assert_eq!(result.ok(), Some(42));
+    }
+}
