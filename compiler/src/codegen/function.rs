@@ -117,11 +117,26 @@ impl<'g> FunctionCompiler<'g> {
             self.bound.insert(itself.clone());
         }
         let base = self.bound.clone();
+        let base_slots = self.slots.clone();
         for clause in &job.clauses {
             let next = self.g.new_label();
             self.bound = base.clone();
+            self.slots = base_slots.clone();
             self.g.mark_line(clause.span);
+            // A head pattern that is just a new variable lives in its
+            // argument's slot for this clause: no copy.
             for (i, pattern) in clause.patterns.iter().enumerate() {
+                if let PatternKind::Var(name) = &pattern.kind {
+                    if !self.bound.contains(name) {
+                        self.slots.insert(name.clone(), i as u16);
+                        self.bound.insert(name.clone());
+                    }
+                }
+            }
+            for (i, pattern) in clause.patterns.iter().enumerate() {
+                if matches!(&pattern.kind, PatternKind::Var(name) if self.slots.get(name) == Some(&(i as u16))) {
+                    continue;
+                }
                 self.pattern(pattern, Src::Reg(Reg::Y(i as u16)), next);
             }
             if let Some(guard) = &clause.guard {

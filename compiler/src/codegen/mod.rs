@@ -204,6 +204,13 @@ impl Generator {
     }
 
     pub(crate) fn place(&mut self, label: Label) {
+        // A jump to the very next instruction does nothing: drop it. Labels
+        // placed at the jump now mean the same next instruction.
+        if let Some(Instruction::Jump { target }) = self.out.code.last() {
+            if *target == label {
+                self.out.code.pop();
+            }
+        }
         self.labels[label.0 as usize] = Some(self.out.code.len() as u32);
     }
 
