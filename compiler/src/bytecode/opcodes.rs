@@ -63,6 +63,22 @@ macro_rules! instructions {
                 }
             }
 
+            /// Calls `f` with every label operand (every branch target).
+            pub fn visit_labels(&mut self, f: &mut dyn FnMut(&mut Label)) {
+                match self {
+                    $(Instruction::$name { $($field),* } => {
+                        $($field.visit_labels(f);)*
+                    })*
+                }
+            }
+
+            /// The instruction's branch targets.
+            pub fn labels(&self) -> Vec<Label> {
+                let mut labels = Vec::new();
+                self.clone().visit_labels(&mut |label| labels.push(*label));
+                labels
+            }
+
             pub fn show(&self, context: &Context<'_>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self {
                     $(Instruction::$name { $($field),* } => {

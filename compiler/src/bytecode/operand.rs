@@ -59,6 +59,8 @@ pub trait Operand: Sized {
     fn show(&self, context: &Context<'_>, f: &mut fmt::Formatter<'_>) -> fmt::Result;
     /// Checks indices against the module; `Err` says what is wrong.
     fn verify(&self, context: &mut Context<'_>) -> Result<(), String>;
+    /// Calls `f` with every label in the operand (branch targets).
+    fn visit_labels(&mut self, _f: &mut dyn FnMut(&mut Label)) {}
 }
 
 impl Operand for u32 {
@@ -159,6 +161,9 @@ impl Operand for Src {
 
 macro_rules! index_operand {
     ($type:ident, $prefix:literal, $check:ident) => {
+        index_operand!($type, $prefix, $check, |_label: &mut $type, _f: &mut dyn FnMut(&mut Label)| {});
+    };
+    ($type:ident, $prefix:literal, $check:ident, $visit:expr) => {
         impl Operand for $type {
             fn encode(&self, out: &mut Writer) {
                 out.unsigned(u64::from(self.0));
@@ -172,11 +177,15 @@ macro_rules! index_operand {
             fn verify(&self, context: &mut Context<'_>) -> Result<(), String> {
                 context.index(self.0, stringify!($check))
             }
+            fn visit_labels(&mut self, f: &mut dyn FnMut(&mut Label)) {
+                ($visit)(self, f);
+            }
         }
     };
 }
 
-index_operand!(Label, "L", show_label);
+// A label visits itself; the other index operands hold no labels.
+index_operand!(Label, "L", show_label, |label: &mut Label, f: &mut dyn FnMut(&mut Label)| f(label));
 index_operand!(Import, "", show_import);
 index_operand!(Local, "", show_local);
 index_operand!(Lambda, "lambda", show_lambda);
@@ -206,6 +215,9 @@ impl<T: Operand> Operand for Vec<T> {
     fn verify(&self, context: &mut Context<'_>) -> Result<(), String> {
         self.iter().try_for_each(|item| item.verify(context))
     }
+    fn visit_labels(&mut self, f: &mut dyn FnMut(&mut Label)) {
+        self.iter_mut().for_each(|item| item.visit_labels(f));
+    }
 }
 
 impl<A: Operand, B: Operand> Operand for (A, B) {
@@ -224,5 +236,9 @@ impl<A: Operand, B: Operand> Operand for (A, B) {
     fn verify(&self, context: &mut Context<'_>) -> Result<(), String> {
         self.0.verify(context)?;
         self.1.verify(context)
+    }
+    fn visit_labels(&mut self, f: &mut dyn FnMut(&mut Label)) {
+        self.0.visit_labels(f);
+        self.1.visit_labels(f);
     }
 }

@@ -330,10 +330,10 @@ fn flow(instruction: &Instruction, frame: Option<u32>) -> Result<Flow, String> {
             live_ok(*live)?;
             next(frame)
         }
-        I::GuardBif { fail, args, live, .. } => {
+        I::GuardBif { args, live, .. } => {
             arity_ok(args.len() as u32)?;
             live_ok(*live)?;
-            branch(vec![*fail])
+            branch(instruction.labels())
         }
         I::TestHeap { live, .. } | I::MakeFun { live, .. } => {
             live_ok(*live)?;
@@ -348,34 +348,31 @@ fn flow(instruction: &Instruction, frame: Option<u32>) -> Result<Flow, String> {
         | I::TryCase { .. }
         | I::CatchEnd { .. } => next(frame),
         I::Jump { target } => Ok(Flow { frame, next: false, targets: vec![*target] }),
-        I::IsInteger { fail, .. }
-        | I::IsFloat { fail, .. }
-        | I::IsNumber { fail, .. }
-        | I::IsAtom { fail, .. }
-        | I::IsNil { fail, .. }
-        | I::IsCons { fail, .. }
-        | I::IsList { fail, .. }
-        | I::IsTuple { fail, .. }
-        | I::IsTupleOfArity { fail, .. }
-        | I::IsBinary { fail, .. }
-        | I::IsFunction { fail, .. }
-        | I::IsPid { fail, .. }
-        | I::IsBoolean { fail, .. }
-        | I::IsEqExact { fail, .. }
-        | I::IsNeExact { fail, .. }
-        | I::IsEq { fail, .. }
-        | I::IsNe { fail, .. }
-        | I::IsLt { fail, .. }
-        | I::IsGe { fail, .. } => branch(vec![*fail]),
+        // Every conditional test: falls through, or branches to its label.
+        I::IsInteger { .. }
+        | I::IsFloat { .. }
+        | I::IsNumber { .. }
+        | I::IsAtom { .. }
+        | I::IsNil { .. }
+        | I::IsCons { .. }
+        | I::IsList { .. }
+        | I::IsTuple { .. }
+        | I::IsTupleOfArity { .. }
+        | I::IsBinary { .. }
+        | I::IsFunction { .. }
+        | I::IsPid { .. }
+        | I::IsBoolean { .. }
+        | I::IsEqExact { .. }
+        | I::IsNeExact { .. }
+        | I::IsEq { .. }
+        | I::IsNe { .. }
+        | I::IsLt { .. }
+        | I::IsGe { .. } => branch(instruction.labels()),
         I::Try { handler, slot } | I::Catch { handler, slot } => {
             y_slot(slot)?;
             branch(vec![*handler])
         }
-        I::SelectValue { fail, cases, .. } => {
-            let mut targets: Vec<Label> = cases.iter().map(|(_, label)| *label).collect();
-            targets.push(*fail);
-            Ok(Flow { frame, next: false, targets })
-        }
+        I::SelectValue { .. } => Ok(Flow { frame, next: false, targets: instruction.labels() }),
         I::Badmatch { .. } | I::CaseEnd { .. } | I::IfEnd {} | I::TryCaseEnd { .. } | I::Raise { .. } => stop(),
     }
 }

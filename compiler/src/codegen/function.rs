@@ -719,16 +719,23 @@ impl<'g> FunctionCompiler<'g> {
         fields.iter().position(|f| f.name.name == field.name).map_or(0, |i| i as u32 + 1)
     }
 
-    /// Raises `{badrecord, Name}` unless `src` is a `#name{}` record.
-    fn record_check(&mut self, src: Src, name: &Name) {
+    /// Jumps to `fail` unless `src` is a `#name{}` record (a tuple of the
+    /// record's size tagged with its name).
+    fn record_test(&mut self, src: Src, name: &Name, fail: Label) {
         let size = self.record_fields(name).len() as u32 + 1;
         let tag = self.g.atom(&name.name);
-        let fail = self.g.new_label();
-        let ok = self.g.new_label();
         self.emit(I::IsTupleOfArity { fail, src, arity: size });
         let first = self.temp();
         self.emit(I::GetTupleElement { src, index: 0, dst: first });
         self.emit(I::IsEqExact { fail, a: Src::Reg(first), b: Src::Atom(tag) });
+    }
+
+    /// Raises `{badrecord, Name}` unless `src` is a `#name{}` record.
+    fn record_check(&mut self, src: Src, name: &Name) {
+        let tag = self.g.atom(&name.name);
+        let fail = self.g.new_label();
+        let ok = self.g.new_label();
+        self.record_test(src, name, fail);
         self.emit(I::Jump { target: ok });
         self.g.place(fail);
         let badrecord = self.g.atom("badrecord");
@@ -1111,12 +1118,7 @@ impl<'g> FunctionCompiler<'g> {
             }
             ExprKind::RecordAccess(base, name, field) => {
                 let src = self.guard_value(base, fail);
-                let size = self.record_fields(name).len() as u32 + 1;
-                self.emit(I::IsTupleOfArity { fail, src, arity: size });
-                let first = self.temp();
-                self.emit(I::GetTupleElement { src, index: 0, dst: first });
-                let tag = self.g.atom(&name.name);
-                self.emit(I::IsEqExact { fail, a: Src::Reg(first), b: Src::Atom(tag) });
+                self.record_test(src, name, fail);
                 let index = self.field_index(name, field);
                 let dst = self.temp();
                 self.emit(I::GetTupleElement { src, index, dst });

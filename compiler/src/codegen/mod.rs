@@ -245,36 +245,7 @@ impl Generator {
         let positions: Vec<u32> = self.labels.iter().map(|p| p.unwrap_or(0)).collect();
         let fix = |label: &mut Label| label.0 = positions[label.0 as usize];
         for instruction in &mut self.out.code {
-            use Instruction as I;
-            match instruction {
-                I::Jump { target } => fix(target),
-                I::GuardBif { fail, .. }
-                | I::IsInteger { fail, .. }
-                | I::IsFloat { fail, .. }
-                | I::IsNumber { fail, .. }
-                | I::IsAtom { fail, .. }
-                | I::IsNil { fail, .. }
-                | I::IsCons { fail, .. }
-                | I::IsList { fail, .. }
-                | I::IsTuple { fail, .. }
-                | I::IsTupleOfArity { fail, .. }
-                | I::IsBinary { fail, .. }
-                | I::IsFunction { fail, .. }
-                | I::IsPid { fail, .. }
-                | I::IsBoolean { fail, .. }
-                | I::IsEqExact { fail, .. }
-                | I::IsNeExact { fail, .. }
-                | I::IsEq { fail, .. }
-                | I::IsNe { fail, .. }
-                | I::IsLt { fail, .. }
-                | I::IsGe { fail, .. } => fix(fail),
-                I::Try { handler, .. } | I::Catch { handler, .. } => fix(handler),
-                I::SelectValue { fail, cases, .. } => {
-                    fix(fail);
-                    cases.iter_mut().for_each(|(_, label)| fix(label));
-                }
-                _ => {}
-            }
+            instruction.visit_labels(&mut |label| fix(label));
         }
         for function in &mut self.out.functions {
             fix(&mut function.start);
