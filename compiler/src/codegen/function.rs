@@ -534,6 +534,21 @@ impl<'g> FunctionCompiler<'g> {
                 if name.name == "record_info" && args.len() == 2 && self.g.local("record_info", 2).is_none() {
                     return self.record_info(args, tail);
                 }
+                // is_record(X, name) of a known record also checks its size,
+                // as erlc compiles it: is_record(X, name, Size).
+                if name.name == "is_record" && args.len() == 2 && self.g.local("is_record", 2).is_none() {
+                    if let ExprKind::Literal(Literal::Atom(record)) = &args[1].kind {
+                        if let Some(fields) = self.g.record_fields(record) {
+                            let size = Expr {
+                                span,
+                                kind: ExprKind::Literal(Literal::Integer(BigInt::from(fields.len() + 1))),
+                            };
+                            let with_size = [args[0].clone(), args[1].clone(), size];
+                            let import = self.g.import("erlang", "is_record", 3);
+                            return self.call_import(import, &with_size, tail);
+                        }
+                    }
+                }
                 match self.g.local(&name.name, args.len()) {
                     Some(index) => self.call_local(index, args, tail),
                     None => {
