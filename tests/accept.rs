@@ -1,6 +1,6 @@
 //! Programs that must check cleanly: the examples, the benchmark programs in
-//! `../shared/bench/programs/`, and `tests/accept/` (real Erlang modules written
-//! in the subset). `vm check` must report nothing at all on them, and erlc must
+//! `../shared/bench/programs/`, the standard library in `stdlib/`, and
+//! `tests/accept/` (real Erlang modules written in the subset). `vm check` must report nothing at all on them, and erlc must
 //! compile each one without a warning, so both agree they are clean Erlang.
 
 mod support;
@@ -16,7 +16,7 @@ fn programs() -> Vec<PathBuf> {
         bench.display()
     );
     let mut files = Vec::new();
-    for dir in [root.join("examples"), root.join("tests/accept"), bench] {
+    for dir in [root.join("examples"), root.join("tests/accept"), root.join("stdlib"), bench] {
         files.extend(support::actor_files(&dir));
     }
     files

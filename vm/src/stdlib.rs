@@ -4,7 +4,11 @@
 use crate::code::{CodeServer, Source};
 
 /// `(module, file name, source)` of each embedded module.
-const MODULES: &[(&str, &str, &str)] = &[("lists", "lists.actor", include_str!("../../stdlib/lists.actor"))];
+const MODULES: &[(&str, &str, &str)] = &[
+    ("lists", "lists.actor", include_str!("../../stdlib/lists.actor")),
+    ("orddict", "orddict.actor", include_str!("../../stdlib/orddict.actor")),
+    ("proplists", "proplists.actor", include_str!("../../stdlib/proplists.actor")),
+];
 
 /// Makes every standard library module available to `code`.
 pub fn register(code: &CodeServer) {
