@@ -1,5 +1,5 @@
 //! Built-in functions written in Rust, grouped by the module they belong to
-//! (`erlang.rs`, `io.rs`). Each takes the process and its arguments; an
+//! (`erlang.rs`, `io.rs`, `math.rs`). Each takes the process and its arguments; an
 //! argument slice doubles as the roots kept across any allocation the BIF
 //! makes (`Process::ensure`), so a BIF reads its arguments again after
 //! allocating. Errors are Erlang exceptions (`badarg`, `badarith`...), never
@@ -7,6 +7,7 @@
 
 mod erlang;
 mod io;
+mod math;
 
 use crate::exception::Stop;
 use crate::process::Process;
@@ -37,6 +38,7 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
     match module {
         "erlang" => erlang::lookup(function, arity),
         "io" => io::lookup(function, arity),
+        "math" => math::lookup(function, arity),
         _ => None,
     }
 }
