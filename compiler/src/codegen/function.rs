@@ -580,16 +580,10 @@ impl<'g> FunctionCompiler<'g> {
                 let mark = self.temps;
                 let fun_src = self.value(fun);
                 let srcs = self.args(args);
-                self.move_args(&srcs);
-                self.emit(I::Move { src: fun_src, dst: Reg::X(srcs.len() as u16) });
                 let arity = srcs.len() as u32;
-                if tail {
-                    self.emit_frame(I::CallFunLast { arity, slots: 0 });
-                    return None;
-                }
-                self.emit(I::CallFun { arity });
-                self.release(mark);
-                self.call_result(dst.unwrap_or(Reg::X(0)))
+                // The fun goes after the arguments, in x(arity).
+                self.emit(I::Move { src: fun_src, dst: Reg::X(srcs.len() as u16) });
+                self.emit_call(&srcs, dst, mark, tail, I::CallFun { arity }, I::CallFunLast { arity, slots: 0 })
             }
         }
     }
@@ -598,13 +592,21 @@ impl<'g> FunctionCompiler<'g> {
         let dst = if tail { None } else { Some(self.temp()) };
         let mark = self.temps;
         let srcs = self.args(args);
-        self.move_args(&srcs);
         let arity = srcs.len() as u32;
+        let function = Local(index);
+        self.emit_call(&srcs, dst, mark, tail, I::Call { arity, function }, I::CallLast { arity, function, slots: 0 })
+    }
+
+    /// Moves the arguments into x registers and emits the call: `last` in
+    /// tail position (it deallocates the frame: the frame size is patched
+    /// in), `call` otherwise, whose result is moved from x0 into `dst`.
+    fn emit_call(&mut self, srcs: &[Src], dst: Option<Reg>, mark: u16, tail: bool, call: I, last: I) -> Option<Src> {
+        self.move_args(srcs);
         if tail {
-            self.emit_frame(I::CallLast { arity, function: Local(index), slots: 0 });
+            self.emit_frame(last);
             return None;
         }
-        self.emit(I::Call { arity, function: Local(index) });
+        self.emit(call);
         self.release(mark);
         self.call_result(dst.unwrap_or(Reg::X(0)))
     }
@@ -617,15 +619,8 @@ impl<'g> FunctionCompiler<'g> {
     }
 
     fn finish_call(&mut self, srcs: &[Src], import: Import, dst: Option<Reg>, mark: u16, tail: bool) -> Option<Src> {
-        self.move_args(srcs);
         let arity = srcs.len() as u32;
-        if tail {
-            self.emit_frame(I::CallExtLast { arity, import, slots: 0 });
-            return None;
-        }
-        self.emit(I::CallExt { arity, import });
-        self.release(mark);
-        self.call_result(dst.unwrap_or(Reg::X(0)))
+        self.emit_call(srcs, dst, mark, tail, I::CallExt { arity, import }, I::CallExtLast { arity, import, slots: 0 })
     }
 
     /// An operator or other built-in in a body: `Bif`, which raises on error.
