@@ -19,7 +19,7 @@ use crate::compare::{compare, eq, exact_eq};
 use crate::exception::{Class, Exception, Location, Stop};
 use crate::fun;
 use crate::heap::integer_value;
-use crate::module::{Import, LoadedModule};
+use crate::module::{Import, LoadedModule, Operator};
 use crate::natives::NativeFn;
 use crate::process::{Continuation, Frame, Handler, Process};
 use crate::term::Term;
@@ -119,9 +119,9 @@ impl<'c> Machine<'c> {
     /// Makes heap room with `x0..x(live-1)` and the stack as roots, then
     /// clears the other x registers if a collection ran.
     fn ensure(&mut self, process: &mut Process, words: usize, live: usize) {
-        let collections = collections(process);
+        let before = collections(process);
         process.ensure(words, &mut self.x[..live.min(X_REGISTERS)]);
-        if collections != collections_now(process) {
+        if before != collections(process) {
             self.x[live.min(X_REGISTERS)..].fill(Term::NIL);
         }
     }
@@ -190,7 +190,7 @@ impl<'c> Machine<'c> {
                 let import = m.imports[import.0 as usize];
                 // A native function runs now and continues after the call;
                 // code is entered with the continuation set to come back here.
-                if !matches!(import, Import::Native(_)) {
+                if !matches!(import, Import::Native(_) | Import::Operator(..)) {
                     *continuation = Some((module.clone(), pc + 1));
                 }
                 self.call_import(process, import, *arity as usize)
@@ -221,12 +221,16 @@ impl<'c> Machine<'c> {
                     I::GuardBif { fail, .. } => Some(fail.0),
                     _ => None,
                 };
-                let Import::Native(native) = m.imports[import.0 as usize] else {
+                let (native, operator) = match m.imports[import.0 as usize] {
+                    Import::Native(native) => (native, None),
+                    Import::Operator(operator, native) => (native, Some(operator)),
                     // Not a built-in: as a guard it fails, as a body call it is undefined.
-                    return match fail {
-                        Some(fail) => Transfer::Jump(fail),
-                        None => raise(Exception::error(atoms::UNDEF)),
-                    };
+                    _ => {
+                        return match fail {
+                            Some(fail) => Transfer::Jump(fail),
+                            None => raise(Exception::error(atoms::UNDEF)),
+                        }
+                    }
                 };
                 let mut buffer = [Term::NIL; 8];
                 if args.len() > buffer.len() {
@@ -236,8 +240,8 @@ impl<'c> Machine<'c> {
                     *slot = get!(src);
                 }
                 // Small-integer arithmetic and comparisons without a call.
-                if let [a, b] = buffer[..args.len()] {
-                    if let Some(value) = small_fast_path(native, a, b) {
+                if let (Some(operator), [a, b]) = (operator, &buffer[..args.len()]) {
+                    if let Some(value) = small_operator(operator, *a, *b) {
                         self.write(process, dst, value);
                         return Transfer::Next;
                     }
@@ -413,10 +417,10 @@ impl<'c> Machine<'c> {
         args: &mut [Term],
         live: usize,
     ) -> Result<Term, Stop> {
-        let collections = collections(process);
+        let before = collections(process);
         if live == 0 {
             let result = native(process, args);
-            if collections != collections_now(process) {
+            if before != collections(process) {
                 self.x.fill(Term::NIL);
             }
             return result;
@@ -427,7 +431,7 @@ impl<'c> Machine<'c> {
         let result = native(process, args);
         self.x[..live].copy_from_slice(&process.stack[parked..parked + live]);
         process.stack.truncate(parked);
-        if collections != collections_now(process) {
+        if before != collections(process) {
             self.x[live..].fill(Term::NIL);
         }
         result
@@ -436,12 +440,12 @@ impl<'c> Machine<'c> {
     /// `CallExt`: a native function runs now; a remote one is entered.
     fn call_import(&mut self, process: &mut Process, import: Import, arity: usize) -> Transfer {
         match import {
-            Import::Native(native) => {
-                let collections = collections(process);
+            Import::Native(native) | Import::Operator(_, native) => {
+                let before = collections(process);
                 let mut args = [Term::NIL; 8];
                 args[..arity.min(8)].copy_from_slice(&self.x[..arity.min(8)]);
                 let result = native(process, &mut args[..arity.min(8)]);
-                if collections != collections_now(process) {
+                if before != collections(process) {
                     self.x.fill(Term::NIL);
                 }
                 match result {
@@ -533,8 +537,7 @@ impl<'c> Machine<'c> {
     /// `error:{Tag, Value}`.
     fn error_tuple(&mut self, process: &mut Process, tag: Term, value: Term) -> Exception {
         let mut roots = [value];
-        process.ensure(3, &mut roots);
-        self.x.fill(Term::NIL);
+        self.ensure_with(process, 3, &mut roots);
         Exception::error(process.heap.tuple(&[tag, roots[0]]))
     }
 
@@ -599,44 +602,34 @@ impl<'c> Machine<'c> {
     }
 
     fn ensure_with(&mut self, process: &mut Process, words: usize, roots: &mut [Term]) {
-        let collections = collections(process);
+        let before = collections(process);
         process.ensure(words, roots);
-        if collections != collections_now(process) {
+        if before != collections(process) {
             self.x.fill(Term::NIL);
         }
     }
 }
 
-/// `a + b`, `a - b`, `a < b`, `a =:= b` on two small integers, answered
-/// inline; `None` sends the call to the native function (overflow, other types).
+/// An operator on two small integers, answered inline; `None` sends the
+/// call to the native function (overflow, other types).
 #[inline(always)]
-fn small_fast_path(native: NativeFn, a: Term, b: Term) -> Option<Term> {
+fn small_operator(operator: Operator, a: Term, b: Term) -> Option<Term> {
     if !a.is_small() || !b.is_small() {
         return None;
     }
     let (x, y) = (a.small_value(), b.small_value());
-    let fast = crate::natives::fast_paths();
     let boolean = |v: bool| Some(if v { atoms::TRUE } else { atoms::FALSE });
-    if std::ptr::fn_addr_eq(native, fast.add) {
-        Term::small(x + y)
-    } else if std::ptr::fn_addr_eq(native, fast.subtract) {
-        Term::small(x - y)
-    } else if std::ptr::fn_addr_eq(native, fast.less) {
-        boolean(x < y)
-    } else if std::ptr::fn_addr_eq(native, fast.exact_eq) {
-        boolean(x == y)
-    } else {
-        None
+    match operator {
+        Operator::Add => Term::small(x + y),
+        Operator::Subtract => Term::small(x - y),
+        Operator::Less => boolean(x < y),
+        Operator::ExactEq => boolean(x == y),
     }
 }
 
 fn collections(process: &Process) -> u64 {
     let stats = process.heap.stats();
     stats.minor_collections + stats.major_collections
-}
-
-fn collections_now(process: &Process) -> u64 {
-    collections(process)
 }
 
 /// Pops the current frame, restoring the caller's registers base and this

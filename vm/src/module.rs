@@ -17,6 +17,9 @@ use crate::term::Term;
 #[derive(Debug, Clone, Copy)]
 pub enum Import {
     Native(NativeFn),
+    /// An operator the interpreter computes inline for two small integers,
+    /// calling the native function otherwise. Recognised once, at load.
+    Operator(Operator, NativeFn),
     /// `erlang:apply/2,3`: a call whose target is a value.
     Apply(u32),
     Remote {
@@ -24,6 +27,26 @@ pub enum Import {
         function: Term,
         arity: u32,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    Add,
+    Subtract,
+    Less,
+    ExactEq,
+}
+
+impl Operator {
+    fn of(module: &str, function: &str, arity: u32) -> Option<Operator> {
+        Some(match (module, function, arity) {
+            ("erlang", "+", 2) => Operator::Add,
+            ("erlang", "-", 2) => Operator::Subtract,
+            ("erlang", "<", 2) => Operator::Less,
+            ("erlang", "=:=", 2) => Operator::ExactEq,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -92,7 +115,10 @@ impl LoadedModule {
                 if m == "erlang" && f == "apply" && (i.arity == 2 || i.arity == 3) {
                     Import::Apply(i.arity)
                 } else if let Some(native) = natives::lookup(m, f, i.arity) {
-                    Import::Native(native)
+                    match Operator::of(m, f, i.arity) {
+                        Some(operator) => Import::Operator(operator, native),
+                        None => Import::Native(native),
+                    }
                 } else {
                     Import::Remote {
                         module: atoms[i.module as usize],

@@ -2,8 +2,8 @@
 //! rest of the line is written flat; otherwise its elements are laid out one
 //! per line (atomic runs packed while they fit), aligned after the opening
 //! bracket, and tagged tuples (`{tag, ...}`) keep the tag on the first line.
-//! The line is 80 columns and the term starts at the column the format
-//! directive is at, as in `io:format`.
+//! The line is 80 columns (or the directive's field width, `~40p`) and the
+//! term starts at the column the format directive is at, as in `io:format`.
 //!
 //! Not yet: maps and records (the language has no maps at run time yet), the
 //! `TInd = 4` fallback that OTP uses for tags too long to indent under, and
@@ -12,7 +12,8 @@
 use crate::print;
 use crate::term::Term;
 
-const LINE_LENGTH: usize = 80;
+/// The line `~p` fills when no field width is given.
+pub const LINE_LENGTH: usize = 80;
 
 enum Shape {
     /// Written flat always: numbers, atoms, strings, binaries, ...
@@ -67,16 +68,16 @@ fn node(term: Term) -> Node {
     Node { shape: Shape::Atomic, text: print::print(term) }
 }
 
-/// `~p` of `term` starting at `column` (1-based).
-pub fn pretty(term: Term, column: usize) -> String {
+/// `~p` of `term` starting at `column` (1-based) on lines of `line_length`.
+pub fn pretty(term: Term, column: usize, line_length: usize) -> String {
     let root = node(term);
     let col = column.max(1);
     let total = root.len();
-    if root.atomic() || total < LINE_LENGTH.saturating_sub(col) {
+    if root.atomic() || total < line_length.saturating_sub(col) {
         return root.text;
     }
     let mut out = String::new();
-    let printer = Printer { max: total };
+    let printer = Printer { max: total, line: line_length };
     printer.pp(&root, col, &" ".repeat(col - 1), 0, 0, &mut out);
     out
 }
@@ -84,6 +85,8 @@ pub fn pretty(term: Term, column: usize) -> String {
 struct Printer {
     /// OTP's M: with no `line_max_chars`, the term's whole length.
     max: usize,
+    /// OTP's Ll: the line length.
+    line: usize,
 }
 
 fn last_depth(more: bool, depth: usize) -> usize {
@@ -96,7 +99,7 @@ fn last_depth(more: bool, depth: usize) -> usize {
 
 impl Printer {
     fn fits(&self, node: &Node, col: usize, depth: usize, width: usize) -> bool {
-        node.len() + col + depth < LINE_LENGTH && node.len() + width + depth <= self.max
+        node.len() + col + depth < self.line && node.len() + width + depth <= self.max
     }
 
     fn pp(&self, node: &Node, col: usize, indent: &str, depth: usize, width: usize, out: &mut String) {
@@ -167,9 +170,9 @@ impl Printer {
             let last = last_depth(more, depth);
             let element_len = 1 + element.len();
             let packs = if last == 0 {
-                element_len + 1 + col < LINE_LENGTH && width + element_len < self.max
+                element_len + 1 + col < self.line && width + element_len < self.max
             } else {
-                element_len + col + last < LINE_LENGTH && width + element_len + last <= self.max
+                element_len + col + last < self.line && width + element_len + last <= self.max
             };
             if packs && element.atomic() {
                 out.push(',');
@@ -186,7 +189,7 @@ impl Printer {
         }
         if let Some(tail) = tail {
             let last = depth + 1;
-            if tail.len() + 1 + col + last < LINE_LENGTH && tail.len() + 1 + width + last <= self.max && tail.atomic() {
+            if tail.len() + 1 + col + last < self.line && tail.len() + 1 + width + last <= self.max && tail.atomic() {
                 out.push(separator);
                 out.push_str(&tail.text);
             } else {
@@ -214,6 +217,6 @@ impl Printer {
             return element.len();
         }
         self.pp(element, col, indent, depth, width, out);
-        LINE_LENGTH
+        self.line
     }
 }

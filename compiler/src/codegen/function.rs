@@ -534,19 +534,10 @@ impl<'g> FunctionCompiler<'g> {
                 if name.name == "record_info" && args.len() == 2 && self.g.local("record_info", 2).is_none() {
                     return self.record_info(args, tail);
                 }
-                // is_record(X, name) of a known record also checks its size,
-                // as erlc compiles it: is_record(X, name, Size).
-                if name.name == "is_record" && args.len() == 2 && self.g.local("is_record", 2).is_none() {
-                    if let ExprKind::Literal(Literal::Atom(record)) = &args[1].kind {
-                        if let Some(fields) = self.g.record_fields(record) {
-                            let size = Expr {
-                                span,
-                                kind: ExprKind::Literal(Literal::Integer(BigInt::from(fields.len() + 1))),
-                            };
-                            let with_size = [args[0].clone(), args[1].clone(), size];
-                            let import = self.g.import("erlang", "is_record", 3);
-                            return self.call_import(import, &with_size, tail);
-                        }
+                if name.name == "is_record" && self.g.local("is_record", 2).is_none() {
+                    if let Some(with_size) = self.is_record_with_size(args, span) {
+                        let import = self.g.import("erlang", "is_record", 3);
+                        return self.call_import(import, &with_size, tail);
                     }
                 }
                 match self.g.local(&name.name, args.len()) {
@@ -695,13 +686,24 @@ impl<'g> FunctionCompiler<'g> {
         }
     }
 
+    /// `is_record(X, name)` of a known record as erlc compiles it, in a body
+    /// or a guard: `is_record(X, name, Size)`, so that the size is checked too.
+    fn is_record_with_size(&self, args: &[Expr], span: Span) -> Option<[Expr; 3]> {
+        let [value, record] = args else { return None };
+        let ExprKind::Literal(Literal::Atom(name)) = &record.kind else { return None };
+        let size = self.g.record_fields(name)?.len() + 1;
+        let size = Expr { span, kind: ExprKind::Literal(Literal::Integer(BigInt::from(size))) };
+        Some([value.clone(), record.clone(), size])
+    }
+
     /// `fun module:function/arity` as a lambda `fun(A1, ...) -> module:function(A1, ...) end`.
     fn wrapper_fun(&mut self, module: &str, function: &str, arity: usize, span: Span, tail: bool) -> Option<Src> {
-        let variable = |i: usize| Expr { span, kind: ExprKind::Var(format!("Arg{i}")) };
+        // `-` in the names: no variable in source can have them.
+        let variable = |i: usize| Expr { span, kind: ExprKind::Var(format!("Arg-{i}")) };
         let atom = |a: &str| Box::new(Expr { span, kind: ExprKind::Literal(Literal::Atom(a.to_owned())) });
         let clause = Clause {
             span,
-            patterns: (0..arity).map(|i| Pattern { span, kind: PatternKind::Var(format!("Arg{i}")) }).collect(),
+            patterns: (0..arity).map(|i| Pattern { span, kind: PatternKind::Var(format!("Arg-{i}")) }).collect(),
             guard: None,
             body: vec![Expr {
                 span,
@@ -1049,19 +1051,7 @@ impl<'g> FunctionCompiler<'g> {
         match &expr.kind {
             ExprKind::Var(name) => Src::Reg(self.slot(name)),
             ExprKind::BinaryOp(BinaryOp::Andalso | BinaryOp::Orelse, ..) | ExprKind::UnaryOp(UnaryOp::Not, _) => {
-                // A boolean as a value: run the test and materialise its result.
-                let dst = self.temp();
-                let false_label = self.g.new_label();
-                let done = self.g.new_label();
-                self.test(expr, false_label);
-                let truth = self.bool_src(true);
-                self.emit(I::Move { src: truth, dst });
-                self.emit(I::Jump { target: done });
-                self.g.place(false_label);
-                let falsity = self.bool_src(false);
-                self.emit(I::Move { src: falsity, dst });
-                self.g.place(done);
-                Src::Reg(dst)
+                self.test_value(expr)
             }
             ExprKind::BinaryOp(op, a, b) => self.guard_bif(op.text(), &[(**a).clone(), (**b).clone()], fail),
             ExprKind::UnaryOp(op, a) => {
@@ -1074,36 +1064,11 @@ impl<'g> FunctionCompiler<'g> {
                 self.guard_bif(name, std::slice::from_ref(&**a), fail)
             }
             ExprKind::Call(target, args) => match guard_bif_name(target) {
-                Some("is_record") if args.len() >= 2 => {
-                    let dst = self.temp();
-                    let no = self.g.new_label();
-                    let done = self.g.new_label();
-                    let record = match &args[1].kind {
-                        ExprKind::Literal(Literal::Atom(r)) => r.clone(),
-                        _ => String::new(),
-                    };
-                    let size = if args.len() == 3 {
-                        match &args[2].kind {
-                            ExprKind::Literal(Literal::Integer(n)) => n.to_u32().unwrap_or(0),
-                            _ => 0,
-                        }
-                    } else {
-                        self.g.record_fields(&record).map_or(0, |f| f.len() as u32 + 1)
-                    };
-                    let src = self.guard_value(&args[0], fail);
-                    self.emit(I::IsTupleOfArity { fail: no, src, arity: size });
-                    let first = self.temp();
-                    self.emit(I::GetTupleElement { src, index: 0, dst: first });
-                    let tag = self.g.atom(&record);
-                    self.emit(I::IsEqExact { fail: no, a: Src::Reg(first), b: Src::Atom(tag) });
-                    let truth = self.bool_src(true);
-                    self.emit(I::Move { src: truth, dst });
-                    self.emit(I::Jump { target: done });
-                    self.g.place(no);
-                    let falsity = self.bool_src(false);
-                    self.emit(I::Move { src: falsity, dst });
-                    self.g.place(done);
-                    Src::Reg(dst)
+                Some("is_record") if self.g.local("is_record", args.len()).is_none() => {
+                    match self.is_record_with_size(args, expr.span) {
+                        Some(with_size) => self.guard_bif("is_record", &with_size, fail),
+                        None => self.guard_bif("is_record", args, fail),
+                    }
                 }
                 Some(name) => self.guard_bif(name, args, fail),
                 None => {
@@ -1141,6 +1106,22 @@ impl<'g> FunctionCompiler<'g> {
         }
     }
 
+    /// The value of a guard test as `true` or `false`.
+    fn test_value(&mut self, expr: &Expr) -> Src {
+        let dst = self.temp();
+        let false_label = self.g.new_label();
+        let done = self.g.new_label();
+        self.test(expr, false_label);
+        let truth = self.bool_src(true);
+        self.emit(I::Move { src: truth, dst });
+        self.emit(I::Jump { target: done });
+        self.g.place(false_label);
+        let falsity = self.bool_src(false);
+        self.emit(I::Move { src: falsity, dst });
+        self.g.place(done);
+        Src::Reg(dst)
+    }
+
     fn guard_bif(&mut self, name: &str, args: &[Expr], fail: Label) -> Src {
         let dst = self.temp();
         let srcs: Vec<Src> = args.iter().map(|a| self.guard_value(a, fail)).collect();
@@ -1166,9 +1147,8 @@ impl Generator {
     /// ```
     ///
     /// Generator patterns are fresh variables of each fun's head, so they
-    /// shadow outer ones exactly as comprehension variables do. The names
-    /// contain `@`, which no variable written in source can clash with... at
-    /// least none a user writes in practice, since `Lc@1` is a legal but odd name.
+    /// shadow outer ones exactly as comprehension variables do. The helper
+    /// variables' names contain `-`, which no variable in source can.
     fn lower_comprehension(&mut self, head: &Expr, qualifiers: &[Qualifier], span: Span) -> Expr {
         self.comprehension_count += 1;
         let id = self.comprehension_count;
@@ -1216,7 +1196,7 @@ fn lower_qualifiers(
             let atom = |a: &str| Pattern { span, kind: PatternKind::Literal(Literal::Atom(a.to_owned())) };
             let clause =
                 |pattern: Pattern, body: Expr| Clause { span, patterns: vec![pattern], guard: None, body: vec![body] };
-            let bad = format!("Lc@{id}@Bad{depth}");
+            let bad = format!("Lc-{id}-bad-{depth}");
             let raise = Expr {
                 span,
                 kind: ExprKind::Call(
@@ -1243,8 +1223,8 @@ fn lower_qualifiers(
             }
         }
         Qualifier::Generator(pattern, list) | Qualifier::BinaryGenerator(pattern, list) => {
-            let name = format!("Lc@{id}@{depth}");
-            let tail = format!("Lc@{id}@Tail{depth}");
+            let name = format!("Lc-{id}-{depth}");
+            let tail = format!("Lc-{id}-tail-{depth}");
             let recurse = Expr {
                 span,
                 kind: ExprKind::Call(CallTarget::Fun(Box::new(var(name.clone()))), vec![var(tail.clone())]),

@@ -372,15 +372,8 @@ fn to_float(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 fn float_to_integer(p: &mut Process, a: &mut [Term], round: fn(f64) -> f64) -> Result<Term, Stop> {
     match number(a[0]).map_err(|_| error(atoms::BADARG))? {
         Number::Integer(_) => Ok(a[0]),
-        Number::Float(f) => {
-            let value = num_bigint::BigInt::from(round(f) as i128);
-            let value = if round(f).abs() < 1e38 {
-                value
-            } else {
-                num_traits::FromPrimitive::from_f64(round(f)).unwrap_or_default()
-            };
-            make_integer(p, a, value)
-        }
+        // A float is finite here, so its rounded value converts exactly.
+        Number::Float(f) => make_integer(p, a, num_traits::FromPrimitive::from_f64(round(f)).unwrap_or_default()),
     }
 }
 

@@ -130,13 +130,16 @@ pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
                 if directive == 'P' {
                     args.next()?;
                 }
-                if strings {
+                // For ~p the field width is the line length, never padding.
+                let text = if strings {
                     // The column the term starts at: after the text since the last newline.
                     let column = out.rsplit('\n').next().map_or(0, |line| line.chars().count()) + 1;
-                    crate::pretty::pretty(term, column)
+                    crate::pretty::pretty(term, column, width.unwrap_or(crate::pretty::LINE_LENGTH))
                 } else {
                     print::write(term)
-                }
+                };
+                out.push_str(&text);
+                continue;
             }
             'w' | 'W' => {
                 let term = args.next()?;
@@ -155,10 +158,10 @@ pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
             }
             'c' => {
                 let term = args.next()?;
-                let c = char::from_u32(u32::try_from(term.small_value()).ok()?)?;
                 if !term.is_small() {
                     return None;
                 }
+                let c = char::from_u32(u32::try_from(term.small_value()).ok()?)?;
                 let count = precision.or(width).unwrap_or(1);
                 let text: String = std::iter::repeat_n(c, count).collect();
                 if width.is_some() && precision.is_some() {
@@ -176,10 +179,11 @@ pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
                     return None;
                 }
                 let text = value.to_str_radix(base);
-                let text = if directive == 'B' { text.to_uppercase() } else { text.to_lowercase() };
-                let text = pad_to(&text, width, left, pad);
-                out.push_str(&text);
-                continue;
+                if directive == 'B' {
+                    text.to_uppercase()
+                } else {
+                    text.to_lowercase()
+                }
             }
             'f' | 'e' | 'g' => {
                 let term = args.next()?;
@@ -218,18 +222,27 @@ pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
             }
             _ => return None,
         };
-        out.push_str(&pad_to(&text, width, left, pad));
+        // A value too wide for its field: ~s is cut short, the others are
+        // replaced by stars, as io_lib_format does.
+        let overflow = if directive == 's' { Overflow::Truncate } else { Overflow::Stars };
+        out.push_str(&pad_to(&text, width, left, pad, overflow));
     }
     args.next().is_none().then_some(out)
 }
 
-fn pad_to(text: &str, width: Option<usize>, left: bool, pad: char) -> String {
+enum Overflow {
+    Truncate,
+    Stars,
+}
+
+fn pad_to(text: &str, width: Option<usize>, left: bool, pad: char, overflow: Overflow) -> String {
     let Some(width) = width else { return text.to_owned() };
     let len = text.chars().count();
-    if len >= width {
-        // A field too small is filled with stars, as Erlang does for numbers;
-        // for terms and strings erl truncates. Both keep the width.
-        return text.chars().take(width).collect();
+    if len > width {
+        return match overflow {
+            Overflow::Truncate => text.chars().take(width).collect(),
+            Overflow::Stars => "*".repeat(width),
+        };
     }
     let padding: String = std::iter::repeat_n(pad, width - len).collect();
     if left {

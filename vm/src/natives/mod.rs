@@ -15,24 +15,6 @@ use crate::term::Term;
 
 pub type NativeFn = fn(&mut Process, &mut [Term]) -> Result<Term, Stop>;
 
-/// The natives the interpreter answers inline for small integers; it
-/// recognises them by address.
-#[derive(Debug, Clone, Copy)]
-pub struct FastPaths {
-    pub add: NativeFn,
-    pub subtract: NativeFn,
-    pub less: NativeFn,
-    pub exact_eq: NativeFn,
-}
-
-pub fn fast_paths() -> &'static FastPaths {
-    static PATHS: std::sync::OnceLock<FastPaths> = std::sync::OnceLock::new();
-    PATHS.get_or_init(|| {
-        let get = |name, arity| erlang::lookup(name, arity).unwrap_or(|_, _| Ok(Term::NIL));
-        FastPaths { add: get("+", 2), subtract: get("-", 2), less: get("<", 2), exact_eq: get("=:=", 2) }
-    })
-}
-
 /// The native implementation of `module:function/arity`, if there is one.
 pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
     match module {
