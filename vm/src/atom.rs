@@ -69,6 +69,7 @@ predefined_atoms! {
     FILE = "file",
     LINE = "line",
     MAIN = "main",
+    NONE = "none",
 }
 
 struct Table {

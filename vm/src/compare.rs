@@ -1,6 +1,9 @@
 //! Erlang's term order and equality: `number < atom < reference < fun < port
 //! < pid < tuple < map < nil < list < binary`; numbers compare by value (so
 //! `1 == 1.0`), exact equality (`=:=`) also tells integers from floats.
+//! The exact order (`compare_exact`), used for `=:=` and to sort map keys,
+//! is the same except that an integer and a float never compare equal: every
+//! integer sorts before every float, as in a map's key order.
 //! Long lists are walked iteratively, so comparing them needs no deep stack.
 
 use std::cmp::Ordering;
@@ -29,6 +32,7 @@ fn rank(term: Term) -> u8 {
             Some(Kind::PositiveBig | Kind::NegativeBig | Kind::Float) => 0,
             Some(Kind::Fun) => 3,
             Some(Kind::Tuple) => 6,
+            Some(Kind::Map) => 7,
             Some(Kind::HeapBinary) => 10,
             None => 11,
         }
@@ -39,14 +43,7 @@ fn rank(term: Term) -> u8 {
 
 /// `a =:= b`
 pub fn exact_eq(a: Term, b: Term) -> bool {
-    if a == b {
-        return true;
-    }
-    if a.is_immediate() || b.is_immediate() {
-        return false;
-    }
-    let (a_float, b_float) = (a.float_value().is_some(), b.float_value().is_some());
-    a_float == b_float && compare(a, b) == Ordering::Equal
+    a == b || (!a.is_immediate() && !b.is_immediate() && compare_exact(a, b) == Ordering::Equal)
 }
 
 /// `a == b`
@@ -55,7 +52,17 @@ pub fn eq(a: Term, b: Term) -> bool {
 }
 
 /// The term order, with numbers compared by value.
-pub fn compare(mut a: Term, mut b: Term) -> Ordering {
+pub fn compare(a: Term, b: Term) -> Ordering {
+    compare_with(a, b, false)
+}
+
+/// The exact term order: as [`compare`], but integers sort before floats.
+/// Map keys are kept in this order.
+pub fn compare_exact(a: Term, b: Term) -> Ordering {
+    compare_with(a, b, true)
+}
+
+fn compare_with(mut a: Term, mut b: Term, exact: bool) -> Ordering {
     loop {
         if a == b {
             return Ordering::Equal;
@@ -65,6 +72,13 @@ pub fn compare(mut a: Term, mut b: Term) -> Ordering {
             return rank_a.cmp(&rank_b);
         }
         match rank_a {
+            0 if exact => {
+                let (a_float, b_float) = (a.float_value().is_some(), b.float_value().is_some());
+                if a_float != b_float {
+                    return a_float.cmp(&b_float);
+                }
+                return compare_numbers(a, b);
+            }
             0 => return compare_numbers(a, b),
             1 => return atom::name(a).cmp(&atom::name(b)),
             5 => return a.pid_number().cmp(&b.pid_number()),
@@ -73,16 +87,20 @@ pub fn compare(mut a: Term, mut b: Term) -> Ordering {
                 if x.len() != y.len() {
                     return x.len().cmp(&y.len());
                 }
-                for (&p, &q) in x.iter().zip(y) {
-                    match compare(p, q) {
-                        Ordering::Equal => {}
-                        other => return other,
-                    }
+                return compare_all(x.iter().zip(y), exact);
+            }
+            7 => {
+                // By size, then the keys in order (exactly), then the values.
+                let (x, y) = (a.map_words().unwrap_or_default(), b.map_words().unwrap_or_default());
+                if x.len() != y.len() {
+                    return x.len().cmp(&y.len());
                 }
-                return Ordering::Equal;
+                let keys = x.iter().step_by(2).zip(y.iter().step_by(2));
+                return compare_all(keys, true)
+                    .then_with(|| compare_all(x.iter().skip(1).step_by(2).zip(y.iter().skip(1).step_by(2)), exact));
             }
             9 => {
-                match compare(a.head(), b.head()) {
+                match compare_with(a.head(), b.head(), exact) {
                     Ordering::Equal => {}
                     other => return other,
                 }
@@ -94,6 +112,16 @@ pub fn compare(mut a: Term, mut b: Term) -> Ordering {
             _ => return a.raw().cmp(&b.raw()),
         }
     }
+}
+
+fn compare_all<'a>(pairs: impl Iterator<Item = (&'a Term, &'a Term)>, exact: bool) -> Ordering {
+    for (&p, &q) in pairs {
+        match compare_with(p, q, exact) {
+            Ordering::Equal => {}
+            other => return other,
+        }
+    }
+    Ordering::Equal
 }
 
 fn compare_numbers(a: Term, b: Term) -> Ordering {

@@ -151,7 +151,7 @@ unsafe fn for_each_term_slot(base: *mut u64, index: usize, mut visit: impl FnMut
     }
     let arity = header.arity();
     let first_term = match header.kind() {
-        Some(Kind::Tuple) => 1,
+        Some(Kind::Tuple | Kind::Map) => 1,
         // The first payload word of a fun is its code entry, not a term.
         Some(Kind::Fun) => 2,
         _ => arity + 1,

@@ -159,6 +159,21 @@ impl Heap {
         Term::from_boxed_ptr(object)
     }
 
+    /// A map of `pairs`, which must be sorted by key in map-key order with
+    /// no key twice. Needs `1 + 2 * pairs.len()` words.
+    pub fn map(&mut self, pairs: &[(Term, Term)]) -> Term {
+        let object = self.allocate(1 + 2 * pairs.len());
+        // SAFETY: `allocate` returned 1 + 2 * len words inside the young block.
+        unsafe {
+            *object = Header::new(Kind::Map, 2 * pairs.len()).raw();
+            for (i, (key, value)) in pairs.iter().enumerate() {
+                *object.add(1 + 2 * i) = key.raw();
+                *object.add(2 + 2 * i) = value.raw();
+            }
+        }
+        Term::from_boxed_ptr(object)
+    }
+
     /// A boxed float. Needs 2 words.
     pub fn float(&mut self, value: f64) -> Term {
         let object = self.allocate(2);
@@ -279,6 +294,17 @@ impl Heap {
             let payload = term.payload();
             match kind {
                 Kind::Tuple => pending.extend(term.tuple_elements().unwrap_or_default()),
+                Kind::Map => {
+                    let words = term.map_words().unwrap_or_default();
+                    if words.len() % 2 != 0 {
+                        return Err(format!("map of {} words", words.len()));
+                    }
+                    let keys: Vec<Term> = words.iter().step_by(2).copied().collect();
+                    if keys.windows(2).any(|k| crate::compare::compare_exact(k[0], k[1]) != std::cmp::Ordering::Less) {
+                        return Err("map keys out of order".to_owned());
+                    }
+                    pending.extend(words);
+                }
                 Kind::Fun => pending.extend(payload[1..].iter().map(|&w| {
                     // SAFETY: a fun's payload after its entry pointer is terms.
                     unsafe { Term::from_raw(w) }

@@ -389,6 +389,40 @@ impl<'c> Machine<'c> {
                 exception.stacktrace = Some(get!(stacktrace));
                 raise(exception)
             }
+            I::IsMap { fail, src } => test!(fail, get!(src).map_words().is_some()),
+            I::GetMapElement { fail, src, key, dst } => {
+                let found = get!(src).map_words().and_then(|words| crate::map::get(words, get!(key)));
+                match found {
+                    Some(value) => {
+                        self.write(process, dst, value);
+                        Transfer::Next
+                    }
+                    None => Transfer::Jump(fail.0),
+                }
+            }
+            I::PutMapAssoc { src, pairs, dst, live } | I::PutMapExact { src, pairs, dst, live } => {
+                let exact = matches!(instruction, I::PutMapExact { .. });
+                let Some(words) = get!(src).map_words() else {
+                    return raise(self.error_tuple(process, atoms::BADMAP, get!(src)));
+                };
+                let mut added = 0;
+                for key in pairs.iter().step_by(2) {
+                    let key = get!(key);
+                    let present = crate::map::get(words, key).is_some();
+                    if exact && !present {
+                        return raise(self.error_tuple(process, atoms::BADKEY, key));
+                    }
+                    added += usize::from(!present);
+                }
+                self.ensure(process, crate::map::words(crate::map::size(words) + added), *live as usize);
+                // Read again: the collection may have moved everything.
+                let mut result = crate::map::pairs(get!(src).map_words().unwrap_or_default());
+                let updates: Vec<(Term, Term)> = pairs.chunks_exact(2).map(|kv| (get!(&kv[0]), get!(&kv[1]))).collect();
+                result.extend(updates);
+                let map = process.heap.map(&crate::map::normalize(result));
+                self.write(process, dst, map);
+                Transfer::Next
+            }
             I::SelectValue { src, fail, cases } => {
                 let value = get!(src);
                 let target = cases.iter().find(|(case, _)| exact_eq(get!(case), value)).map_or(fail.0, |(_, l)| l.0);

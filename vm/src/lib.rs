@@ -10,6 +10,7 @@ pub mod fun;
 pub mod gc;
 pub mod heap;
 pub mod interp;
+pub mod map;
 pub mod module;
 pub mod natives;
 pub mod pretty;

@@ -189,6 +189,13 @@ fn literal_words(literal: &Literal) -> Result<usize, LoadError> {
             2 * items.len() + items.iter().map(literal_words).sum::<Result<usize, _>>()? + literal_words(tail)?
         }
         Literal::Tuple(items) => 1 + items.len() + items.iter().map(literal_words).sum::<Result<usize, _>>()?,
+        Literal::Map(pairs) => {
+            let mut words = crate::map::words(pairs.len());
+            for (key, value) in pairs {
+                words += literal_words(key)? + literal_words(value)?;
+            }
+            words
+        }
         Literal::Binary(bytes) if bytes.len() <= HEAP_BINARY_LIMIT => Heap::words_for_heap_binary(bytes.len()),
         Literal::Binary(bytes) => {
             return Err(LoadError::Literal(format!(
@@ -218,5 +225,10 @@ fn build_literal(heap: &mut Heap, literal: &Literal, atoms: &[Term]) -> Term {
             heap.tuple(&items)
         }
         Literal::Binary(bytes) => heap.heap_binary(bytes),
+        Literal::Map(pairs) => {
+            let pairs: Vec<(Term, Term)> =
+                pairs.iter().map(|(k, v)| (build_literal(heap, k, atoms), build_literal(heap, v, atoms))).collect();
+            heap.map(&crate::map::normalize(pairs))
+        }
     }
 }

@@ -5,8 +5,10 @@
 //! The line is 80 columns (or the directive's field width, `~40p`) and the
 //! term starts at the column the format directive is at, as in `io:format`.
 //!
-//! Not yet: maps and records (the language has no maps at run time yet), the
-//! `TInd = 4` fallback that OTP uses for tags too long to indent under, and
+//! Maps break between pairs, and a pair too long for its line puts the value
+//! on the next line indented by 4, as OTP's `pp_pair`.
+//!
+//! Not yet: records (they are tuples at run time), the `TInd = 4` fallback that OTP uses for tags too long to indent under, and
 //! binaries split over lines.
 
 use crate::print;
@@ -23,6 +25,25 @@ enum Shape {
         tagged: bool,
         elements: Vec<Node>,
     },
+    /// Key-value pairs; each pair node's text is `K => V`.
+    Map(Vec<Pair>),
+}
+
+struct Pair {
+    key: Node,
+    value: Node,
+    text: String,
+}
+
+impl Pair {
+    fn len(&self) -> usize {
+        self.text.chars().count()
+    }
+
+    /// OTP's `?ATM_PAIR`: both sides atomic.
+    fn atomic(&self) -> bool {
+        self.key.atomic() && self.value.atomic()
+    }
 }
 
 struct Node {
@@ -64,6 +85,18 @@ fn node(term: Term) -> Node {
         let text = format!("{{{}}}", elements.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join(","));
         let tagged = items.len() > 1 && items[0].is_atom();
         return Node { shape: Shape::Tuple { tagged, elements }, text };
+    }
+    if let Some(words) = term.map_words().filter(|words| !words.is_empty()) {
+        let pairs: Vec<Pair> = words
+            .chunks_exact(2)
+            .map(|pair| {
+                let (key, value) = (node(pair[0]), node(pair[1]));
+                let text = format!("{} => {}", key.text, value.text);
+                Pair { key, value, text }
+            })
+            .collect();
+        let text = format!("#{{{}}}", pairs.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(","));
+        return Node { shape: Shape::Map(pairs), text };
     }
     Node { shape: Shape::Atomic, text: print::print(term) }
 }
@@ -131,7 +164,56 @@ impl Printer {
                 self.pp_list(elements, None, col + 1, &indent, depth, ',', width + 1, out);
                 out.push('}');
             }
+            Shape::Map(pairs) => {
+                out.push_str("#{");
+                let indent = format!("{indent}  ");
+                self.pp_map(pairs, col + 2, &indent, depth, width + 1, out);
+                out.push('}');
+            }
         }
+    }
+
+    fn pp_map(&self, pairs: &[Pair], col0: usize, indent: &str, depth: usize, width: usize, out: &mut String) {
+        let Some((first, rest)) = pairs.split_first() else { return };
+        let used = self.pp_pair(first, col0, indent, last_depth(!rest.is_empty(), depth), width, out);
+        let (mut col, mut width) = (col0 + used, used);
+        for (i, pair) in rest.iter().enumerate() {
+            let last = last_depth(i + 1 < rest.len(), depth);
+            let element_len = 1 + pair.len();
+            let packs = if last == 0 {
+                element_len + 1 + col < self.line && width + element_len < self.max
+            } else {
+                element_len + col + last < self.line && width + element_len + last <= self.max
+            };
+            if packs && pair.atomic() {
+                out.push(',');
+                out.push_str(&pair.text);
+                col += element_len;
+                width += element_len;
+            } else {
+                out.push_str(",\n");
+                out.push_str(indent);
+                let used = self.pp_pair(pair, col0, indent, last, 0, out);
+                col = col0 + used;
+                width = used;
+            }
+        }
+    }
+
+    /// Writes a pair; returns its width, or the line length to force a new
+    /// line after a pair that is not atomic or was broken.
+    fn pp_pair(&self, pair: &Pair, col: usize, indent: &str, depth: usize, width: usize, out: &mut String) -> usize {
+        if pair.len() + col + depth < self.line && pair.len() + width + depth <= self.max {
+            out.push_str(&pair.text);
+            return if pair.atomic() { pair.len() } else { self.line };
+        }
+        const VALUE_INDENT: usize = 4;
+        self.pp(&pair.key, col, indent, depth, width, out);
+        out.push_str(" =>\n");
+        let value_indent = format!("{indent}{}", " ".repeat(VALUE_INDENT));
+        out.push_str(&value_indent);
+        self.pp(&pair.value, col + VALUE_INDENT, &value_indent, depth, 0, out);
+        self.line
     }
 
     #[allow(clippy::too_many_arguments)]

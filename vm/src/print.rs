@@ -198,6 +198,17 @@ fn write_into(out: &mut String, term: Term, strings: bool) {
             write_into(out, element, strings);
         }
         out.push('}');
+    } else if let Some(words) = term.map_words() {
+        out.push_str("#{");
+        for (i, pair) in words.chunks_exact(2).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_into(out, pair[0], strings);
+            out.push_str(" => ");
+            write_into(out, pair[1], strings);
+        }
+        out.push('}');
     } else if let Some(value) = term.float_value() {
         out.push_str(&float_text(value));
     } else if let Some(value) = integer_value(term) {

@@ -6,6 +6,7 @@ use crate::code::{CodeServer, Source};
 /// `(module, file name, source)` of each embedded module.
 const MODULES: &[(&str, &str, &str)] = &[
     ("lists", "lists.actor", include_str!("../../stdlib/lists.actor")),
+    ("maps", "maps.actor", include_str!("../../stdlib/maps.actor")),
     ("orddict", "orddict.actor", include_str!("../../stdlib/orddict.actor")),
     ("proplists", "proplists.actor", include_str!("../../stdlib/proplists.actor")),
 ];

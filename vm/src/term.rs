@@ -168,6 +168,17 @@ impl Term {
         Some(unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<Term>(), words.len()) })
     }
 
+    /// The words of a map, `[k0, v0, k1, v1, ...]` with the keys in order,
+    /// or `None` for any other term.
+    pub fn map_words<'a>(self) -> Option<&'a [Term]> {
+        if !self.is_boxed() || self.header().kind() != Some(Kind::Map) {
+            return None;
+        }
+        let words = self.payload();
+        // SAFETY: `Term` is `repr(transparent)` over `u64`, and a map's words are terms.
+        Some(unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<Term>(), words.len()) })
+    }
+
     /// The value of a boxed float, or `None` for any other term.
     pub fn float_value(self) -> Option<f64> {
         (self.is_boxed() && self.header().kind() == Some(Kind::Float)).then(|| f64::from_bits(self.payload()[0]))
@@ -215,6 +226,9 @@ pub enum Kind {
     Fun = 4,
     /// Up to 64 bytes: the byte length, then the bytes packed in words.
     HeapBinary = 5,
+    /// A map: `arity / 2` key-value pairs, keys sorted in map-key order
+    /// (`compare::compare_exact`) and distinct.
+    Map = 6,
 }
 
 impl Kind {
@@ -226,6 +240,7 @@ impl Kind {
             3 => Kind::Float,
             4 => Kind::Fun,
             5 => Kind::HeapBinary,
+            6 => Kind::Map,
             _ => return None,
         })
     }
@@ -233,7 +248,7 @@ impl Kind {
     /// Whether the payload words are terms the collector must trace.
     /// A fun's first payload word is a raw pointer and is skipped separately.
     pub fn payload_is_terms(self) -> bool {
-        matches!(self, Kind::Tuple | Kind::Fun)
+        matches!(self, Kind::Tuple | Kind::Fun | Kind::Map)
     }
 }
 

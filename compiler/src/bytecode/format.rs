@@ -11,7 +11,7 @@ pub const MAGIC: &[u8; 4] = b"ACTB";
 
 /// Bumped whenever an opcode's number, operands or meaning, or the layout
 /// below, changes: a VM refuses files of another version.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 
 /// No table in a module file may claim more entries than this; it bounds the
 /// memory a hostile file can make the decoder reserve.
@@ -269,6 +269,14 @@ fn encode_literal(literal: &Literal, out: &mut Writer) {
             out.byte(6);
             out.blob(bytes);
         }
+        Literal::Map(pairs) => {
+            out.byte(7);
+            out.unsigned(pairs.len() as u64);
+            for (key, value) in pairs {
+                encode_literal(key, out);
+                encode_literal(value, out);
+            }
+        }
     }
 }
 
@@ -309,6 +317,15 @@ fn decode_literal(input: &mut Reader<'_>, depth: usize) -> Result<Literal, Decod
             Literal::Tuple((0..count).map(|_| decode_literal(input, depth + 1)).collect::<Result<_, _>>()?)
         }
         6 => Literal::Binary(input.blob()?.to_vec()),
+        7 => {
+            let count = input.count()?;
+            let mut pairs = Vec::new();
+            for _ in 0..count {
+                let key = decode_literal(input, depth + 1)?;
+                pairs.push((key, decode_literal(input, depth + 1)?));
+            }
+            Literal::Map(pairs)
+        }
         tag => return Err(input.error(format!("bad literal tag {tag}"))),
     })
 }

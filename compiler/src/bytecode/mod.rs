@@ -28,6 +28,9 @@ pub enum Literal {
     List(Vec<Literal>, Box<Literal>),
     Tuple(Vec<Literal>),
     Binary(Vec<u8>),
+    /// The pairs in source order; the loader sorts them (the last of
+    /// duplicate keys wins).
+    Map(Vec<(Literal, Literal)>),
 }
 
 /// A function of the module: where its code starts and what it is called.

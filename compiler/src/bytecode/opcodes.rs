@@ -201,4 +201,15 @@ instructions! {
     50 Raise { class: Src, reason: Src, stacktrace: Src }
     /// pc := the label paired with src's value, or fail
     51 SelectValue { src: Src, fail: Label, cases: Vec<(Src, Label)> }
+    /// unless is_map(src): pc := fail
+    52 IsMap { fail: Label, src: Src }
+    /// dst := the value under `key` in the map src; pc := fail when src is
+    /// not a map or has no such key
+    53 GetMapElement { fail: Label, src: Src, key: Src, dst: Reg }
+    /// dst := the map src with the pairs `[k0, v0, k1, v1, ...]` put in
+    /// (`K => V`); raises {badmap, src} (allocates, x0..x(live-1) live)
+    54 PutMapAssoc { src: Src, pairs: Vec<Src>, dst: Reg, live: u32 }
+    /// dst := the map src with the values of existing keys replaced
+    /// (`K := V`); raises {badmap, src} or {badkey, K}
+    55 PutMapExact { src: Src, pairs: Vec<Src>, dst: Reg, live: u32 }
 }

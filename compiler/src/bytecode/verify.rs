@@ -335,6 +335,13 @@ fn flow(instruction: &Instruction, frame: Option<u32>) -> Result<Flow, String> {
             live_ok(*live)?;
             branch(instruction.labels())
         }
+        I::PutMapAssoc { pairs, live, .. } | I::PutMapExact { pairs, live, .. } => {
+            if pairs.len() % 2 != 0 {
+                return Err(format!("{} map operands, not pairs", pairs.len()));
+            }
+            live_ok(*live)?;
+            next(frame)
+        }
         I::TestHeap { live, .. } | I::MakeFun { live, .. } => {
             live_ok(*live)?;
             next(frame)
@@ -362,6 +369,8 @@ fn flow(instruction: &Instruction, frame: Option<u32>) -> Result<Flow, String> {
         | I::IsFunction { .. }
         | I::IsPid { .. }
         | I::IsBoolean { .. }
+        | I::IsMap { .. }
+        | I::GetMapElement { .. }
         | I::IsEqExact { .. }
         | I::IsNeExact { .. }
         | I::IsEq { .. }

@@ -301,9 +301,31 @@ impl<'g> FunctionCompiler<'g> {
                 self.g.unsupported(expr.span, "binaries");
                 Some(Src::Nil)
             }
-            ExprKind::Map(..) => {
-                self.g.unsupported(expr.span, "maps");
-                Some(Src::Nil)
+            ExprKind::Map(base, fields) => {
+                let dst = self.temp();
+                let mark = self.temps;
+                let mut map = match base {
+                    Some(base) => self.value(base),
+                    None => Src::Literal(self.g.literal(Lit::Map(Vec::new()))),
+                };
+                let values: Vec<(bool, Src, Src)> =
+                    fields.iter().map(|f| (f.exact, self.value(&f.key), self.value(&f.value))).collect();
+                if values.is_empty() {
+                    // `M#{}` still checks that M is a map.
+                    self.emit(I::PutMapAssoc { src: map, pairs: Vec::new(), dst, live: 0 });
+                }
+                // Runs of `=>` and of `:=` each become one instruction, in source order.
+                for run in values.chunk_by(|a, b| a.0 == b.0) {
+                    let pairs = run.iter().flat_map(|&(_, k, v)| [k, v]).collect();
+                    self.emit(if run[0].0 {
+                        I::PutMapExact { src: map, pairs, dst, live: 0 }
+                    } else {
+                        I::PutMapAssoc { src: map, pairs, dst, live: 0 }
+                    });
+                    map = Src::Reg(dst);
+                }
+                self.release(mark);
+                self.finish(Src::Reg(dst), tail)
             }
             ExprKind::ListComprehension(head, qualifiers) => {
                 if qualifiers.iter().any(|q| matches!(q, Qualifier::BinaryGenerator(..))) {
@@ -839,6 +861,12 @@ impl<'g> FunctionCompiler<'g> {
                 Lit::List(items, Box::new(tail))
             }
             ExprKind::RecordIndex(record, field) => Lit::Integer(BigInt::from(self.field_index(record, field) + 1)),
+            ExprKind::Map(None, fields) if fields.iter().all(|f| !f.exact) => Lit::Map(
+                fields
+                    .iter()
+                    .map(|f| Some((self.constant_within(&f.key, depth)?, self.constant_within(&f.value, depth)?)))
+                    .collect::<Option<_>>()?,
+            ),
             _ => return None,
         })
     }
@@ -935,7 +963,17 @@ impl<'g> FunctionCompiler<'g> {
                 self.emit(I::IsEqExact { fail, a: src, b: Src::Int(index) });
             }
             PatternKind::Binary(_) => self.g.unsupported(pattern.span, "binary patterns"),
-            PatternKind::Map(_) => self.g.unsupported(pattern.span, "map patterns"),
+            PatternKind::Map(pairs) => {
+                self.emit(I::IsMap { fail, src });
+                for (key, value) in pairs {
+                    let mark = self.temps;
+                    let key = self.guard_value(key, fail);
+                    let element = self.temp();
+                    self.emit(I::GetMapElement { fail, src, key, dst: element });
+                    self.pattern(value, Src::Reg(element), fail);
+                    self.release(mark);
+                }
+            }
         }
     }
 
@@ -1022,6 +1060,7 @@ impl<'g> FunctionCompiler<'g> {
                         "is_function" => Some(|fail, src| I::IsFunction { fail, src }),
                         "is_pid" => Some(|fail, src| I::IsPid { fail, src }),
                         "is_boolean" => Some(|fail, src| I::IsBoolean { fail, src }),
+                        "is_map" => Some(|fail, src| I::IsMap { fail, src }),
                         _ => None,
                     };
                     if let Some(make) = type_test {

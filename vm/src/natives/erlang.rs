@@ -65,14 +65,8 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
             ))
         },
         ("is_bitstring", 1) => |_, a| Ok(boolean(crate::heap::binary_bytes(a[0]).is_some())),
-        // No maps, ports or references exist yet: these tests are false, and
-        // the map BIFs raise as OTP's do for a non-map.
-        ("is_map" | "is_port" | "is_reference", 1) => |_, _| Ok(atoms::FALSE),
-        ("map_size", 1) => |p, a| Err(badmap(p, a)),
-        ("map_get" | "is_map_key", 2) => |p, a| {
-            let mut map = [a[1]];
-            Err(badmap(p, &mut map))
-        },
+        // No ports or references exist yet: these tests are false.
+        ("is_port" | "is_reference", 1) => |_, _| Ok(atoms::FALSE),
         ("is_record", 2) => {
             |_, a| Ok(boolean(a[1].is_atom() && a[0].tuple_elements().is_some_and(|t| t.first() == Some(&a[1]))))
         }
@@ -161,12 +155,6 @@ fn bool_of(term: Term) -> Result<bool, Stop> {
         t if t == atoms::FALSE => Ok(false),
         _ => Err(error(atoms::BADARG)),
     }
-}
-
-/// `error:{badmap, Term}`.
-fn badmap(p: &mut Process, a: &mut [Term]) -> Stop {
-    p.ensure(3, a);
-    error(p.heap.tuple(&[atoms::BADMAP, a[0]]))
 }
 
 fn is_number(term: Term) -> bool {
@@ -401,7 +389,7 @@ fn setelement(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 }
 
 /// The elements of a proper list, or `badarg`.
-fn list_items(list: Term) -> Result<Vec<Term>, Stop> {
+pub(super) fn list_items(list: Term) -> Result<Vec<Term>, Stop> {
     let mut items = Vec::new();
     let mut cursor = list;
     while cursor.is_cons() {

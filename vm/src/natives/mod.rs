@@ -7,6 +7,7 @@
 
 mod erlang;
 mod io;
+mod maps;
 mod math;
 
 use crate::exception::Stop;
@@ -18,7 +19,8 @@ pub type NativeFn = fn(&mut Process, &mut [Term]) -> Result<Term, Stop>;
 /// The native implementation of `module:function/arity`, if there is one.
 pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
     match module {
-        "erlang" => erlang::lookup(function, arity),
+        "erlang" => erlang::lookup(function, arity).or_else(|| maps::lookup_erlang(function, arity)),
+        "maps" => maps::lookup(function, arity),
         "io" => io::lookup(function, arity),
         "math" => math::lookup(function, arity),
         _ => None,
