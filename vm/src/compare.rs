@@ -33,7 +33,7 @@ fn rank(term: Term) -> u8 {
             Some(Kind::Fun) => 3,
             Some(Kind::Tuple) => 6,
             Some(Kind::Map) => 7,
-            Some(Kind::HeapBinary) => 10,
+            Some(Kind::HeapBinary | Kind::RefcBinary | Kind::SubBinary) => 10,
             None => 11,
         }
     } else {

@@ -18,6 +18,7 @@
 //! This module holds the unsafe pointer work of collection; every block is
 //! commented with the invariant it relies on.
 
+use crate::heap::release_refc;
 use crate::heap::{new_block, next_size, Block, Heap, INITIAL_YOUNG_WORDS};
 use crate::term::{Header, Kind, Term};
 
@@ -49,9 +50,11 @@ fn collect_minor(heap: &mut Heap, roots: &mut [&mut [Term]], need: usize) -> usi
         young: Space::new(&mut to, 0),
         old: Space::new(&mut heap.old, heap.old_top),
         words_copied: 0,
+        refc_moved: Vec::new(),
     };
     copier.run(roots);
     let (young_top, old_top, copied) = (copier.young.top, copier.old.top, copier.words_copied);
+    sweep_off_heap(heap, &copier.from, copier.refc_moved);
     heap.old_top = old_top;
     install_young(heap, to, young_top, need, roots);
     heap.stats.minor_collections += 1;
@@ -70,15 +73,39 @@ pub(crate) fn collect_major(heap: &mut Heap, roots: &mut [&mut [Term]], need: us
         young: Space::new(&mut to, 0),
         old: Space::new(&mut no_old, 0),
         words_copied: 0,
+        refc_moved: Vec::new(),
     };
     copier.run(roots);
     let (young_top, copied) = (copier.young.top, copier.words_copied);
+    sweep_off_heap(heap, &copier.from, copier.refc_moved);
     heap.old = new_block(0);
     heap.old_top = 0;
     install_young(heap, to, young_top, need, roots);
     heap.stats.major_collections += 1;
     heap.stats.words_copied += copied as u64;
     copied
+}
+
+/// Releases the shared bytes of every refc binary handle that died in the
+/// collected spaces; the heap's list becomes the handles that were copied
+/// (at their new addresses) plus those outside the collected spaces.
+fn sweep_off_heap(heap: &mut Heap, from: &[(usize, usize); 2], moved: Vec<*mut u64>) {
+    let mut kept = moved;
+    for &object in &heap.off_heap {
+        if !from.iter().any(|&range| in_range(object as usize, range)) {
+            kept.push(object);
+            continue;
+        }
+        // SAFETY: `object` is a handle in a from-space block, which is still
+        // allocated; its first word is its header, or the forwarding pointer
+        // left when it was copied.
+        let header = Header::from_raw(unsafe { *object });
+        if header.is_header() {
+            // SAFETY: the handle is dead, so this heap's count is released once.
+            unsafe { release_refc(object) };
+        }
+    }
+    heap.off_heap = kept;
 }
 
 /// Makes `block` (holding `live` words of survivors) the young heap. The
@@ -123,6 +150,11 @@ fn resize_young(heap: &mut Heap, words: usize, roots: &mut [&mut [Term]]) {
         // SAFETY: `Term` is `repr(transparent)` over `u64`.
         relocate(unsafe { &mut *(root as *mut Term).cast::<u64>() });
     }
+    for object in &mut heap.off_heap {
+        if in_range(*object as usize, range) {
+            *object = (*object as usize).wrapping_add(delta) as *mut u64;
+        }
+    }
     heap.young = block;
 }
 
@@ -150,13 +182,8 @@ unsafe fn for_each_term_slot(base: *mut u64, index: usize, mut visit: impl FnMut
         return index + 2;
     }
     let arity = header.arity();
-    let first_term = match header.kind() {
-        Some(Kind::Tuple | Kind::Map) => 1,
-        // The first payload word of a fun is its code entry, not a term.
-        Some(Kind::Fun) => 2,
-        _ => arity + 1,
-    };
-    for offset in first_term..=arity {
+    let terms = header.kind().map_or(1..=0, |kind| kind.term_words(arity));
+    for offset in terms {
         // SAFETY: payload words `1..=arity` follow the header inside the block.
         visit(unsafe { base.add(index + offset) });
     }
@@ -195,6 +222,8 @@ struct Copier {
     young: Space,
     old: Space,
     words_copied: usize,
+    /// The new addresses of the refc binary handles copied.
+    refc_moved: Vec<*mut u64>,
 }
 
 impl Copier {
@@ -267,6 +296,9 @@ impl Copier {
                 let moved = Term::from_boxed_ptr(object);
                 *pointer = moved.raw();
                 self.words_copied += words;
+                if header.kind() == Some(Kind::RefcBinary) {
+                    self.refc_moved.push(object);
+                }
                 moved
             }
         }
@@ -361,6 +393,40 @@ mod tests {
         heap.collect_all(&mut [&mut roots]);
         assert_eq!((heap.old_top, heap.stats().major_collections), (0, 1));
         assert_eq!(value(roots[0]), Value::Tuple(vec![Value::Int(1.into()), Value::Int(2.into())]));
+    }
+
+    #[test]
+    fn refc_binaries_live_while_referenced_and_are_released_when_dead() {
+        let bytes = std::sync::Arc::new((0..200u8).collect::<Vec<u8>>());
+        let mut heap = Heap::new();
+        let mut roots = [Term::NIL; 2];
+        heap.ensure(2 + 2 * Heap::SUB_BINARY_WORDS, &mut [&mut roots]);
+        let whole = heap.refc_binary(bytes.clone());
+        let slice = heap.sub_binary(whole, 10, 100);
+        roots[0] = heap.sub_binary(slice, 5, 3);
+        assert_eq!(std::sync::Arc::strong_count(&bytes), 2);
+        // Minor collections (survivors promoted), then a major one: the
+        // slice of a slice keeps the shared bytes alive throughout.
+        for _ in 0..3 {
+            super::collect(&mut heap, &mut [&mut roots], 0);
+            heap.verify(&[&roots]).unwrap();
+        }
+        heap.collect_all(&mut [&mut roots]);
+        heap.verify(&[&roots]).unwrap();
+        assert_eq!(binary_bytes(roots[0]), Some(&[15u8, 16, 17][..]));
+        assert_eq!(std::sync::Arc::strong_count(&bytes), 2);
+        assert_eq!(heap.off_heap.len(), 1);
+
+        roots[0] = Term::NIL;
+        super::collect(&mut heap, &mut [&mut roots], 0);
+        heap.collect_all(&mut [&mut roots]);
+        assert_eq!(std::sync::Arc::strong_count(&bytes), 1, "a dead handle releases its count");
+        assert!(heap.off_heap.is_empty());
+
+        heap.ensure(2, &mut [&mut roots]);
+        roots[1] = heap.refc_binary(bytes.clone());
+        drop(heap);
+        assert_eq!(std::sync::Arc::strong_count(&bytes), 1, "dropping a heap releases its handles");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! collector is in `gc.rs`; the layout in `docs/design/terms-and-gc.md`.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use num_bigint::{BigInt, BigUint, Sign};
 use num_traits::ToPrimitive;
@@ -60,6 +61,39 @@ pub struct Heap {
     pub(crate) old: Block,
     pub(crate) old_top: usize,
     pub(crate) stats: HeapStats,
+    /// Every refc binary handle in `young` or `old`: the heap owns one
+    /// reference count of each, released when a collection finds the handle
+    /// dead (`gc::sweep_off_heap`) or when the heap is dropped.
+    pub(crate) off_heap: Vec<*mut u64>,
+}
+
+// SAFETY: the raw pointers in `off_heap` point into this heap's own blocks,
+// which move with it; the shared bytes they lead to are behind `Arc`s.
+unsafe impl Send for Heap {}
+
+// SAFETY: a shared `&Heap` only reads (a module's literal heap is read by
+// every process that runs the module); there is no interior mutability.
+unsafe impl Sync for Heap {}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        for &object in &self.off_heap {
+            // SAFETY: every listed handle is live in this heap's blocks and
+            // holds one count, released exactly once here.
+            unsafe { release_refc(object) };
+        }
+    }
+}
+
+/// Releases the count a refc binary handle holds.
+///
+/// # Safety
+/// `object` must point to a live refc binary handle whose count has not been
+/// released yet.
+pub(crate) unsafe fn release_refc(object: *mut u64) {
+    // SAFETY: the handle's payload word is a pointer from `Arc::into_raw`
+    // (caller's guarantee), and its count is released once.
+    unsafe { drop(Arc::from_raw(*object.add(1) as *const Vec<u8>)) };
 }
 
 impl Default for Heap {
@@ -81,6 +115,7 @@ impl Heap {
             old: new_block(0),
             old_top: 0,
             stats: HeapStats::default(),
+            off_heap: Vec::new(),
         }
     }
 
@@ -248,6 +283,66 @@ impl Heap {
         Term::from_boxed_ptr(object)
     }
 
+    /// The words [`Heap::binary`] needs for `len` bytes.
+    pub fn words_for_binary(len: usize) -> usize {
+        if len <= HEAP_BINARY_LIMIT {
+            Heap::words_for_heap_binary(len)
+        } else {
+            2
+        }
+    }
+
+    /// A binary: in the heap up to [`HEAP_BINARY_LIMIT`] bytes, shared
+    /// off-heap beyond. Needs [`Heap::words_for_binary`] words.
+    pub fn binary(&mut self, bytes: &[u8]) -> Term {
+        if bytes.len() <= HEAP_BINARY_LIMIT {
+            self.heap_binary(bytes)
+        } else {
+            self.refc_binary(Arc::new(bytes.to_vec()))
+        }
+    }
+
+    /// As [`Heap::binary`], taking the bytes without copying large ones.
+    pub fn binary_from_vec(&mut self, bytes: Vec<u8>) -> Term {
+        if bytes.len() <= HEAP_BINARY_LIMIT {
+            self.heap_binary(&bytes)
+        } else {
+            self.refc_binary(Arc::new(bytes))
+        }
+    }
+
+    /// A handle on shared bytes. Needs 2 words.
+    pub fn refc_binary(&mut self, bytes: Arc<Vec<u8>>) -> Term {
+        let object = self.allocate(2);
+        // SAFETY: two words inside the young block. The handle takes over
+        // the count `bytes` held; `off_heap` records it for release.
+        unsafe {
+            *object = Header::new(Kind::RefcBinary, 1).raw();
+            *object.add(1) = Arc::into_raw(bytes) as u64;
+        }
+        self.off_heap.push(object);
+        Term::from_boxed_ptr(object)
+    }
+
+    /// The words [`Heap::sub_binary`] needs.
+    pub const SUB_BINARY_WORDS: usize = 4;
+
+    /// `len` bytes of `binary` from `offset`, without copying them. Needs
+    /// [`Heap::SUB_BINARY_WORDS`] words. `binary` must be a binary and the
+    /// range inside it.
+    pub fn sub_binary(&mut self, binary: Term, offset: usize, len: usize) -> Term {
+        let (original, base) = match binary.header().kind() {
+            Some(Kind::SubBinary) => {
+                let payload = binary.payload();
+                // SAFETY: a sub-binary's first payload word is its original binary.
+                (unsafe { Term::from_raw(payload[0]) }, payload[1] as usize)
+            }
+            _ => (binary, 0),
+        };
+        debug_assert!(binary_bytes(binary).is_some_and(|b| offset + len <= b.len()));
+        self.raw_object(Header::new(Kind::SubBinary, 3), &[original.raw(), (base + offset) as u64, len as u64])
+    }
+
     /// Checks that every term reachable from `roots` is well formed and points
     /// into this heap's live words. Used by tests after every collection.
     pub fn verify(&self, roots: &[&[Term]]) -> Result<(), String> {
@@ -321,6 +416,23 @@ impl Heap {
                         return Err(format!("heap binary of {len} bytes with {} words", header.arity()));
                     }
                 }
+                Kind::RefcBinary => {
+                    if header.arity() != 1 || !self.off_heap.contains(&(address as *mut u64)) {
+                        return Err(format!("refc binary handle at {address:#x} not in the off-heap list"));
+                    }
+                }
+                Kind::SubBinary => {
+                    // SAFETY: a sub-binary's first payload word is a term.
+                    let original = unsafe { Term::from_raw(payload[0]) };
+                    let whole = match original.is_boxed().then(|| original.header().kind()).flatten() {
+                        Some(Kind::HeapBinary | Kind::RefcBinary) => binary_bytes(original).map_or(0, <[u8]>::len),
+                        _ => return Err("a sub-binary of something other than a binary".to_owned()),
+                    };
+                    if payload[1] as usize + payload[2] as usize > whole {
+                        return Err("a sub-binary past the end of its binary".to_owned());
+                    }
+                    pending.push(original);
+                }
             }
         }
         Ok(())
@@ -344,13 +456,31 @@ pub fn integer_value(term: Term) -> Option<BigInt> {
     Some(BigInt::from_biguint(sign, BigUint::new(digits)))
 }
 
-/// The bytes of a heap binary; `None` for other terms.
+/// The bytes of a binary (heap, refc or sub-binary); `None` for other terms.
+/// Valid while `term` is: the slice points into the heap or into shared
+/// bytes the term holds a reference to.
 pub fn binary_bytes<'a>(term: Term) -> Option<&'a [u8]> {
-    if !term.is_boxed() || term.header().kind() != Some(Kind::HeapBinary) {
+    if !term.is_boxed() {
         return None;
     }
     let payload = term.payload();
-    let len = payload[0] as usize;
-    // SAFETY: the payload after the length word holds `len` bytes (checked at construction).
-    Some(unsafe { std::slice::from_raw_parts(payload[1..].as_ptr().cast::<u8>(), len) })
+    match term.header().kind()? {
+        Kind::HeapBinary => {
+            let len = payload[0] as usize;
+            // SAFETY: the payload after the length word holds `len` bytes (checked at construction).
+            Some(unsafe { std::slice::from_raw_parts(payload[1..].as_ptr().cast::<u8>(), len) })
+        }
+        Kind::RefcBinary => {
+            // SAFETY: the payload is a pointer from `Arc::into_raw`, whose
+            // count the live handle holds.
+            let bytes = unsafe { &*(payload[0] as *const Vec<u8>) };
+            Some(bytes.as_slice())
+        }
+        Kind::SubBinary => {
+            // SAFETY: a sub-binary's first payload word is its original binary.
+            let original = binary_bytes(unsafe { Term::from_raw(payload[0]) })?;
+            original.get(payload[1] as usize..payload[1] as usize + payload[2] as usize)
+        }
+        _ => None,
+    }
 }

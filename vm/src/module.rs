@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use compiler::bytecode::{self, Instruction, Literal};
 
 use crate::atom;
-use crate::heap::{Heap, HEAP_BINARY_LIMIT};
+use crate::heap::Heap;
 use crate::natives::{self, NativeFn};
 use crate::term::Term;
 
@@ -196,13 +196,7 @@ fn literal_words(literal: &Literal) -> Result<usize, LoadError> {
             }
             words
         }
-        Literal::Binary(bytes) if bytes.len() <= HEAP_BINARY_LIMIT => Heap::words_for_heap_binary(bytes.len()),
-        Literal::Binary(bytes) => {
-            return Err(LoadError::Literal(format!(
-                "a binary literal of {} bytes (large binaries come later)",
-                bytes.len()
-            )));
-        }
+        Literal::Binary(bytes) => Heap::words_for_binary(bytes.len()),
     })
 }
 
@@ -224,7 +218,7 @@ fn build_literal(heap: &mut Heap, literal: &Literal, atoms: &[Term]) -> Term {
             let items: Vec<Term> = items.iter().map(|i| build_literal(heap, i, atoms)).collect();
             heap.tuple(&items)
         }
-        Literal::Binary(bytes) => heap.heap_binary(bytes),
+        Literal::Binary(bytes) => heap.binary(bytes),
         Literal::Map(pairs) => {
             let pairs: Vec<(Term, Term)> =
                 pairs.iter().map(|(k, v)| (build_literal(heap, k, atoms), build_literal(heap, v, atoms))).collect();

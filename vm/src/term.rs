@@ -226,6 +226,14 @@ pub enum Kind {
     Fun = 4,
     /// Up to 64 bytes: the byte length, then the bytes packed in words.
     HeapBinary = 5,
+    /// A binary of more than 64 bytes: one word, a pointer made by
+    /// `Arc::into_raw` to the shared bytes (`Arc<Vec<u8>>`). The heap that
+    /// holds the handle owns one count of the reference, released when a
+    /// collection finds the handle dead (`Heap::off_heap`).
+    RefcBinary = 7,
+    /// A slice of a binary: the original (a heap or refc binary, never
+    /// another slice), then the byte offset and the byte length.
+    SubBinary = 8,
     /// A map: `arity / 2` key-value pairs, keys sorted in map-key order
     /// (`compare::compare_exact`) and distinct.
     Map = 6,
@@ -241,6 +249,8 @@ impl Kind {
             4 => Kind::Fun,
             5 => Kind::HeapBinary,
             6 => Kind::Map,
+            7 => Kind::RefcBinary,
+            8 => Kind::SubBinary,
             _ => return None,
         })
     }
@@ -249,6 +259,19 @@ impl Kind {
     /// A fun's first payload word is a raw pointer and is skipped separately.
     pub fn payload_is_terms(self) -> bool {
         matches!(self, Kind::Tuple | Kind::Fun | Kind::Map)
+    }
+
+    /// Which payload words (1-based, inclusive) hold terms; an empty range
+    /// when none do.
+    pub fn term_words(self, arity: usize) -> std::ops::RangeInclusive<usize> {
+        match self {
+            Kind::Tuple | Kind::Map => 1..=arity,
+            // The first payload word of a fun is its code entry, not a term.
+            Kind::Fun => 2..=arity,
+            // The original binary; offset and length are raw.
+            Kind::SubBinary => 1..=1,
+            _ => 1..=0,
+        }
     }
 }
 
