@@ -182,7 +182,7 @@ unsafe fn for_each_term_slot(base: *mut u64, index: usize, mut visit: impl FnMut
         return index + 2;
     }
     let arity = header.arity();
-    let terms = header.kind().map_or(1..=0, |kind| kind.term_words(arity));
+    let terms = header.kind().map_or(0..0, |kind| kind.term_words(arity));
     for offset in terms {
         // SAFETY: payload words `1..=arity` follow the header inside the block.
         visit(unsafe { base.add(index + offset) });
@@ -424,7 +424,7 @@ mod tests {
         assert!(heap.off_heap.is_empty());
 
         heap.ensure(2, &mut [&mut roots]);
-        roots[1] = heap.refc_binary(bytes.clone());
+        let _held = heap.refc_binary(bytes.clone());
         drop(heap);
         assert_eq!(std::sync::Arc::strong_count(&bytes), 1, "dropping a heap releases its handles");
     }

@@ -261,16 +261,15 @@ impl Kind {
         matches!(self, Kind::Tuple | Kind::Fun | Kind::Map)
     }
 
-    /// Which payload words (1-based, inclusive) hold terms; an empty range
-    /// when none do.
-    pub fn term_words(self, arity: usize) -> std::ops::RangeInclusive<usize> {
+    /// Which payload words (counting the header as word 0) hold terms.
+    pub fn term_words(self, arity: usize) -> std::ops::Range<usize> {
         match self {
-            Kind::Tuple | Kind::Map => 1..=arity,
+            Kind::Tuple | Kind::Map => 1..arity + 1,
             // The first payload word of a fun is its code entry, not a term.
-            Kind::Fun => 2..=arity,
+            Kind::Fun => 2..arity + 1,
             // The original binary; offset and length are raw.
-            Kind::SubBinary => 1..=1,
-            _ => 1..=0,
+            Kind::SubBinary => 1..2,
+            _ => 0..0,
         }
     }
 }
