@@ -70,6 +70,7 @@ predefined_atoms! {
     LINE = "line",
     MAIN = "main",
     NONE = "none",
+    NOMATCH = "nomatch",
 }
 
 struct Table {

@@ -14,11 +14,12 @@ use std::sync::Arc;
 use compiler::bytecode::{Instruction as I, Reg, Src, X_REGISTERS};
 
 use crate::atom::{self, atoms};
+use crate::bits::Decoded;
 use crate::code::CodeServer;
 use crate::compare::{compare, eq, exact_eq};
 use crate::exception::{Class, Exception, Location, Stop};
 use crate::fun;
-use crate::heap::integer_value;
+use crate::heap::{binary_bytes, integer_value, Heap};
 use crate::module::{Import, LoadedModule, Operator};
 use crate::natives::NativeFn;
 use crate::process::{Continuation, Frame, Handler, Process};
@@ -281,7 +282,7 @@ impl<'c> Machine<'c> {
             I::IsTupleOfArity { fail, src, arity } => {
                 test!(fail, get!(src).tuple_elements().is_some_and(|t| t.len() == *arity as usize))
             }
-            I::IsBinary { fail, src } => test!(fail, crate::heap::binary_bytes(get!(src)).is_some()),
+            I::IsBinary { fail, src } => test!(fail, binary_bytes(get!(src)).is_some()),
             I::IsFunction { fail, src } => test!(fail, fun::is_fun(get!(src))),
             I::IsPid { fail, src } => test!(fail, get!(src).is_pid()),
             I::IsBoolean { fail, src } => {
@@ -422,6 +423,55 @@ impl<'c> Machine<'c> {
                 let map = process.heap.map(&crate::map::normalize(result));
                 self.write(process, dst, map);
                 Transfer::Next
+            }
+            I::BsCreate { segments, dst, live } => {
+                let mut bytes = Vec::new();
+                for segment in segments {
+                    if crate::bits::encode(segment, get!(&segment.value), get!(&segment.size), &mut bytes).is_err() {
+                        return raise(Exception::error(atoms::BADARG));
+                    }
+                }
+                process.reductions += (bytes.len() / 256) as u64;
+                self.ensure(process, Heap::words_for_binary(bytes.len()), *live as usize);
+                let binary = process.heap.binary_from_vec(bytes);
+                self.write(process, dst, binary);
+                Transfer::Next
+            }
+            I::BsGet { fail, bin, offset, segment, dst, live } => {
+                let at = get!(&Src::Reg(*offset));
+                let (Some(bytes), true) = (binary_bytes(get!(bin)), at.is_small()) else {
+                    return Transfer::Jump(fail.0);
+                };
+                let Some((decoded, next)) =
+                    crate::bits::decode(segment, bytes, at.small_value() as usize, get!(&segment.size))
+                else {
+                    return Transfer::Jump(fail.0);
+                };
+                let live = *live as usize;
+                let value = match decoded {
+                    Decoded::Small(v) => Term::small(v).unwrap_or(Term::NIL),
+                    Decoded::Integer(value) => {
+                        self.ensure(process, Heap::words_for_integer(&value), live);
+                        process.heap.integer(&value)
+                    }
+                    Decoded::Float(value) => {
+                        self.ensure(process, 2, live);
+                        process.heap.float(value)
+                    }
+                    Decoded::Slice { offset, len } => {
+                        self.ensure(process, Heap::SUB_BINARY_WORDS, live);
+                        // Read again: the collection may have moved the binary.
+                        process.heap.sub_binary(get!(bin), offset, len)
+                    }
+                };
+                self.write(process, dst, value);
+                self.write(process, offset, Term::small(next as i64).unwrap_or(Term::NIL));
+                Transfer::Next
+            }
+            I::BsTestTail { fail, bin, offset } => {
+                let at = get!(&Src::Reg(*offset));
+                let len = binary_bytes(get!(bin)).map(<[u8]>::len);
+                test!(fail, at.is_small() && len == Some(at.small_value() as usize))
             }
             I::SelectValue { src, fail, cases } => {
                 let value = get!(src);

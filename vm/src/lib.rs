@@ -3,6 +3,7 @@
 //! The `vm` binary (`main.rs`) is a thin command line over this library.
 
 pub mod atom;
+pub mod bits;
 pub mod code;
 pub mod compare;
 pub mod exception;

@@ -223,8 +223,10 @@ fn write_into(out: &mut String, term: Term, strings: bool) {
 }
 
 fn write_binary(out: &mut String, bytes: &[u8], strings: bool) {
-    let text = std::str::from_utf8(bytes).ok().filter(|s| s.chars().all(|c| printable(c as u32)) && !s.is_empty());
-    match text {
+    // Printable as erl's latin1 device sees it: every byte a printable character.
+    let printable_bytes = !bytes.is_empty() && bytes.iter().all(|&b| printable(u32::from(b)));
+    let text: Option<String> = printable_bytes.then(|| bytes.iter().map(|&b| char::from(b)).collect());
+    match text.as_deref() {
         Some(text) if strings => {
             out.push_str("<<");
             out.push_str(&string_text(text));

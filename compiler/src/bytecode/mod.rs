@@ -14,7 +14,7 @@ use std::fmt;
 use num_bigint::BigInt;
 
 pub use opcodes::Instruction;
-pub use operand::{AtomIndex, Import, Label, Lambda, Local, Reg, Src, X_REGISTERS};
+pub use operand::{AtomIndex, Import, Label, Lambda, Local, Reg, Segment, SegmentType, Src, X_REGISTERS};
 
 /// A constant term, built once when the module is loaded.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,7 +12,7 @@
 use std::fmt;
 
 use super::format::{DecodeError, Reader, Writer};
-use super::operand::{AtomIndex, Import, Label, Lambda, Local, Operand, Reg, Src};
+use super::operand::{AtomIndex, Import, Label, Lambda, Local, Operand, Reg, Segment, Src};
 use super::verify::Context;
 
 macro_rules! instructions {
@@ -212,4 +212,13 @@ instructions! {
     /// dst := the map src with the values of existing keys replaced
     /// (`K := V`); raises {badmap, src} or {badkey, K}
     55 PutMapExact { src: Src, pairs: Vec<Src>, dst: Reg, live: u32 }
+    /// dst := a binary of the segments, built from their values; raises
+    /// badarg for a value that does not fit its segment (allocates)
+    56 BsCreate { segments: Vec<Segment>, dst: Reg, live: u32 }
+    /// Matches `segment` in the binary `bin` at byte `offset` (a small
+    /// integer in a register): dst := the value, offset += its size; pc :=
+    /// fail when the rest of the binary does not hold it (allocates)
+    57 BsGet { fail: Label, bin: Src, offset: Reg, segment: Segment, dst: Reg, live: u32 }
+    /// unless the binary `bin` ends at byte `offset`: pc := fail
+    58 BsTestTail { fail: Label, bin: Src, offset: Reg }
 }

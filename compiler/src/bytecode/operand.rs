@@ -242,3 +242,93 @@ impl<A: Operand, B: Operand> Operand for (A, B) {
         self.1.visit_labels(f);
     }
 }
+
+/// The type of a bit-syntax segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SegmentType {
+    Integer,
+    Float,
+    /// `binary` or `bytes`.
+    Binary,
+    Utf8,
+}
+
+/// One segment of a binary being built or matched: its type, value (unused
+/// when matching), size in units, unit in bits and flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Segment {
+    pub kind: SegmentType,
+    pub value: Src,
+    pub size: Src,
+    pub unit: u32,
+    pub flags: u32,
+}
+
+impl Segment {
+    /// Little-endian (`little`, and `native` on the machines we run on).
+    pub const LITTLE: u32 = 1;
+    /// A signed integer.
+    pub const SIGNED: u32 = 2;
+    /// No size: a binary segment takes all of its value (building) or the
+    /// rest of the binary (matching); `size` is ignored.
+    pub const ALL: u32 = 4;
+}
+
+impl Operand for Segment {
+    fn encode(&self, out: &mut Writer) {
+        out.byte(match self.kind {
+            SegmentType::Integer => 0,
+            SegmentType::Float => 1,
+            SegmentType::Binary => 2,
+            SegmentType::Utf8 => 3,
+        });
+        self.value.encode(out);
+        self.size.encode(out);
+        self.unit.encode(out);
+        self.flags.encode(out);
+    }
+    fn decode(input: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let kind = match input.byte()? {
+            0 => SegmentType::Integer,
+            1 => SegmentType::Float,
+            2 => SegmentType::Binary,
+            3 => SegmentType::Utf8,
+            other => return Err(input.error(format!("bad segment type {other}"))),
+        };
+        Ok(Segment {
+            kind,
+            value: Src::decode(input)?,
+            size: Src::decode(input)?,
+            unit: u32::decode(input)?,
+            flags: u32::decode(input)?,
+        })
+    }
+    fn show(&self, context: &Context<'_>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<")?;
+        self.value.show(context, f)?;
+        if self.flags & Segment::ALL != 0 {
+            f.write_str(":all")?;
+        } else {
+            f.write_str(":")?;
+            self.size.show(context, f)?;
+        }
+        write!(f, "/{:?}-unit:{}", self.kind, self.unit)?;
+        if self.flags & Segment::LITTLE != 0 {
+            f.write_str("-little")?;
+        }
+        if self.flags & Segment::SIGNED != 0 {
+            f.write_str("-signed")?;
+        }
+        f.write_str(">")
+    }
+    fn verify(&self, context: &mut Context<'_>) -> Result<(), String> {
+        if self.flags >= 8 {
+            return Err(format!("segment flags {}", self.flags));
+        }
+        if !(1..=256).contains(&self.unit) {
+            return Err(format!("segment unit {}", self.unit));
+        }
+        self.value.verify(context)?;
+        self.size.verify(context)
+    }
+}

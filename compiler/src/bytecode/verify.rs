@@ -342,6 +342,14 @@ fn flow(instruction: &Instruction, frame: Option<u32>) -> Result<Flow, String> {
             live_ok(*live)?;
             next(frame)
         }
+        I::BsCreate { live, .. } => {
+            live_ok(*live)?;
+            next(frame)
+        }
+        I::BsGet { live, .. } => {
+            live_ok(*live)?;
+            branch(instruction.labels())
+        }
         I::TestHeap { live, .. } | I::MakeFun { live, .. } => {
             live_ok(*live)?;
             next(frame)
@@ -371,6 +379,7 @@ fn flow(instruction: &Instruction, frame: Option<u32>) -> Result<Flow, String> {
         | I::IsBoolean { .. }
         | I::IsMap { .. }
         | I::GetMapElement { .. }
+        | I::BsTestTail { .. }
         | I::IsEqExact { .. }
         | I::IsNeExact { .. }
         | I::IsEq { .. }

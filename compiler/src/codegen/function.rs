@@ -10,6 +10,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
+mod binary;
+
 use super::{Generator, Job};
 use crate::ast::*;
 use crate::bytecode::{Import, Instruction as I, Label, Literal as Lit, Local, Reg, Src};
@@ -297,9 +299,17 @@ impl<'g> FunctionCompiler<'g> {
                 self.emit(I::GetTupleElement { src: base, index, dst });
                 self.finish(Src::Reg(dst), tail)
             }
-            ExprKind::Binary(_) | ExprKind::BinaryComprehension(..) => {
-                self.g.unsupported(expr.span, "binaries");
-                Some(Src::Nil)
+            ExprKind::Binary(elements) => self.binary_expr(elements, tail),
+            ExprKind::BinaryComprehension(head, qualifiers) => {
+                // `<< B || Qs >>` is the concatenation of the binaries `[B || Qs]`.
+                let span = expr.span;
+                let list = self.g.lower_comprehension(head, qualifiers, span);
+                let atom = |a: &str| Box::new(Expr { span, kind: ExprKind::Literal(Literal::Atom(a.to_owned())) });
+                let call = Expr {
+                    span,
+                    kind: ExprKind::Call(CallTarget::Remote(atom("erlang"), atom("list_to_binary")), vec![list]),
+                };
+                self.expr(&call, tail)
             }
             ExprKind::Map(base, fields) => {
                 let dst = self.temp();
@@ -328,10 +338,6 @@ impl<'g> FunctionCompiler<'g> {
                 self.finish(Src::Reg(dst), tail)
             }
             ExprKind::ListComprehension(head, qualifiers) => {
-                if qualifiers.iter().any(|q| matches!(q, Qualifier::BinaryGenerator(..))) {
-                    self.g.unsupported(expr.span, "binary generators (`<<X>> <= Bin`)");
-                    return Some(Src::Nil);
-                }
                 let lowered = self.g.lower_comprehension(head, qualifiers, expr.span);
                 self.expr(&lowered, tail)
             }
@@ -962,7 +968,7 @@ impl<'g> FunctionCompiler<'g> {
                 let index = i64::from(self.field_index(record, field)) + 1;
                 self.emit(I::IsEqExact { fail, a: src, b: Src::Int(index) });
             }
-            PatternKind::Binary(_) => self.g.unsupported(pattern.span, "binary patterns"),
+            PatternKind::Binary(elements) => self.binary_pattern(elements, src, fail),
             PatternKind::Map(pairs) => {
                 self.emit(I::IsMap { fail, src });
                 for (key, value) in pairs {
@@ -1261,7 +1267,52 @@ fn lower_qualifiers(
                 ),
             }
         }
-        Qualifier::Generator(pattern, list) | Qualifier::BinaryGenerator(pattern, list) => {
+        Qualifier::BinaryGenerator(pattern, binary) => {
+            // Lc(<<P, T/binary>>) -> ...; Lc(<<P', T/binary>>) -> Lc(T) where P'
+            // has P's segment sizes and no values; Lc(<<_/binary>>) -> Rest.
+            let name = format!("Lc-{id}-{depth}");
+            let tail = format!("Lc-{id}-tail-{depth}");
+            let recurse = Expr {
+                span,
+                kind: ExprKind::Call(CallTarget::Fun(Box::new(var(name.clone()))), vec![var(tail.clone())]),
+            };
+            let inner = lower_qualifiers(head, others, recurse.clone(), id, depth + 1, var, span);
+            let wildcard = || Pattern { span, kind: PatternKind::Wildcard };
+            let binary_rest = |value: Pattern| BinElement {
+                value,
+                size: None,
+                specifiers: vec![BinSpecifier { name: "binary".to_owned(), unit: None, span }],
+                span,
+            };
+            let elements = match &pattern.kind {
+                PatternKind::Binary(elements) => elements.clone(),
+                _ => Vec::new(),
+            };
+            let skipping: Vec<BinElement<Pattern>> = elements
+                .iter()
+                .flat_map(|element| {
+                    let count = match &element.value.kind {
+                        PatternKind::Literal(Literal::String(s)) => s.chars().count(),
+                        _ => 1,
+                    };
+                    std::iter::repeat_n(BinElement { value: wildcard(), ..element.clone() }, count)
+                })
+                .collect();
+            let with_tail = |mut elements: Vec<BinElement<Pattern>>| {
+                elements.push(binary_rest(Pattern { span, kind: PatternKind::Var(tail.clone()) }));
+                Pattern { span, kind: PatternKind::Binary(elements) }
+            };
+            let clause =
+                |pattern: Pattern, body: Expr| Clause { span, patterns: vec![pattern], guard: None, body: vec![body] };
+            let clauses = vec![
+                clause(with_tail(elements), inner),
+                clause(with_tail(skipping), recurse),
+                clause(Pattern { span, kind: PatternKind::Binary(vec![binary_rest(wildcard())]) }, rest),
+            ];
+            let fun = Expr { span, kind: ExprKind::Fun(Box::new(Fun::Lambda(Some(Name { name, span }), clauses))) };
+            Expr { span, kind: ExprKind::Call(CallTarget::Fun(Box::new(fun)), vec![binary.clone()]) }
+        }
+        Qualifier::Generator(pattern, list) => {
             let name = format!("Lc-{id}-{depth}");
             let tail = format!("Lc-{id}-tail-{depth}");
             let recurse = Expr {

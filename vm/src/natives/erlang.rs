@@ -109,6 +109,25 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
             }
         },
         ("list_to_integer", 1) => list_to_integer,
+        ("list_to_integer", 2) => |p, a| {
+            let base = a[1].is_small().then(|| a[1].small_value()).filter(|b| (2..=36).contains(b));
+            let base = base.ok_or_else(|| error(atoms::BADARG))? as u32;
+            let value = super::binary::parse_integer(&string_of(a[0])?, base)?;
+            make_integer(p, a, value)
+        },
+        ("float_to_list", 1) => |p, a| {
+            let text = float_text_default(a[0])?;
+            Ok(make_string(p, a, &text))
+        },
+        ("float_to_list", 2) => |p, a| {
+            let text = float_text_with(a[0], a[1])?;
+            Ok(make_string(p, a, &text))
+        },
+        ("list_to_float", 1) => |p, a| {
+            let value = parse_float(&string_of(a[0])?)?;
+            p.ensure(2, a);
+            Ok(p.heap.float(value))
+        },
         ("float", 1) => to_float,
         ("round", 1) => |p, a| float_to_integer(p, a, f64::round),
         ("trunc", 1) => |p, a| float_to_integer(p, a, f64::trunc),
@@ -193,7 +212,7 @@ fn to_f64(n: &Number) -> f64 {
 }
 
 /// An integer result: an immediate, or a bignum built in the heap.
-fn make_integer(process: &mut Process, args: &mut [Term], value: BigInt) -> Result<Term, Stop> {
+pub(super) fn make_integer(process: &mut Process, args: &mut [Term], value: BigInt) -> Result<Term, Stop> {
     if let Some(small) = value.to_i64().and_then(Term::small) {
         return Ok(small);
     }
@@ -458,6 +477,81 @@ fn list_to_tuple(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     p.ensure(1 + len, a);
     let items = list_items(a[0])?;
     Ok(p.heap.tuple(&items))
+}
+
+/// `float_to_list/1`: 20 digits after the point in exponent form.
+pub(super) fn float_text_default(term: Term) -> Result<String, Stop> {
+    let value = term.float_value().ok_or_else(|| error(atoms::BADARG))?;
+    Ok(scientific(value, 20))
+}
+
+/// `float_to_list/2`: `[{decimals, N}]` (with `compact`), `[{scientific, N}]`,
+/// `[short]` or `[]`.
+pub(super) fn float_text_with(term: Term, options: Term) -> Result<String, Stop> {
+    let value = term.float_value().ok_or_else(|| error(atoms::BADARG))?;
+    let mut text = scientific(value, 20);
+    let mut compact = false;
+    let mut decimals = false;
+    for option in list_items(options)? {
+        let digits = |v: Term| {
+            (v.is_small() && (0..=253).contains(&v.small_value()))
+                .then(|| v.small_value() as usize)
+                .ok_or_else(|| error(atoms::BADARG))
+        };
+        match (atom::name(option), option.tuple_elements()) {
+            (Some("compact"), _) => compact = true,
+            (Some("short"), _) => text = crate::print::float_text(value),
+            (_, Some(&[tag, n])) if atom::name(tag) == Some("decimals") => {
+                text = format!("{value:.prec$}", prec = digits(n)?);
+                decimals = true;
+            }
+            (_, Some(&[tag, n])) if atom::name(tag) == Some("scientific") => text = scientific(value, digits(n)?),
+            _ => return Err(error(atoms::BADARG)),
+        }
+    }
+    if compact && decimals && text.contains('.') {
+        let trimmed = text.trim_end_matches('0');
+        text = if trimmed.ends_with('.') { format!("{trimmed}0") } else { trimmed.to_owned() };
+    }
+    Ok(text)
+}
+
+/// C's `%.Ne`: a two-digit (at least) signed exponent.
+fn scientific(value: f64, digits: usize) -> String {
+    let text = format!("{value:.digits$e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    format!("{mantissa}e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs())
+}
+
+/// A float as `list_to_float/1` reads it: digits, a point, digits, and an
+/// optional exponent (`1.5`, `-2.0e-3`; not `1` or `1e5`).
+pub(super) fn parse_float(text: &str) -> Result<f64, Stop> {
+    let bytes = text.as_bytes();
+    let mut i = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < bytes.len() && bytes[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > start
+    };
+    let mut ok = digits(&mut i) && bytes.get(i) == Some(&b'.');
+    i += 1;
+    ok = ok && digits(&mut i);
+    if ok && matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        ok = digits(&mut i);
+    }
+    let value: f64 = text.parse().map_err(|_| error(atoms::BADARG))?;
+    if ok && i == bytes.len() && value.is_finite() {
+        Ok(value)
+    } else {
+        Err(error(atoms::BADARG))
+    }
 }
 
 /// A string (a list of character codes) as Rust text, or `badarg`.

@@ -24,14 +24,47 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
     })
 }
 
+/// Writes to standard output as erl does with `-noshell`: the device's
+/// encoding is latin1, so a character below 256 is one byte and any other
+/// is written as `\x{HEX}`.
 fn output(text: &str) -> Result<Term, Stop> {
+    let mut bytes = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        match u8::try_from(u32::from(c)) {
+            Ok(byte) => bytes.push(byte),
+            Err(_) => bytes.extend_from_slice(format!("\\x{{{:X}}}", u32::from(c)).as_bytes()),
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     // A closed stdout (a pipe whose reader left) is not the program's error.
-    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.write_all(&bytes);
     Ok(atoms::OK)
 }
 
-/// Text from chardata: a string, a binary, or a deep list of both.
+/// Text from latin1 chardata, as `~s` takes it: characters below 256, and
+/// binaries whose bytes are the characters.
+fn latin1_chardata(term: Term) -> Option<String> {
+    let mut out = String::new();
+    let mut pending = vec![term];
+    while let Some(t) = pending.pop() {
+        if t.is_nil() {
+            continue;
+        }
+        if t.is_cons() {
+            pending.push(t.tail());
+            pending.push(t.head());
+        } else if t.is_small() && (0..256).contains(&t.small_value()) {
+            out.push(char::from(t.small_value() as u8));
+        } else if let Some(bytes) = binary_bytes(t) {
+            out.extend(bytes.iter().map(|&b| char::from(b)));
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Text from Unicode chardata: a string, a UTF-8 binary, or a deep list of both.
 fn chardata(term: Term) -> Option<String> {
     let mut out = String::new();
     let mut pending = vec![term];
@@ -116,9 +149,10 @@ pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
             }
         }
         // Modifiers: `t` (Unicode) and `l` (no string detection).
-        let mut strings = true;
+        let (mut strings, mut unicode) = (true, false);
         while let Some(&m) = chars.peek().filter(|m| **m == 't' || **m == 'l') {
             strings &= m != 'l';
+            unicode |= m == 't';
             chars.next();
         }
         let directive = chars.next()?;
@@ -150,7 +184,13 @@ pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
             }
             's' => {
                 let term = args.next()?;
-                let text = if term.is_atom() { atom::name(term)?.to_owned() } else { chardata(term)? };
+                let text = if term.is_atom() {
+                    atom::name(term)?.to_owned()
+                } else if unicode {
+                    chardata(term)?
+                } else {
+                    latin1_chardata(term)?
+                };
                 match precision {
                     Some(p) => text.chars().take(p).collect(),
                     None => text,

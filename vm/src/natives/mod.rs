@@ -5,6 +5,7 @@
 //! allocating. Errors are Erlang exceptions (`badarg`, `badarith`...), never
 //! Rust panics.
 
+mod binary;
 mod erlang;
 mod io;
 mod maps;
@@ -19,7 +20,10 @@ pub type NativeFn = fn(&mut Process, &mut [Term]) -> Result<Term, Stop>;
 /// The native implementation of `module:function/arity`, if there is one.
 pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
     match module {
-        "erlang" => erlang::lookup(function, arity).or_else(|| maps::lookup_erlang(function, arity)),
+        "erlang" => erlang::lookup(function, arity)
+            .or_else(|| maps::lookup_erlang(function, arity))
+            .or_else(|| binary::lookup_erlang(function, arity)),
+        "binary" => binary::lookup_module(function, arity),
         "maps" => maps::lookup(function, arity),
         "io" => io::lookup(function, arity),
         "math" => math::lookup(function, arity),
