@@ -57,7 +57,7 @@ pub fn encode(segment: &Segment, value: Term, size: Term, out: &mut Vec<u8>) -> 
                     single.to_le_bytes().to_vec()
                 }
                 Some(2) => f16_bits(number).ok_or(Badarg)?.to_le_bytes().to_vec(),
-                _ => return Err(()),
+                _ => return Err(Badarg),
             };
             push_ordered(&le, little, out);
             Ok(())
