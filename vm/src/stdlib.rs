@@ -8,6 +8,7 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("lists", "lists.actor", include_str!("../../stdlib/lists.actor")),
     ("maps", "maps.actor", include_str!("../../stdlib/maps.actor")),
     ("orddict", "orddict.actor", include_str!("../../stdlib/orddict.actor")),
+    ("string", "string.actor", include_str!("../../stdlib/string.actor")),
     ("proplists", "proplists.actor", include_str!("../../stdlib/proplists.actor")),
 ];
 

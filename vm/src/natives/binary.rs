@@ -98,6 +98,43 @@ pub(super) fn lookup_erlang(name: &str, arity: u32) -> Option<NativeFn> {
     })
 }
 
+/// OTP's `unicode` module: conversions between chardata and UTF-8.
+pub(super) fn lookup_unicode(name: &str, arity: u32) -> Option<NativeFn> {
+    Some(match (name, arity) {
+        ("characters_to_list", 1) => |p, a| {
+            let text = unicode_chars(a[0])?;
+            let items: Vec<Term> = text.iter().map(|&c| small(c as usize)).collect();
+            p.ensure(2 * items.len(), a);
+            Ok(p.heap.list(&items))
+        },
+        ("characters_to_binary", 1) => |p, a| {
+            let text: String = unicode_chars(a[0])?.into_iter().filter_map(char::from_u32).collect();
+            Ok(make_binary(p, a, text.into_bytes()))
+        },
+        _ => return None,
+    })
+}
+
+/// The characters of Unicode chardata: code points, UTF-8 binaries and
+/// nested lists of both.
+fn unicode_chars(term: Term) -> Result<Vec<u32>, Stop> {
+    let mut out = Vec::new();
+    let mut pending = vec![term];
+    while let Some(item) = pending.pop() {
+        if let Some(bytes) = binary_bytes(item) {
+            out.extend(std::str::from_utf8(bytes).map_err(|_| badarg())?.chars().map(u32::from));
+        } else if item.is_cons() {
+            pending.push(item.tail());
+            pending.push(item.head());
+        } else if item.is_small() && u32::try_from(item.small_value()).ok().and_then(char::from_u32).is_some() {
+            out.push(item.small_value() as u32);
+        } else if !item.is_nil() {
+            return Err(badarg());
+        }
+    }
+    Ok(out)
+}
+
 /// OTP's `binary` module.
 pub(super) fn lookup_module(name: &str, arity: u32) -> Option<NativeFn> {
     Some(match (name, arity) {

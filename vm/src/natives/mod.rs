@@ -24,6 +24,7 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
             .or_else(|| maps::lookup_erlang(function, arity))
             .or_else(|| binary::lookup_erlang(function, arity)),
         "binary" => binary::lookup_module(function, arity),
+        "unicode" => binary::lookup_unicode(function, arity),
         "maps" => maps::lookup(function, arity),
         "io" => io::lookup(function, arity),
         "math" => math::lookup(function, arity),
