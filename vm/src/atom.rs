@@ -138,6 +138,12 @@ pub fn name(atom: Term) -> Option<&'static str> {
 }
 
 /// How many atoms exist (`erlang:system_info(atom_count)`).
+/// Bytes the atom table holds: the names and their index entries.
+pub fn memory_bytes() -> usize {
+    let table = table().read().unwrap_or_else(|e| e.into_inner());
+    table.names.iter().map(|name| name.len() + 3 * std::mem::size_of::<usize>()).sum()
+}
+
 pub fn count() -> usize {
     table().read().unwrap_or_else(|poisoned| poisoned.into_inner()).names.len()
 }

@@ -30,6 +30,7 @@ fn rank(term: Term) -> u8 {
     } else if term.is_boxed() {
         match term.header().kind() {
             Some(Kind::PositiveBig | Kind::NegativeBig | Kind::Float) => 0,
+            Some(Kind::Reference) => 2,
             Some(Kind::Fun) => 3,
             Some(Kind::Tuple) => 6,
             Some(Kind::Map) => 7,
@@ -81,6 +82,7 @@ fn compare_with(mut a: Term, mut b: Term, exact: bool) -> Ordering {
             }
             0 => return compare_numbers(a, b),
             1 => return atom::name(a).cmp(&atom::name(b)),
+            2 => return a.payload()[0].cmp(&b.payload()[0]),
             5 => return a.pid_number().cmp(&b.pid_number()),
             6 => {
                 let (x, y) = (a.tuple_elements().unwrap_or_default(), b.tuple_elements().unwrap_or_default());

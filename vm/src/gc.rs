@@ -397,7 +397,7 @@ mod tests {
 
     #[test]
     fn refc_binaries_live_while_referenced_and_are_released_when_dead() {
-        let bytes = std::sync::Arc::new((0..200u8).collect::<Vec<u8>>());
+        let bytes = crate::heap::SharedBytes::new((0..200u8).collect::<Vec<u8>>());
         let mut heap = Heap::new();
         let mut roots = [Term::NIL; 2];
         heap.ensure(2 + 2 * Heap::SUB_BINARY_WORDS, &mut [&mut roots]);

@@ -7,6 +7,7 @@
 //! collector is in `gc.rs`; the layout in `docs/design/terms-and-gc.md`.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use num_bigint::{BigInt, BigUint, Sign};
@@ -85,6 +86,31 @@ impl Drop for Heap {
     }
 }
 
+/// The bytes of a refc binary, shared by every heap holding a handle on
+/// them. Their total is `erlang:memory(binary)`.
+#[derive(Debug)]
+pub struct SharedBytes(Vec<u8>);
+
+static BINARY_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+impl SharedBytes {
+    pub fn new(bytes: Vec<u8>) -> Arc<SharedBytes> {
+        BINARY_BYTES.fetch_add(bytes.len(), Ordering::Relaxed);
+        Arc::new(SharedBytes(bytes))
+    }
+}
+
+impl Drop for SharedBytes {
+    fn drop(&mut self) {
+        BINARY_BYTES.fetch_sub(self.0.len(), Ordering::Relaxed);
+    }
+}
+
+/// Bytes of shared binaries alive in the VM.
+pub fn binary_memory() -> usize {
+    BINARY_BYTES.load(Ordering::Relaxed)
+}
+
 /// Releases the count a refc binary handle holds.
 ///
 /// # Safety
@@ -93,7 +119,7 @@ impl Drop for Heap {
 pub(crate) unsafe fn release_refc(object: *mut u64) {
     // SAFETY: the handle's payload word is a pointer from `Arc::into_raw`
     // (caller's guarantee), and its count is released once.
-    unsafe { drop(Arc::from_raw(*object.add(1) as *const Vec<u8>)) };
+    unsafe { drop(Arc::from_raw(*object.add(1) as *const SharedBytes)) };
 }
 
 impl Default for Heap {
@@ -209,6 +235,11 @@ impl Heap {
         Term::from_boxed_ptr(object)
     }
 
+    /// A reference with this number. Needs 2 words.
+    pub fn reference(&mut self, number: u64) -> Term {
+        self.raw_object(Header::new(Kind::Reference, 1), &[number])
+    }
+
     /// A boxed float. Needs 2 words.
     pub fn float(&mut self, value: f64) -> Term {
         let object = self.allocate(2);
@@ -298,7 +329,7 @@ impl Heap {
         if bytes.len() <= HEAP_BINARY_LIMIT {
             self.heap_binary(bytes)
         } else {
-            self.refc_binary(Arc::new(bytes.to_vec()))
+            self.refc_binary(SharedBytes::new(bytes.to_vec()))
         }
     }
 
@@ -307,12 +338,12 @@ impl Heap {
         if bytes.len() <= HEAP_BINARY_LIMIT {
             self.heap_binary(&bytes)
         } else {
-            self.refc_binary(Arc::new(bytes))
+            self.refc_binary(SharedBytes::new(bytes))
         }
     }
 
     /// A handle on shared bytes. Needs 2 words.
-    pub fn refc_binary(&mut self, bytes: Arc<Vec<u8>>) -> Term {
+    pub fn refc_binary(&mut self, bytes: Arc<SharedBytes>) -> Term {
         let object = self.allocate(2);
         // SAFETY: two words inside the young block. The handle takes over
         // the count `bytes` held; `off_heap` records it for release.
@@ -416,6 +447,11 @@ impl Heap {
                         return Err(format!("heap binary of {len} bytes with {} words", header.arity()));
                     }
                 }
+                Kind::Reference => {
+                    if header.arity() != 1 {
+                        return Err("a reference of other than one word".to_owned());
+                    }
+                }
                 Kind::RefcBinary => {
                     if header.arity() != 1 || !self.off_heap.contains(&(address as *mut u64)) {
                         return Err(format!("refc binary handle at {address:#x} not in the off-heap list"));
@@ -473,8 +509,8 @@ pub fn binary_bytes<'a>(term: Term) -> Option<&'a [u8]> {
         Kind::RefcBinary => {
             // SAFETY: the payload is a pointer from `Arc::into_raw`, whose
             // count the live handle holds.
-            let bytes = unsafe { &*(payload[0] as *const Vec<u8>) };
-            Some(bytes.as_slice())
+            let bytes = unsafe { &*(payload[0] as *const SharedBytes) };
+            Some(&bytes.0)
         }
         Kind::SubBinary => {
             // SAFETY: a sub-binary's first payload word is its original binary.

@@ -9,6 +9,7 @@ pub mod compare;
 pub mod exception;
 pub mod fun;
 pub mod gc;
+pub mod hash;
 pub mod heap;
 pub mod interp;
 pub mod map;

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use compiler::bytecode::{self, Instruction, Literal};
 
 use crate::atom;
@@ -80,6 +82,21 @@ pub struct LoadedModule {
     pub lambdas: Vec<Lambda>,
     pub file: String,
     lines: Vec<(u32, u32)>,
+    /// What this module counts in `erlang:memory(code)`.
+    bytes: usize,
+}
+
+static CODE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Bytes of loaded code (instructions, literals, tables) in the VM.
+pub fn code_memory() -> usize {
+    CODE_BYTES.load(Ordering::Relaxed)
+}
+
+impl Drop for LoadedModule {
+    fn drop(&mut self) {
+        CODE_BYTES.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +165,13 @@ impl LoadedModule {
                 free: l.free,
             })
             .collect();
+        let bytes = module.code.len() * std::mem::size_of::<Instruction>()
+            + 8 * words
+            + module.imports.len() * std::mem::size_of::<Import>()
+            + module.functions.len() * std::mem::size_of::<FunctionEntry>();
+        CODE_BYTES.fetch_add(bytes, Ordering::Relaxed);
         Ok(LoadedModule {
+            bytes,
             name: atoms[module.name as usize],
             code: module.code,
             atoms,

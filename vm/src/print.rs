@@ -215,6 +215,9 @@ fn write_into(out: &mut String, term: Term, strings: bool) {
         let _ = write!(out, "{value}");
     } else if let Some(bytes) = binary_bytes(term) {
         write_binary(out, bytes, strings);
+    } else if term.is_boxed() && term.header().kind() == Some(Kind::Reference) {
+        let number = term.payload()[0];
+        let _ = write!(out, "#Ref<0.{}.{}.{}>", number >> 36, (number >> 18) & 0x3ffff, number & 0x3ffff);
     } else if term.is_boxed() && term.header().kind() == Some(Kind::Fun) {
         let _ = write!(out, "#Fun<{}>", term.raw());
     } else {

@@ -48,6 +48,9 @@ pub struct Process {
     /// The exception a handler was entered for, until `TryCase`/`CatchEnd` takes it.
     pub caught: Option<Exception>,
     pub reductions: u64,
+    /// The process dictionary: keys and values alternating, in insertion
+    /// order (`get/0` lists the newest first, as erl does). A GC root.
+    pub dictionary: Vec<Term>,
 }
 
 impl Process {
@@ -61,13 +64,27 @@ impl Process {
             handlers: Vec::new(),
             caught: None,
             reductions: 0,
+            dictionary: Vec::new(),
         }
     }
 
     /// Makes room for `words` heap words; `roots` (and the stack) are kept
     /// and updated. The collector's work is charged as reductions.
     pub fn ensure(&mut self, words: usize, roots: &mut [Term]) {
-        let work = self.heap.ensure(words, &mut [roots, &mut self.stack]);
+        let work = self.heap.ensure(words, &mut [roots, &mut self.stack, &mut self.dictionary]);
         self.reductions += (work / 64) as u64;
+    }
+
+    /// A major collection now (`erlang:garbage_collect/0`), keeping `roots`.
+    pub fn collect_all(&mut self, roots: &mut [Term]) {
+        let work = self.heap.collect_all(&mut [roots, &mut self.stack, &mut self.dictionary]);
+        self.reductions += (work / 64) as u64;
+    }
+
+    /// Bytes this process holds: its heap blocks, its stack and frames.
+    pub fn memory_bytes(&self) -> usize {
+        8 * (self.heap.total_words() + self.stack.capacity() + self.dictionary.capacity())
+            + std::mem::size_of::<Frame>() * self.frames.capacity()
+            + std::mem::size_of::<Process>()
     }
 }

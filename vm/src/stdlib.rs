@@ -5,10 +5,13 @@ use crate::code::{CodeServer, Source};
 
 /// `(module, file name, source)` of each embedded module.
 const MODULES: &[(&str, &str, &str)] = &[
+    ("dict", "dict.actor", include_str!("../../stdlib/dict.actor")),
     ("lists", "lists.actor", include_str!("../../stdlib/lists.actor")),
     ("maps", "maps.actor", include_str!("../../stdlib/maps.actor")),
     ("orddict", "orddict.actor", include_str!("../../stdlib/orddict.actor")),
     ("string", "string.actor", include_str!("../../stdlib/string.actor")),
+    ("ordsets", "ordsets.actor", include_str!("../../stdlib/ordsets.actor")),
+    ("sets", "sets.actor", include_str!("../../stdlib/sets.actor")),
     ("proplists", "proplists.actor", include_str!("../../stdlib/proplists.actor")),
 ];
 

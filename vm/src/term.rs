@@ -227,13 +227,15 @@ pub enum Kind {
     /// Up to 64 bytes: the byte length, then the bytes packed in words.
     HeapBinary = 5,
     /// A binary of more than 64 bytes: one word, a pointer made by
-    /// `Arc::into_raw` to the shared bytes (`Arc<Vec<u8>>`). The heap that
+    /// `Arc::into_raw` to the shared bytes (`Arc<heap::SharedBytes>`). The heap that
     /// holds the handle owns one count of the reference, released when a
     /// collection finds the handle dead (`Heap::off_heap`).
     RefcBinary = 7,
     /// A slice of a binary: the original (a heap or refc binary, never
     /// another slice), then the byte offset and the byte length.
     SubBinary = 8,
+    /// A reference (`make_ref/0`): one word, its number, unique in the VM.
+    Reference = 9,
     /// A map: `arity / 2` key-value pairs, keys sorted in map-key order
     /// (`compare::compare_exact`) and distinct.
     Map = 6,
@@ -251,6 +253,7 @@ impl Kind {
             6 => Kind::Map,
             7 => Kind::RefcBinary,
             8 => Kind::SubBinary,
+            9 => Kind::Reference,
             _ => return None,
         })
     }

@@ -97,6 +97,37 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         ("++", 2) => append,
         ("--", 2) => list_subtract,
         ("tuple_to_list", 1) => tuple_to_list,
+        ("make_tuple", 2) => |p, a| {
+            let n = a[0].is_small().then(|| a[0].small_value()).filter(|n| (0..1 << 24).contains(n));
+            let n = n.ok_or_else(|| error(atoms::BADARG))? as usize;
+            p.ensure(1 + n, a);
+            Ok(p.heap.tuple(&vec![a[1]; n]))
+        },
+        ("append_element", 2) => |p, a| {
+            let len = tuple_of(a[0])?.len();
+            p.ensure(2 + len, a);
+            let mut items = tuple_of(a[0])?.to_vec();
+            items.push(a[1]);
+            Ok(p.heap.tuple(&items))
+        },
+        ("insert_element", 3) => |p, a| {
+            let len = tuple_of(a[1])?.len();
+            let at = a[0].is_small().then(|| a[0].small_value()).filter(|&i| i >= 1 && i as usize <= len + 1);
+            let at = at.ok_or_else(|| error(atoms::BADARG))? as usize;
+            p.ensure(2 + len, a);
+            let mut items = tuple_of(a[1])?.to_vec();
+            items.insert(at - 1, a[2]);
+            Ok(p.heap.tuple(&items))
+        },
+        ("delete_element", 2) => |p, a| {
+            let len = tuple_of(a[1])?.len();
+            let at = a[0].is_small().then(|| a[0].small_value()).filter(|&i| i >= 1 && i as usize <= len);
+            let at = at.ok_or_else(|| error(atoms::BADARG))? as usize;
+            p.ensure(len, a);
+            let mut items = tuple_of(a[1])?.to_vec();
+            items.remove(at - 1);
+            Ok(p.heap.tuple(&items))
+        },
         ("list_to_tuple", 1) => list_to_tuple,
         ("atom_to_list", 1) => atom_to_list,
         ("list_to_atom", 1) => list_to_atom,

@@ -10,6 +10,7 @@ mod erlang;
 mod io;
 mod maps;
 mod math;
+mod system;
 
 use crate::exception::Stop;
 use crate::process::Process;
@@ -22,7 +23,8 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
     match module {
         "erlang" => erlang::lookup(function, arity)
             .or_else(|| maps::lookup_erlang(function, arity))
-            .or_else(|| binary::lookup_erlang(function, arity)),
+            .or_else(|| binary::lookup_erlang(function, arity))
+            .or_else(|| system::lookup(function, arity)),
         "binary" => binary::lookup_module(function, arity),
         "unicode" => binary::lookup_unicode(function, arity),
         "maps" => maps::lookup(function, arity),
