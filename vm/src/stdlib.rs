@@ -11,6 +11,7 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("orddict", "orddict.actor", include_str!("../../stdlib/orddict.actor")),
     ("string", "string.actor", include_str!("../../stdlib/string.actor")),
     ("ordsets", "ordsets.actor", include_str!("../../stdlib/ordsets.actor")),
+    ("queue", "queue.actor", include_str!("../../stdlib/queue.actor")),
     ("sets", "sets.actor", include_str!("../../stdlib/sets.actor")),
     ("proplists", "proplists.actor", include_str!("../../stdlib/proplists.actor")),
 ];

@@ -11,6 +11,67 @@ use crate::heap::{binary_bytes, integer_value};
 use crate::print;
 use crate::term::Term;
 
+/// OTP's `io_lib`: formatting to character lists instead of output.
+pub(super) fn lookup_io_lib(name: &str, arity: u32) -> Option<NativeFn> {
+    Some(match (name, arity) {
+        ("format" | "fwrite", 2) => |p, a| {
+            let badarg = || error(atoms::BADARG);
+            let control = if a[0].is_atom() {
+                atom::name(a[0]).ok_or_else(badarg)?.to_owned()
+            } else {
+                chardata(a[0]).ok_or_else(badarg)?
+            };
+            let args = items(a[1]).ok_or_else(badarg)?;
+            let (text, directives) = format_pieces(&control, &args).ok_or_else(badarg)?;
+            Ok(format_result(p, a, &text, &directives))
+        },
+        ("write", 1) => |p, a| {
+            let text = print::write(a[0]);
+            Ok(super::erlang::make_string(p, a, &text))
+        },
+        ("print", 1) => |p, a| {
+            let text = crate::pretty::pretty(a[0], 1, crate::pretty::LINE_LENGTH);
+            Ok(super::erlang::make_string(p, a, &text))
+        },
+        ("write_atom", 1) => |p, a| {
+            let name = atom::name(a[0]).ok_or_else(|| error(atoms::BADARG))?;
+            Ok(super::erlang::make_string(p, a, &print::atom_text(name)))
+        },
+        ("write_string", 1) => |p, a| {
+            let text = super::erlang::string_of(a[0])?;
+            Ok(super::erlang::make_string(p, a, &print::string_text(&text)))
+        },
+        ("printable_list" | "printable_latin1_list", 1) => {
+            |_, a| Ok(super::erlang::boolean(a[0].is_nil() || print::printable_string(a[0]).is_some()))
+        }
+        ("nl", 0) => |p, a| Ok(super::erlang::make_string(p, a, "\n")),
+        _ => return None,
+    })
+}
+
+/// `io_lib:format/2`'s result: each literal character an element, each
+/// directive's text a (flat) list element.
+fn format_result(
+    p: &mut crate::process::Process,
+    a: &mut [Term],
+    text: &str,
+    directives: &[std::ops::Range<usize>],
+) -> Term {
+    let chars = text.chars().count();
+    p.ensure(2 * chars + 2 * directives.len(), a);
+    let char_term = |c: char| Term::small(i64::from(u32::from(c))).unwrap_or(Term::NIL);
+    let mut items = Vec::new();
+    let mut at = 0;
+    for range in directives {
+        items.extend(text[at..range.start].chars().map(char_term));
+        let inner: Vec<Term> = text[range.clone()].chars().map(char_term).collect();
+        items.push(p.heap.list(&inner));
+        at = range.end;
+    }
+    items.extend(text[at..].chars().map(char_term));
+    p.heap.list(&items)
+}
+
 pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
     Some(match (name, arity) {
         ("format" | "fwrite", 1) => |_, a| format(a[0], Term::NIL),
@@ -111,7 +172,17 @@ fn format(control: Term, args: Term) -> Result<Term, Stop> {
 
 /// Expands a control string; `None` when it does not match its arguments.
 pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
+    format_pieces(control, args).map(|(text, _)| text)
+}
+
+/// As [`format_text`], also giving the byte ranges of the text that the
+/// term and string directives (`~w ~p ~s`) produced: `io_lib:format`
+/// returns those as nested lists and everything else character by
+/// character, as erl does (erl nests padding deeper still; flattened, the
+/// two are the same).
+fn format_pieces(control: &str, args: &[Term]) -> Option<(String, Vec<std::ops::Range<usize>>)> {
     let mut out = String::new();
+    let mut directives = Vec::new();
     let mut args = args.iter().copied();
     let mut chars = control.chars().peekable();
     while let Some(c) = chars.next() {
@@ -156,6 +227,7 @@ pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
             chars.next();
         }
         let directive = chars.next()?;
+        let start = out.len();
         let text = match directive {
             '~' => "~".to_owned(),
             'n' => "\n".to_owned(),
@@ -173,6 +245,7 @@ pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
                     print::write(term)
                 };
                 out.push_str(&text);
+                directives.push(start..out.len());
                 continue;
             }
             'w' | 'W' => {
@@ -266,8 +339,13 @@ pub fn format_text(control: &str, args: &[Term]) -> Option<String> {
         // replaced by stars, as io_lib_format does.
         let overflow = if directive == 's' { Overflow::Truncate } else { Overflow::Stars };
         out.push_str(&pad_to(&text, width, left, pad, overflow));
+        // io_lib_format nests the text of terms and strings; numbers and
+        // characters are spliced in character by character.
+        if matches!(directive, 'w' | 'W' | 's') {
+            directives.push(start..out.len());
+        }
     }
-    args.next().is_none().then_some(out)
+    args.next().is_none().then_some((out, directives))
 }
 
 enum Overflow {

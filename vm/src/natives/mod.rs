@@ -29,6 +29,7 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
         "unicode" => binary::lookup_unicode(function, arity),
         "maps" => maps::lookup(function, arity),
         "io" => io::lookup(function, arity),
+        "io_lib" => io::lookup_io_lib(function, arity),
         "math" => math::lookup(function, arity),
         _ => None,
     }
