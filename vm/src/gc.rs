@@ -42,8 +42,10 @@ fn collect_minor(heap: &mut Heap, roots: &mut [&mut [Term]], need: usize) -> usi
         heap.old = new_block(next_size(2 * heap.high_water));
     }
     let young_base = heap.young.as_ptr() as usize;
-    // Room for the worst case: everything above the high-water mark survives.
-    let mut to = new_block(heap.top - heap.high_water + need);
+    // Room for the worst case (everything above the high-water mark
+    // survives), and at least the current size, so that a heap in a steady
+    // state keeps its size and reuses its spare block.
+    let mut to = take_block(heap, (heap.top - heap.high_water + need).max(heap.young.len()));
     let mut copier = Copier {
         from: [(young_base, young_base + heap.top * 8), (0, 0)],
         promote_below: young_base + heap.high_water * 8,
@@ -65,7 +67,7 @@ fn collect_minor(heap: &mut Heap, roots: &mut [&mut [Term]], need: usize) -> usi
 pub(crate) fn collect_major(heap: &mut Heap, roots: &mut [&mut [Term]], need: usize) -> usize {
     let young_base = heap.young.as_ptr() as usize;
     let old_base = heap.old.as_ptr() as usize;
-    let mut to = new_block(heap.top + heap.old_top + need);
+    let mut to = take_block(heap, heap.top + heap.old_top + need);
     let mut no_old = new_block(0);
     let mut copier = Copier {
         from: [(young_base, young_base + heap.top * 8), (old_base, old_base + heap.old_top * 8)],
@@ -108,13 +110,29 @@ fn sweep_off_heap(heap: &mut Heap, from: &[(usize, usize); 2], moved: Vec<*mut u
     heap.off_heap = kept;
 }
 
+/// A block of exactly `words` words: the spare if it has that size (no
+/// allocation, no page faults), else a new one.
+fn take_block(heap: &mut Heap, words: usize) -> Block {
+    if heap.spare.len() == words {
+        std::mem::replace(&mut heap.spare, new_block(0))
+    } else {
+        new_block(words)
+    }
+}
+
+/// Keeps a from-space block as the next collection's to-space.
+fn keep_spare(heap: &mut Heap, block: Block) {
+    heap.spare = block;
+}
+
 /// Makes `block` (holding `live` words of survivors) the young heap. The
 /// ideal size leaves the live data half of the heap; the block is moved to
 /// that size when it is too small to be worth keeping (the next collection
 /// would come soon) or more than twice too big (garbage that died).
 fn install_young(heap: &mut Heap, block: Block, live: usize, need: usize, roots: &mut [&mut [Term]]) {
     let ideal = next_size((2 * live + need).max(INITIAL_YOUNG_WORDS));
-    heap.young = block;
+    let from = std::mem::replace(&mut heap.young, block);
+    keep_spare(heap, from);
     heap.top = live;
     heap.high_water = live;
     if heap.young.len() < live + need + ideal / 4 || heap.young.len() > 2 * ideal {
@@ -155,7 +173,8 @@ fn resize_young(heap: &mut Heap, words: usize, roots: &mut [&mut [Term]]) {
             *object = (*object as usize).wrapping_add(delta) as *mut u64;
         }
     }
-    heap.young = block;
+    let from = std::mem::replace(&mut heap.young, block);
+    keep_spare(heap, from);
 }
 
 fn in_range(address: usize, (start, end): (usize, usize)) -> bool {

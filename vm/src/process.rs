@@ -83,7 +83,7 @@ impl Process {
 
     /// Bytes this process holds: its heap blocks, its stack and frames.
     pub fn memory_bytes(&self) -> usize {
-        8 * (self.heap.total_words() + self.stack.capacity() + self.dictionary.capacity())
+        8 * (self.heap.held_words() + self.stack.capacity() + self.dictionary.capacity())
             + std::mem::size_of::<Frame>() * self.frames.capacity()
             + std::mem::size_of::<Process>()
     }
