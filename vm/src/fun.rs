@@ -47,3 +47,17 @@ pub fn parts<'a>(term: Term) -> Option<(Arc<LoadedModule>, u32, &'a [Term])> {
     let lambda = rest[0].small_value() as u32;
     Some((module, lambda, &rest[1..]))
 }
+
+/// As [`parts`], borrowing the module version instead of counting a reference.
+pub fn parts_borrowed<'a>(term: Term) -> Option<(&'a LoadedModule, u32, &'a [Term])> {
+    if !is_fun(term) {
+        return None;
+    }
+    let payload = term.payload();
+    // SAFETY: word 0 of a fun is `Arc::as_ptr` of a module version that stays
+    // loaded while funs of it exist (see the module comment).
+    let module = unsafe { &*(payload[0] as *const LoadedModule) };
+    // SAFETY: `Term` is `repr(transparent)` over `u64`; words 1.. are terms.
+    let rest = unsafe { std::slice::from_raw_parts(payload[1..].as_ptr().cast::<Term>(), payload.len() - 1) };
+    Some((module, rest[0].small_value() as u32, &rest[1..]))
+}

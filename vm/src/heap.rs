@@ -310,6 +310,20 @@ impl Heap {
         self.raw_object(Header::new(Kind::Reference, 1), &[number])
     }
 
+    /// A tuple of `len` elements given by `element(i)`. Needs `1 + len` words.
+    #[inline(always)]
+    pub fn tuple_with(&mut self, len: usize, mut element: impl FnMut(usize) -> Term) -> Term {
+        let object = self.allocate(1 + len);
+        // SAFETY: `allocate` returned 1 + len words inside the young block.
+        unsafe {
+            *object = Header::new(Kind::Tuple, len).raw();
+            for i in 0..len {
+                *object.add(1 + i) = element(i).raw();
+            }
+        }
+        Term::from_boxed_ptr(object)
+    }
+
     /// A boxed float. Needs 2 words.
     pub fn float(&mut self, value: f64) -> Term {
         let object = self.allocate(2);

@@ -1,7 +1,9 @@
-//! The interpreter: runs a process's bytecode. One `match` on the decoded
-//! instruction per step (op families are small enough to stay inline for
-//! now); every step ends in a [`Transfer`] that says where control goes, so
-//! the borrow of the current module's code never outlives the step.
+//! The interpreter: runs a process's code, the [`Op`]s a module was
+//! translated into at load (`ops.rs`). `execute` runs inside one module
+//! version with the program counter in a local until control leaves that
+//! module (a remote call, a return into another module, an exception), so
+//! the common path (local calls, moves, tests, arithmetic on small
+//! integers) touches no reference counts and returns nothing per step.
 //!
 //! Soundness does not rest on the bytecode being well-behaved beyond what the
 //! verifier proves: type assumptions (a cons for `GetList`, a tuple for
@@ -11,7 +13,7 @@
 
 use std::sync::Arc;
 
-use compiler::bytecode::{Instruction as I, Reg, Src, X_REGISTERS};
+use compiler::bytecode::X_REGISTERS;
 
 use crate::atom::{self, atoms};
 use crate::bits::Decoded;
@@ -22,25 +24,22 @@ use crate::fun;
 use crate::heap::{binary_bytes, integer_value, Heap};
 use crate::module::{Import, LoadedModule, Operator};
 use crate::natives::NativeFn;
+use crate::ops::{Compare, Dst, Op, Operand, TypeTest, NO_FAIL};
 use crate::process::{Continuation, Frame, Handler, Process};
 use crate::term::Term;
 
 /// Stack trace entries kept, as BEAM's default `backtrace_depth`.
 const TRACE_DEPTH: usize = 8;
 
-enum Transfer {
-    Next,
-    Jump(u32),
+/// Why `execute` left the module it was running.
+enum Exit {
+    /// Continue in another module version at an instruction.
     Enter(Arc<LoadedModule>, u32),
-    /// Boxed so that every step's result stays two words.
+    /// Boxed so that the common exits stay small.
     Raise(Box<Exception>),
     /// The outermost function returned: the run is over.
     Finish(Term),
     Halt(i32),
-}
-
-fn raise(exception: Exception) -> Transfer {
-    Transfer::Raise(Box::new(exception))
 }
 
 /// The registers and code table a process runs with.
@@ -48,6 +47,22 @@ fn raise(exception: Exception) -> Transfer {
 pub struct Machine<'c> {
     code: &'c CodeServer,
     x: Vec<Term>,
+}
+
+/// Reads an operand: a constant, or an x or y register.
+#[inline(always)]
+fn read(x: &[Term], process: &Process, operand: Operand) -> Term {
+    read_parts(x, &process.stack, process.y_base, operand)
+}
+
+#[inline(always)]
+fn write(x: &mut [Term], process: &mut Process, dst: Dst, value: Term) {
+    if dst.is_y() {
+        let base = process.y_base;
+        process.stack[base + dst.index()] = value;
+    } else {
+        x[dst.index()] = value;
+    }
 }
 
 impl<'c> Machine<'c> {
@@ -67,27 +82,26 @@ impl<'c> Machine<'c> {
     }
 
     fn run(&mut self, process: &mut Process, mut module: Arc<LoadedModule>, mut pc: u32) -> Result<Term, Stop> {
-        let mut continuation: Continuation = None;
+        let mut cont = Continuation::Done;
         loop {
-            let transfer = self.step(process, &module, pc, &mut continuation);
-            match transfer {
-                Transfer::Next => pc += 1,
-                Transfer::Jump(target) => pc = target,
-                Transfer::Enter(target, entry) => {
+            match self.execute(process, &module, &mut pc, &mut cont) {
+                Exit::Enter(target, entry) => {
                     module = target;
                     pc = entry;
                 }
-                Transfer::Finish(result) => return Ok(result),
-                Transfer::Halt(status) => return Err(Stop::Halt(status)),
-                Transfer::Raise(exception) => {
+                Exit::Finish(result) => return Ok(result),
+                Exit::Halt(status) => return Err(Stop::Halt(status)),
+                Exit::Raise(exception) => {
                     let mut exception = *exception;
                     if exception.trace.is_empty() && exception.stacktrace.is_none() {
-                        exception.trace = trace(process, &module, pc, &continuation);
+                        exception.trace = trace(process, &module, pc, &cont);
                     }
                     match unwind(process, exception) {
                         Ok((handler_module, handler_pc)) => {
                             module = handler_module;
                             pc = handler_pc;
+                            // The handler's function has a frame: its return is there.
+                            cont = Continuation::Done;
                         }
                         Err(exception) => return Err(Stop::Raise(exception)),
                     }
@@ -96,24 +110,380 @@ impl<'c> Machine<'c> {
         }
     }
 
-    #[inline(always)]
-    fn read(&self, process: &Process, module: &LoadedModule, src: &Src) -> Term {
-        match *src {
-            Src::Reg(Reg::X(i)) => self.x[i as usize],
-            Src::Reg(Reg::Y(i)) => process.stack[process.y_base + i as usize],
-            Src::Atom(a) => module.atoms[a as usize],
-            // The verifier checked the range.
-            Src::Int(v) => Term::small(v).unwrap_or(Term::NIL),
-            Src::Nil => Term::NIL,
-            Src::Literal(l) => module.literals[l as usize],
+    /// Runs in `module` from `*pc` until control leaves it; `*pc` is left at
+    /// the instruction that raised, for the stack trace.
+    fn execute(
+        &mut self,
+        process: &mut Process,
+        module: &Arc<LoadedModule>,
+        pc: &mut u32,
+        cont: &mut Continuation,
+    ) -> Exit {
+        let m: &LoadedModule = module;
+        let ops = &m.ops[..];
+        let mut p = *pc as usize;
+        macro_rules! get {
+            ($operand:expr) => {
+                read(&self.x, process, $operand)
+            };
         }
-    }
-
-    #[inline(always)]
-    fn write(&mut self, process: &mut Process, reg: &Reg, value: Term) {
-        match *reg {
-            Reg::X(i) => self.x[i as usize] = value,
-            Reg::Y(i) => process.stack[process.y_base + i as usize] = value,
+        macro_rules! set {
+            ($dst:expr, $value:expr) => {{
+                let value = $value;
+                write(&mut self.x, process, $dst, value);
+            }};
+        }
+        macro_rules! raise {
+            ($exception:expr) => {{
+                let exception = $exception;
+                *pc = p as u32;
+                return Exit::Raise(Box::new(exception));
+            }};
+        }
+        macro_rules! branch {
+            ($condition:expr, $fail:expr) => {
+                if $condition {
+                    p += 1
+                } else {
+                    p = $fail as usize
+                }
+            };
+        }
+        // A call's outcome: go on here, jump within this module, or leave it.
+        macro_rules! called {
+            ($called:expr, $tail:expr) => {
+                match $called {
+                    Called::Value if $tail => match std::mem::take(cont) {
+                        Continuation::Local(target) => p = target as usize,
+                        Continuation::Remote(target, entry) => return Exit::Enter(target, entry),
+                        Continuation::Done => return Exit::Finish(self.x[0]),
+                    },
+                    Called::Value => p += 1,
+                    Called::Local(entry) => {
+                        if !$tail {
+                            *cont = Continuation::Local(p as u32 + 1);
+                        }
+                        p = entry as usize;
+                    }
+                    Called::Enter(target, entry) => {
+                        if $tail {
+                            if let Continuation::Local(back) = *cont {
+                                *cont = Continuation::Remote(module.clone(), back);
+                            }
+                        } else {
+                            *cont = Continuation::Remote(module.clone(), p as u32 + 1);
+                        }
+                        return Exit::Enter(target, entry);
+                    }
+                    Called::Raise(exception) => raise!(exception),
+                    Called::Halt(status) => return Exit::Halt(status),
+                }
+            };
+        }
+        loop {
+            let Some(op) = ops.get(p) else { raise!(Exception::error(atoms::BADARG)) };
+            match op {
+                Op::FuncInfo => {
+                    // No clause matched: function_clause, raised where the function is.
+                    raise!(Exception::error(atoms::FUNCTION_CLAUSE))
+                }
+                Op::Allocate { slots } => {
+                    process.frames.push(Frame { continuation: std::mem::take(cont), caller_base: process.y_base });
+                    process.y_base = process.stack.len();
+                    process.stack.resize(process.y_base + *slots as usize, Term::NIL);
+                    p += 1;
+                }
+                Op::Deallocate => {
+                    deallocate(process, cont);
+                    p += 1;
+                }
+                Op::Return => match std::mem::take(cont) {
+                    Continuation::Local(target) => p = target as usize,
+                    Continuation::Remote(target, entry) => return Exit::Enter(target, entry),
+                    Continuation::Done => return Exit::Finish(self.x[0]),
+                },
+                Op::Call { entry } => {
+                    process.reductions += 1;
+                    *cont = Continuation::Local(p as u32 + 1);
+                    p = *entry as usize;
+                }
+                Op::CallLast { entry } => {
+                    process.reductions += 1;
+                    deallocate(process, cont);
+                    p = *entry as usize;
+                }
+                Op::CallOnly { entry } => {
+                    process.reductions += 1;
+                    p = *entry as usize;
+                }
+                Op::CallExt { import, arity } => {
+                    process.reductions += 1;
+                    let called = self.call_import(process, module, m.imports[*import as usize], *arity as usize);
+                    called!(called, false)
+                }
+                Op::CallExtLast { import, arity } => {
+                    process.reductions += 1;
+                    deallocate(process, cont);
+                    let called = self.call_import(process, module, m.imports[*import as usize], *arity as usize);
+                    called!(called, true)
+                }
+                Op::CallExtOnly { import, arity } => {
+                    process.reductions += 1;
+                    let called = self.call_import(process, module, m.imports[*import as usize], *arity as usize);
+                    called!(called, true)
+                }
+                Op::CallFun { arity } => {
+                    process.reductions += 1;
+                    let called = self.call_fun(process, module, *arity as usize);
+                    called!(called, false)
+                }
+                Op::CallFunLast { arity } => {
+                    process.reductions += 1;
+                    deallocate(process, cont);
+                    let called = self.call_fun(process, module, *arity as usize);
+                    called!(called, true)
+                }
+                Op::Operator { operator, a, b, dst, import, fail } => {
+                    let (x, y) = (get!(*a), get!(*b));
+                    if let Some(value) = small_operator(*operator, x, y) {
+                        set!(*dst, value);
+                        p += 1;
+                        continue;
+                    }
+                    let native = match m.imports[*import as usize] {
+                        Import::Native(native) | Import::Operator(_, native) => native,
+                        _ => raise!(Exception::error(atoms::UNDEF)),
+                    };
+                    match self.call_native(process, native, &mut [x, y], 0) {
+                        Ok(value) => {
+                            set!(*dst, value);
+                            p += 1;
+                        }
+                        Err(Stop::Raise(_)) if *fail != NO_FAIL => p = *fail as usize,
+                        Err(Stop::Raise(exception)) => raise!(exception),
+                        Err(Stop::Halt(status)) => return Exit::Halt(status),
+                    }
+                }
+                Op::Bif { import, args, dst, live, fail } => {
+                    let native = match m.imports[*import as usize] {
+                        Import::Native(native) | Import::Operator(_, native) => native,
+                        // Not a built-in: as a guard it fails, as a body call it is undefined.
+                        _ if *fail != NO_FAIL => {
+                            p = *fail as usize;
+                            continue;
+                        }
+                        _ => raise!(Exception::error(atoms::UNDEF)),
+                    };
+                    let mut buffer = [Term::NIL; 8];
+                    if args.len() > buffer.len() {
+                        raise!(Exception::error(atoms::BADARG));
+                    }
+                    for (slot, &arg) in buffer.iter_mut().zip(args.iter()) {
+                        *slot = get!(arg);
+                    }
+                    match self.call_native(process, native, &mut buffer[..args.len()], *live as usize) {
+                        Ok(value) => {
+                            set!(*dst, value);
+                            p += 1;
+                        }
+                        Err(Stop::Raise(_)) if *fail != NO_FAIL => p = *fail as usize,
+                        Err(Stop::Raise(exception)) => raise!(exception),
+                        Err(Stop::Halt(status)) => return Exit::Halt(status),
+                    }
+                }
+                Op::Move { src, dst } => {
+                    set!(*dst, get!(*src));
+                    p += 1;
+                }
+                Op::Jump { target } => p = *target as usize,
+                Op::Test { test, src, fail } => branch!(type_test(*test, get!(*src)), *fail),
+                Op::IsTupleOfArity { src, arity, fail } => {
+                    branch!(get!(*src).tuple_elements().is_some_and(|t| t.len() == *arity as usize), *fail)
+                }
+                Op::Compare { compare, a, b, fail } => branch!(compare_terms(*compare, get!(*a), get!(*b)), *fail),
+                Op::GetList { src, head, tail } => {
+                    let list = get!(*src);
+                    if !list.is_cons() {
+                        raise!(Exception::error(atoms::BADARG));
+                    }
+                    set!(*head, list.head());
+                    set!(*tail, list.tail());
+                    p += 1;
+                }
+                Op::GetTupleElement { src, index, dst } => {
+                    match get!(*src).tuple_elements().and_then(|t| t.get(*index as usize)) {
+                        Some(&element) => {
+                            set!(*dst, element);
+                            p += 1;
+                        }
+                        None => raise!(Exception::error(atoms::BADARG)),
+                    }
+                }
+                Op::TestHeap { words, live } => {
+                    self.ensure(process, *words as usize, *live as usize);
+                    p += 1;
+                }
+                Op::PutList { head, tail, dst } => {
+                    if !process.heap.has_room(2) {
+                        self.ensure(process, 2, 0);
+                    }
+                    let (h, t) = (get!(*head), get!(*tail));
+                    let list = process.heap.cons(h, t);
+                    set!(*dst, list);
+                    p += 1;
+                }
+                Op::PutTuple { elements, dst } => {
+                    if !process.heap.has_room(1 + elements.len()) {
+                        self.ensure(process, 1 + elements.len(), 0);
+                    }
+                    let (x, stack, base) = (&self.x, &process.stack, process.y_base);
+                    let tuple = process.heap.tuple_with(elements.len(), |i| read_parts(x, stack, base, elements[i]));
+                    set!(*dst, tuple);
+                    p += 1;
+                }
+                Op::MakeFun { lambda, free, dst, live } => {
+                    self.ensure(process, fun::words(free.len()), *live as usize);
+                    let values: Vec<Term> = free.iter().map(|&e| get!(e)).collect();
+                    let made = fun::make(&mut process.heap, module, *lambda, &values);
+                    set!(*dst, made);
+                    p += 1;
+                }
+                Op::Badmatch { src } => raise!(self.error_tuple(process, atoms::BADMATCH, get!(*src))),
+                Op::CaseEnd { src } => raise!(self.error_tuple(process, atoms::CASE_CLAUSE, get!(*src))),
+                Op::TryCaseEnd { src } => raise!(self.error_tuple(process, atoms::TRY_CLAUSE, get!(*src))),
+                Op::IfEnd => raise!(Exception::error(atoms::IF_CLAUSE)),
+                Op::Try { handler, slot, is_catch } => {
+                    process.handlers.push(Handler {
+                        module: module.clone(),
+                        pc: *handler,
+                        frames: process.frames.len(),
+                        is_catch: *is_catch,
+                    });
+                    set!(*slot, Term::NIL);
+                    p += 1;
+                }
+                Op::TryEnd { slot } => {
+                    process.handlers.pop();
+                    set!(*slot, Term::NIL);
+                    p += 1;
+                }
+                Op::TryCase { slot } => {
+                    set!(*slot, Term::NIL);
+                    let Some(exception) = process.caught.take() else {
+                        raise!(Exception::error(atoms::BADARG));
+                    };
+                    self.x[0] = exception.class.atom();
+                    self.x[1] = exception.reason;
+                    self.x[2] = self.stacktrace(process, &exception, 2);
+                    p += 1;
+                }
+                Op::CatchEnd { slot } => {
+                    set!(*slot, Term::NIL);
+                    match process.caught.take() {
+                        None => {
+                            process.handlers.pop();
+                        }
+                        Some(exception) => self.x[0] = self.catch_value(process, &exception),
+                    }
+                    p += 1;
+                }
+                Op::Raise { class, reason, stacktrace } => {
+                    let Some(class) = Class::from_atom(get!(*class)) else {
+                        raise!(Exception::error(atoms::BADARG));
+                    };
+                    let mut exception = Exception::new(class, get!(*reason));
+                    exception.stacktrace = Some(get!(*stacktrace));
+                    raise!(exception)
+                }
+                Op::SelectValue { src, fail, cases } => {
+                    let value = get!(*src);
+                    let target = cases.iter().find(|(case, _)| exact_eq(get!(*case), value)).map_or(*fail, |c| c.1);
+                    p = target as usize;
+                }
+                Op::GetMapElement { src, key, dst, fail } => {
+                    let found = get!(*src).map_words().and_then(|words| crate::map::get(words, get!(*key)));
+                    match found {
+                        Some(value) => {
+                            set!(*dst, value);
+                            p += 1;
+                        }
+                        None => p = *fail as usize,
+                    }
+                }
+                Op::PutMap { src, pairs, dst, live, exact } => {
+                    let Some(words) = get!(*src).map_words() else {
+                        raise!(self.error_tuple(process, atoms::BADMAP, get!(*src)));
+                    };
+                    let mut added = 0;
+                    for &key in pairs.iter().step_by(2) {
+                        let key = get!(key);
+                        let present = crate::map::get(words, key).is_some();
+                        if *exact && !present {
+                            raise!(self.error_tuple(process, atoms::BADKEY, key));
+                        }
+                        added += usize::from(!present);
+                    }
+                    self.ensure(process, crate::map::words(crate::map::size(words) + added), *live as usize);
+                    // Read again: the collection may have moved everything.
+                    let mut result = crate::map::pairs(get!(*src).map_words().unwrap_or_default());
+                    result.extend(pairs.chunks_exact(2).map(|kv| (get!(kv[0]), get!(kv[1]))));
+                    let map = process.heap.map(&crate::map::normalize(result));
+                    set!(*dst, map);
+                    p += 1;
+                }
+                Op::BsCreate { segments, dst, live } => {
+                    let mut bytes = Vec::new();
+                    for segment in segments.iter() {
+                        let (value, size) = (get!(segment.value), get!(segment.size));
+                        if crate::bits::encode(&segment.spec, value, size, &mut bytes).is_err() {
+                            raise!(Exception::error(atoms::BADARG));
+                        }
+                    }
+                    process.reductions += (bytes.len() / 256) as u64;
+                    self.ensure(process, Heap::words_for_binary(bytes.len()), *live as usize);
+                    let binary = process.heap.binary_from_vec(bytes);
+                    set!(*dst, binary);
+                    p += 1;
+                }
+                Op::BsGet { bin, offset, segment, dst, live, fail } => {
+                    let at = get!(Operand::register(offset.reg()));
+                    let (Some(bytes), true) = (binary_bytes(get!(*bin)), at.is_small()) else {
+                        p = *fail as usize;
+                        continue;
+                    };
+                    let size = get!(segment.size);
+                    let Some((decoded, next)) = crate::bits::decode(&segment.spec, bytes, at.small_value() as usize, size)
+                    else {
+                        p = *fail as usize;
+                        continue;
+                    };
+                    let live = *live as usize;
+                    let value = match decoded {
+                        Decoded::Small(v) => Term::small(v).unwrap_or(Term::NIL),
+                        Decoded::Integer(value) => {
+                            self.ensure(process, Heap::words_for_integer(&value), live);
+                            process.heap.integer(&value)
+                        }
+                        Decoded::Float(value) => {
+                            self.ensure(process, 2, live);
+                            process.heap.float(value)
+                        }
+                        Decoded::Slice { offset, len } => {
+                            self.ensure(process, Heap::SUB_BINARY_WORDS, live);
+                            // Read again: the collection may have moved the binary.
+                            process.heap.sub_binary(get!(*bin), offset, len)
+                        }
+                    };
+                    set!(*dst, value);
+                    set!(*offset, Term::small(next as i64).unwrap_or(Term::NIL));
+                    p += 1;
+                }
+                Op::BsTestTail { bin, offset, fail } => {
+                    let at = get!(Operand::register(offset.reg()));
+                    let len = binary_bytes(get!(*bin)).map(<[u8]>::len);
+                    branch!(at.is_small() && len == Some(at.small_value() as usize), *fail)
+                }
+            }
         }
     }
 
@@ -124,371 +494,6 @@ impl<'c> Machine<'c> {
         process.ensure(words, &mut self.x[..live.min(X_REGISTERS)]);
         if before != collections(process) {
             self.x[live.min(X_REGISTERS)..].fill(Term::NIL);
-        }
-    }
-
-    #[inline(always)]
-    fn step(
-        &mut self,
-        process: &mut Process,
-        module: &Arc<LoadedModule>,
-        pc: u32,
-        continuation: &mut Continuation,
-    ) -> Transfer {
-        let m: &LoadedModule = module;
-        let Some(instruction) = m.code.get(pc as usize) else {
-            return raise(Exception::error(atoms::BADARG));
-        };
-        macro_rules! get {
-            ($src:expr) => {
-                self.read(process, m, $src)
-            };
-        }
-        macro_rules! test {
-            ($fail:expr, $condition:expr) => {
-                if $condition {
-                    Transfer::Next
-                } else {
-                    Transfer::Jump($fail.0)
-                }
-            };
-        }
-        match instruction {
-            I::FuncInfo { .. } => {
-                // No clause matched: function_clause, raised where the function is.
-                raise(Exception::error(atoms::FUNCTION_CLAUSE))
-            }
-            I::Allocate { slots } => {
-                process.frames.push(Frame { continuation: continuation.take(), caller_base: process.y_base });
-                process.y_base = process.stack.len();
-                process.stack.resize(process.y_base + *slots as usize, Term::NIL);
-                Transfer::Next
-            }
-            I::Deallocate { .. } => {
-                deallocate(process, continuation);
-                Transfer::Next
-            }
-            I::Return {} => match continuation.take() {
-                Some((target, entry)) => Transfer::Enter(target, entry),
-                None => Transfer::Finish(self.x[0]),
-            },
-            I::Call { function, .. } => {
-                process.reductions += 1;
-                *continuation = Some((module.clone(), pc + 1));
-                Transfer::Jump(m.functions[function.0 as usize].start + 1)
-            }
-            I::CallLast { function, .. } => {
-                process.reductions += 1;
-                deallocate(process, continuation);
-                Transfer::Jump(m.functions[function.0 as usize].start + 1)
-            }
-            I::CallOnly { function, .. } => {
-                process.reductions += 1;
-                Transfer::Jump(m.functions[function.0 as usize].start + 1)
-            }
-            I::CallExt { arity, import } => {
-                process.reductions += 1;
-                let import = m.imports[import.0 as usize];
-                // A native function runs now and continues after the call;
-                // code is entered with the continuation set to come back here.
-                if !matches!(import, Import::Native(_) | Import::Operator(..)) {
-                    *continuation = Some((module.clone(), pc + 1));
-                }
-                self.call_import(process, import, *arity as usize)
-            }
-            I::CallExtLast { arity, import, .. } => {
-                process.reductions += 1;
-                deallocate(process, continuation);
-                let transfer = self.call_import(process, m.imports[import.0 as usize], *arity as usize);
-                self.tail(transfer, continuation)
-            }
-            I::CallExtOnly { arity, import } => {
-                process.reductions += 1;
-                let transfer = self.call_import(process, m.imports[import.0 as usize], *arity as usize);
-                self.tail(transfer, continuation)
-            }
-            I::CallFun { arity } => {
-                process.reductions += 1;
-                *continuation = Some((module.clone(), pc + 1));
-                self.call_fun(process, *arity as usize)
-            }
-            I::CallFunLast { arity, .. } => {
-                process.reductions += 1;
-                deallocate(process, continuation);
-                self.call_fun(process, *arity as usize)
-            }
-            I::Bif { import, args, dst, live } | I::GuardBif { import, args, dst, live, .. } => {
-                let fail = match instruction {
-                    I::GuardBif { fail, .. } => Some(fail.0),
-                    _ => None,
-                };
-                let (native, operator) = match m.imports[import.0 as usize] {
-                    Import::Native(native) => (native, None),
-                    Import::Operator(operator, native) => (native, Some(operator)),
-                    // Not a built-in: as a guard it fails, as a body call it is undefined.
-                    _ => {
-                        return match fail {
-                            Some(fail) => Transfer::Jump(fail),
-                            None => raise(Exception::error(atoms::UNDEF)),
-                        }
-                    }
-                };
-                let mut buffer = [Term::NIL; 8];
-                if args.len() > buffer.len() {
-                    return raise(Exception::error(atoms::BADARG));
-                }
-                for (slot, src) in buffer.iter_mut().zip(args) {
-                    *slot = get!(src);
-                }
-                // Small-integer arithmetic and comparisons without a call.
-                if let (Some(operator), [a, b]) = (operator, &buffer[..args.len()]) {
-                    if let Some(value) = small_operator(operator, *a, *b) {
-                        self.write(process, dst, value);
-                        return Transfer::Next;
-                    }
-                }
-                match self.call_native(process, native, &mut buffer[..args.len()], *live as usize) {
-                    Ok(value) => {
-                        self.write(process, dst, value);
-                        Transfer::Next
-                    }
-                    Err(Stop::Raise(exception)) => match fail {
-                        Some(fail) => Transfer::Jump(fail),
-                        None => raise(exception),
-                    },
-                    Err(Stop::Halt(status)) => Transfer::Halt(status),
-                }
-            }
-            I::Move { src, dst } => {
-                let value = get!(src);
-                self.write(process, dst, value);
-                Transfer::Next
-            }
-            I::Jump { target } => Transfer::Jump(target.0),
-            I::IsInteger { fail, src } => test!(fail, integer_value(get!(src)).is_some()),
-            I::IsFloat { fail, src } => test!(fail, get!(src).float_value().is_some()),
-            I::IsNumber { fail, src } => {
-                let t = get!(src);
-                test!(fail, t.is_small() || t.float_value().is_some() || integer_value(t).is_some())
-            }
-            I::IsAtom { fail, src } => test!(fail, get!(src).is_atom()),
-            I::IsNil { fail, src } => test!(fail, get!(src).is_nil()),
-            I::IsCons { fail, src } => test!(fail, get!(src).is_cons()),
-            I::IsList { fail, src } => {
-                let t = get!(src);
-                test!(fail, t.is_cons() || t.is_nil())
-            }
-            I::IsTuple { fail, src } => test!(fail, get!(src).tuple_elements().is_some()),
-            I::IsTupleOfArity { fail, src, arity } => {
-                test!(fail, get!(src).tuple_elements().is_some_and(|t| t.len() == *arity as usize))
-            }
-            I::IsBinary { fail, src } => test!(fail, binary_bytes(get!(src)).is_some()),
-            I::IsFunction { fail, src } => test!(fail, fun::is_fun(get!(src))),
-            I::IsPid { fail, src } => test!(fail, get!(src).is_pid()),
-            I::IsBoolean { fail, src } => {
-                let t = get!(src);
-                test!(fail, t == atoms::TRUE || t == atoms::FALSE)
-            }
-            I::IsEqExact { fail, a, b } => test!(fail, exact_eq(get!(a), get!(b))),
-            I::IsNeExact { fail, a, b } => test!(fail, !exact_eq(get!(a), get!(b))),
-            I::IsEq { fail, a, b } => test!(fail, eq(get!(a), get!(b))),
-            I::IsNe { fail, a, b } => test!(fail, !eq(get!(a), get!(b))),
-            I::IsLt { fail, a, b } => test!(fail, compare(get!(a), get!(b)).is_lt()),
-            I::IsGe { fail, a, b } => test!(fail, compare(get!(a), get!(b)).is_ge()),
-            I::GetList { src, head, tail } => {
-                let list = get!(src);
-                if !list.is_cons() {
-                    return raise(Exception::error(atoms::BADARG));
-                }
-                self.write(process, head, list.head());
-                self.write(process, tail, list.tail());
-                Transfer::Next
-            }
-            I::GetTupleElement { src, index, dst } => {
-                match get!(src).tuple_elements().and_then(|t| t.get(*index as usize)) {
-                    Some(&element) => {
-                        self.write(process, dst, element);
-                        Transfer::Next
-                    }
-                    None => raise(Exception::error(atoms::BADARG)),
-                }
-            }
-            I::TestHeap { words, live } => {
-                self.ensure(process, *words as usize, *live as usize);
-                Transfer::Next
-            }
-            I::PutList { head, tail, dst } => {
-                if !process.heap.has_room(2) {
-                    self.ensure(process, 2, 0);
-                }
-                let (h, t) = (get!(head), get!(tail));
-                let list = process.heap.cons(h, t);
-                self.write(process, dst, list);
-                Transfer::Next
-            }
-            I::PutTuple { elements, dst } => {
-                if !process.heap.has_room(1 + elements.len()) {
-                    self.ensure(process, 1 + elements.len(), 0);
-                }
-                let values: Vec<Term> = elements.iter().map(|e| get!(e)).collect();
-                let tuple = process.heap.tuple(&values);
-                self.write(process, dst, tuple);
-                Transfer::Next
-            }
-            I::MakeFun { lambda, free, dst, live } => {
-                self.ensure(process, fun::words(free.len()), *live as usize);
-                let values: Vec<Term> = free.iter().map(|e| get!(e)).collect();
-                let made = fun::make(&mut process.heap, module, lambda.0, &values);
-                self.write(process, dst, made);
-                Transfer::Next
-            }
-            I::Badmatch { src } => raise(self.error_tuple(process, atoms::BADMATCH, get!(src))),
-            I::CaseEnd { src } => raise(self.error_tuple(process, atoms::CASE_CLAUSE, get!(src))),
-            I::TryCaseEnd { src } => raise(self.error_tuple(process, atoms::TRY_CLAUSE, get!(src))),
-            I::IfEnd {} => raise(Exception::error(atoms::IF_CLAUSE)),
-            I::Try { handler, slot } | I::Catch { handler, slot } => {
-                let is_catch = matches!(instruction, I::Catch { .. });
-                process.handlers.push(Handler {
-                    module: module.clone(),
-                    pc: handler.0,
-                    frames: process.frames.len(),
-                    is_catch,
-                });
-                self.write(process, slot, Term::NIL);
-                Transfer::Next
-            }
-            I::TryEnd { slot } => {
-                process.handlers.pop();
-                self.write(process, slot, Term::NIL);
-                Transfer::Next
-            }
-            I::TryCase { slot } => {
-                self.write(process, slot, Term::NIL);
-                let Some(exception) = process.caught.take() else {
-                    return raise(Exception::error(atoms::BADARG));
-                };
-                self.x[0] = exception.class.atom();
-                self.x[1] = exception.reason;
-                self.x[2] = self.stacktrace(process, &exception, 2);
-                Transfer::Next
-            }
-            I::CatchEnd { slot } => {
-                self.write(process, slot, Term::NIL);
-                match process.caught.take() {
-                    None => {
-                        process.handlers.pop();
-                    }
-                    Some(exception) => self.x[0] = self.catch_value(process, &exception),
-                }
-                Transfer::Next
-            }
-            I::Raise { class, reason, stacktrace } => {
-                let Some(class) = Class::from_atom(get!(class)) else {
-                    return raise(Exception::error(atoms::BADARG));
-                };
-                let mut exception = Exception::new(class, get!(reason));
-                exception.stacktrace = Some(get!(stacktrace));
-                raise(exception)
-            }
-            I::IsMap { fail, src } => test!(fail, get!(src).map_words().is_some()),
-            I::GetMapElement { fail, src, key, dst } => {
-                let found = get!(src).map_words().and_then(|words| crate::map::get(words, get!(key)));
-                match found {
-                    Some(value) => {
-                        self.write(process, dst, value);
-                        Transfer::Next
-                    }
-                    None => Transfer::Jump(fail.0),
-                }
-            }
-            I::PutMapAssoc { src, pairs, dst, live } | I::PutMapExact { src, pairs, dst, live } => {
-                let exact = matches!(instruction, I::PutMapExact { .. });
-                let Some(words) = get!(src).map_words() else {
-                    return raise(self.error_tuple(process, atoms::BADMAP, get!(src)));
-                };
-                let mut added = 0;
-                for key in pairs.iter().step_by(2) {
-                    let key = get!(key);
-                    let present = crate::map::get(words, key).is_some();
-                    if exact && !present {
-                        return raise(self.error_tuple(process, atoms::BADKEY, key));
-                    }
-                    added += usize::from(!present);
-                }
-                self.ensure(process, crate::map::words(crate::map::size(words) + added), *live as usize);
-                // Read again: the collection may have moved everything.
-                let mut result = crate::map::pairs(get!(src).map_words().unwrap_or_default());
-                let updates: Vec<(Term, Term)> = pairs.chunks_exact(2).map(|kv| (get!(&kv[0]), get!(&kv[1]))).collect();
-                result.extend(updates);
-                let map = process.heap.map(&crate::map::normalize(result));
-                self.write(process, dst, map);
-                Transfer::Next
-            }
-            I::BsCreate { segments, dst, live } => {
-                let mut bytes = Vec::new();
-                for segment in segments {
-                    if crate::bits::encode(segment, get!(&segment.value), get!(&segment.size), &mut bytes).is_err() {
-                        return raise(Exception::error(atoms::BADARG));
-                    }
-                }
-                process.reductions += (bytes.len() / 256) as u64;
-                self.ensure(process, Heap::words_for_binary(bytes.len()), *live as usize);
-                let binary = process.heap.binary_from_vec(bytes);
-                self.write(process, dst, binary);
-                Transfer::Next
-            }
-            I::BsGet { fail, bin, offset, segment, dst, live } => {
-                let at = get!(&Src::Reg(*offset));
-                let (Some(bytes), true) = (binary_bytes(get!(bin)), at.is_small()) else {
-                    return Transfer::Jump(fail.0);
-                };
-                let Some((decoded, next)) =
-                    crate::bits::decode(segment, bytes, at.small_value() as usize, get!(&segment.size))
-                else {
-                    return Transfer::Jump(fail.0);
-                };
-                let live = *live as usize;
-                let value = match decoded {
-                    Decoded::Small(v) => Term::small(v).unwrap_or(Term::NIL),
-                    Decoded::Integer(value) => {
-                        self.ensure(process, Heap::words_for_integer(&value), live);
-                        process.heap.integer(&value)
-                    }
-                    Decoded::Float(value) => {
-                        self.ensure(process, 2, live);
-                        process.heap.float(value)
-                    }
-                    Decoded::Slice { offset, len } => {
-                        self.ensure(process, Heap::SUB_BINARY_WORDS, live);
-                        // Read again: the collection may have moved the binary.
-                        process.heap.sub_binary(get!(bin), offset, len)
-                    }
-                };
-                self.write(process, dst, value);
-                self.write(process, offset, Term::small(next as i64).unwrap_or(Term::NIL));
-                Transfer::Next
-            }
-            I::BsTestTail { fail, bin, offset } => {
-                let at = get!(&Src::Reg(*offset));
-                let len = binary_bytes(get!(bin)).map(<[u8]>::len);
-                test!(fail, at.is_small() && len == Some(at.small_value() as usize))
-            }
-            I::SelectValue { src, fail, cases } => {
-                let value = get!(src);
-                let target = cases.iter().find(|(case, _)| exact_eq(get!(case), value)).map_or(fail.0, |(_, l)| l.0);
-                Transfer::Jump(target)
-            }
-        }
-    }
-
-    /// After a native function in tail position returns, return its result.
-    fn tail(&self, transfer: Transfer, continuation: &mut Continuation) -> Transfer {
-        match transfer {
-            Transfer::Next => match continuation.take() {
-                Some((target, entry)) => Transfer::Enter(target, entry),
-                None => Transfer::Finish(self.x[0]),
-            },
-            other => other,
         }
     }
 
@@ -521,34 +526,31 @@ impl<'c> Machine<'c> {
         result
     }
 
-    /// `CallExt`: a native function runs now; a remote one is entered.
-    fn call_import(&mut self, process: &mut Process, import: Import, arity: usize) -> Transfer {
+    /// A call through the import table: a native function runs now (its
+    /// result in x0); code is entered.
+    fn call_import(&mut self, process: &mut Process, current: &Arc<LoadedModule>, import: Import, arity: usize) -> Called {
         match import {
             Import::Native(native) | Import::Operator(_, native) => {
-                let before = collections(process);
                 let mut args = [Term::NIL; 8];
-                args[..arity.min(8)].copy_from_slice(&self.x[..arity.min(8)]);
-                let result = native(process, &mut args[..arity.min(8)]);
-                if before != collections(process) {
-                    self.x.fill(Term::NIL);
-                }
-                match result {
+                let n = arity.min(8);
+                args[..n].copy_from_slice(&self.x[..n]);
+                match self.call_native(process, native, &mut args[..n], 0) {
                     Ok(value) => {
                         self.x[0] = value;
-                        Transfer::Next
+                        Called::Value
                     }
-                    Err(Stop::Raise(exception)) => raise(exception),
-                    Err(Stop::Halt(status)) => Transfer::Halt(status),
+                    Err(Stop::Raise(exception)) => Called::Raise(exception),
+                    Err(Stop::Halt(status)) => Called::Halt(status),
                 }
             }
-            Import::Remote { module, function, arity } => self.enter_remote(process, module, function, arity),
+            Import::Remote { module, function, arity } => self.enter_remote(process, current, module, function, arity),
             Import::Apply(3) => {
                 let (module, function, list) = (self.x[0], self.x[1], self.x[2]);
                 match self.unpack_arguments(list) {
                     Some(arity) if module.is_atom() && function.is_atom() => {
-                        self.enter_remote(process, module, function, arity as u32)
+                        self.enter_remote(process, current, module, function, arity as u32)
                     }
-                    _ => raise(Exception::error(atoms::BADARG)),
+                    _ => Called::Raise(Exception::error(atoms::BADARG)),
                 }
             }
             Import::Apply(_) => {
@@ -556,9 +558,9 @@ impl<'c> Machine<'c> {
                 match self.unpack_arguments(list) {
                     Some(arity) => {
                         self.x[arity] = function;
-                        self.call_fun(process, arity)
+                        self.call_fun(process, current, arity)
                     }
-                    None => raise(Exception::error(atoms::BADARG)),
+                    None => Called::Raise(Exception::error(atoms::BADARG)),
                 }
             }
         }
@@ -566,56 +568,71 @@ impl<'c> Machine<'c> {
 
     /// Moves the elements of a proper list into x0..; returns how many.
     fn unpack_arguments(&mut self, list: Term) -> Option<usize> {
-        let mut count = 0;
-        let mut cursor = list;
         let mut items = Vec::new();
+        let mut cursor = list;
         while cursor.is_cons() {
             items.push(cursor.head());
             cursor = cursor.tail();
-            count += 1;
-            if count >= 255 {
+            if items.len() >= 255 {
                 return None;
             }
         }
         if !cursor.is_nil() {
             return None;
         }
-        self.x[..count].copy_from_slice(&items);
-        Some(count)
+        self.x[..items.len()].copy_from_slice(&items);
+        Some(items.len())
     }
 
-    fn enter_remote(&mut self, process: &mut Process, module: Term, function: Term, arity: u32) -> Transfer {
+    /// A call to `module:function/arity` in its current version (or the
+    /// native function of that name).
+    fn enter_remote(
+        &mut self,
+        process: &mut Process,
+        current: &Arc<LoadedModule>,
+        module: Term,
+        function: Term,
+        arity: u32,
+    ) -> Called {
         if let Some(native) =
             crate::natives::lookup(atom::name(module).unwrap_or(""), atom::name(function).unwrap_or(""), arity)
         {
-            return self.call_import(process, Import::Native(native), arity as usize);
+            return self.call_import(process, current, Import::Native(native), arity as usize);
         }
         match self.code.current(module).and_then(|m| m.export(function, arity).map(|entry| (m, entry))) {
-            Some((target, entry)) => Transfer::Enter(target, entry),
-            None => raise(Exception::error(atoms::UNDEF)),
+            Some((target, entry)) if Arc::ptr_eq(&target, current) => Called::Local(entry),
+            Some((target, entry)) => Called::Enter(target, entry),
+            None => Called::Raise(Exception::error(atoms::UNDEF)),
         }
     }
 
     /// Calls the fun in x[arity] with x0..x(arity-1).
-    fn call_fun(&mut self, process: &mut Process, arity: usize) -> Transfer {
+    fn call_fun(&mut self, process: &mut Process, current: &Arc<LoadedModule>, arity: usize) -> Called {
         let value = self.x[arity];
-        let Some((module, lambda, free)) = fun::parts(value) else {
-            return raise(self.error_tuple(process, atoms::BADFUN, value));
+        let Some((module, lambda, free)) = fun::parts_borrowed(value) else {
+            return Called::Raise(self.error_tuple(process, atoms::BADFUN, value));
         };
         let Some(entry) = module.lambdas.get(lambda as usize) else {
-            return raise(Exception::error(atoms::BADARG));
+            return Called::Raise(Exception::error(atoms::BADARG));
         };
         if entry.arity as usize != arity {
-            return raise(self.error_tuple(process, atoms::BADARITY, value));
+            return Called::Raise(self.error_tuple(process, atoms::BADARITY, value));
         }
         let free_count = free.len();
         if arity + free_count + 1 > X_REGISTERS {
-            return raise(Exception::error(atoms::SYSTEM_LIMIT));
+            return Called::Raise(Exception::error(atoms::SYSTEM_LIMIT));
         }
         self.x[arity..arity + free_count].copy_from_slice(free);
         self.x[arity + free_count] = value;
         let entry = entry.entry;
-        Transfer::Enter(module, entry)
+        if std::ptr::eq(module, Arc::as_ptr(current)) {
+            Called::Local(entry)
+        } else {
+            match fun::parts(value) {
+                Some((module, _, _)) => Called::Enter(module, entry),
+                None => Called::Raise(Exception::error(atoms::BADARG)),
+            }
+        }
     }
 
     /// `error:{Tag, Value}`.
@@ -694,6 +711,30 @@ impl<'c> Machine<'c> {
     }
 }
 
+/// Where a call goes.
+enum Called {
+    /// A native function ran; its result is in x0.
+    Value,
+    /// Code in the current module version, at this entry.
+    Local(u32),
+    /// Code in another module version.
+    Enter(Arc<LoadedModule>, u32),
+    Raise(Exception),
+    Halt(i32),
+}
+
+/// Reads an operand from the parts of the register file.
+#[inline(always)]
+fn read_parts(x: &[Term], stack: &[Term], y_base: usize, operand: Operand) -> Term {
+    match operand.as_constant() {
+        Some(term) => term,
+        None => match operand.as_register() {
+            (i, true) => stack[y_base + i],
+            (i, false) => x[i],
+        },
+    }
+}
+
 /// An operator on two small integers, answered inline; `None` sends the
 /// call to the native function (overflow, other types).
 #[inline(always)]
@@ -711,6 +752,46 @@ fn small_operator(operator: Operator, a: Term, b: Term) -> Option<Term> {
     }
 }
 
+#[inline(always)]
+fn compare_terms(test: Compare, a: Term, b: Term) -> bool {
+    if a.is_small() && b.is_small() {
+        let (x, y) = (a.small_value(), b.small_value());
+        return match test {
+            Compare::ExactEq | Compare::Eq => x == y,
+            Compare::ExactNe | Compare::Ne => x != y,
+            Compare::Lt => x < y,
+            Compare::Ge => x >= y,
+        };
+    }
+    match test {
+        Compare::ExactEq => exact_eq(a, b),
+        Compare::ExactNe => !exact_eq(a, b),
+        Compare::Eq => eq(a, b),
+        Compare::Ne => !eq(a, b),
+        Compare::Lt => compare(a, b).is_lt(),
+        Compare::Ge => compare(a, b).is_ge(),
+    }
+}
+
+#[inline(always)]
+fn type_test(test: TypeTest, t: Term) -> bool {
+    match test {
+        TypeTest::Integer => t.is_small() || integer_value(t).is_some(),
+        TypeTest::Float => t.float_value().is_some(),
+        TypeTest::Number => t.is_small() || t.float_value().is_some() || integer_value(t).is_some(),
+        TypeTest::Atom => t.is_atom(),
+        TypeTest::Nil => t.is_nil(),
+        TypeTest::Cons => t.is_cons(),
+        TypeTest::List => t.is_cons() || t.is_nil(),
+        TypeTest::Tuple => t.tuple_elements().is_some(),
+        TypeTest::Binary => binary_bytes(t).is_some(),
+        TypeTest::Function => fun::is_fun(t),
+        TypeTest::Pid => t.is_pid(),
+        TypeTest::Boolean => t == atoms::TRUE || t == atoms::FALSE,
+        TypeTest::Map => t.map_words().is_some(),
+    }
+}
+
 fn collections(process: &Process) -> u64 {
     let stats = process.heap.stats();
     stats.minor_collections + stats.major_collections
@@ -718,37 +799,43 @@ fn collections(process: &Process) -> u64 {
 
 /// Pops the current frame, restoring the caller's registers base and this
 /// function's continuation.
-fn deallocate(process: &mut Process, continuation: &mut Continuation) {
+#[inline(always)]
+fn deallocate(process: &mut Process, cont: &mut Continuation) {
     if let Some(frame) = process.frames.pop() {
         process.stack.truncate(process.y_base);
         process.y_base = frame.caller_base;
-        *continuation = frame.continuation;
+        *cont = frame.continuation;
     }
 }
 
-/// Where an exception was raised: the current function, then each caller.
-fn trace(process: &Process, module: &Arc<LoadedModule>, pc: u32, continuation: &Continuation) -> Vec<Location> {
+/// Where an exception was raised: the current function, then each caller,
+/// with each `Local` continuation read in the module of the function whose
+/// return it is.
+fn trace(process: &Process, module: &Arc<LoadedModule>, pc: u32, cont: &Continuation) -> Vec<Location> {
     let mut trace = vec![Location { module: module.clone(), pc }];
-    // A function without a frame returns straight to `continuation`.
-    if let Some((m, p)) = continuation {
-        if process.frames.last().is_none_or(|f| !same_return(&f.continuation, m, *p)) {
-            trace.push(Location { module: m.clone(), pc: p.saturating_sub(1) });
+    let mut owner = module.clone();
+    let push = |cont: &Continuation, owner: &mut Arc<LoadedModule>, trace: &mut Vec<Location>| match cont {
+        Continuation::Done => false,
+        Continuation::Local(back) => {
+            trace.push(Location { module: owner.clone(), pc: back.saturating_sub(1) });
+            true
         }
-    }
+        Continuation::Remote(m, back) => {
+            *owner = m.clone();
+            trace.push(Location { module: m.clone(), pc: back.saturating_sub(1) });
+            true
+        }
+    };
+    // A function without a frame has its return address in the register.
+    push(cont, &mut owner, &mut trace);
     for frame in process.frames.iter().rev() {
         if trace.len() >= TRACE_DEPTH {
             break;
         }
-        if let Some((m, p)) = &frame.continuation {
-            trace.push(Location { module: m.clone(), pc: p.saturating_sub(1) });
-        }
+        push(&frame.continuation, &mut owner, &mut trace);
     }
     trace.truncate(TRACE_DEPTH);
     trace
-}
-
-fn same_return(continuation: &Continuation, module: &Arc<LoadedModule>, pc: u32) -> bool {
-    matches!(continuation, Some((m, p)) if Arc::ptr_eq(m, module) && *p == pc)
 }
 
 /// Finds the innermost handler for an exception and unwinds to its frame.
@@ -759,7 +846,7 @@ fn unwind(process: &mut Process, exception: Exception) -> Result<(Arc<LoadedModu
             continue;
         }
         while process.frames.len() > handler.frames {
-            let mut ignored = None;
+            let mut ignored = Continuation::Done;
             deallocate(process, &mut ignored);
         }
         process.caught = Some(exception);

@@ -15,6 +15,7 @@ pub mod interp;
 pub mod map;
 pub mod module;
 pub mod natives;
+pub mod ops;
 pub mod pretty;
 pub mod print;
 pub mod process;

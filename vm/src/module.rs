@@ -72,6 +72,8 @@ pub struct Lambda {
 pub struct LoadedModule {
     pub name: Term,
     pub code: Vec<Instruction>,
+    /// `code` translated for the interpreter (`ops.rs`), one op per instruction.
+    pub ops: Vec<crate::ops::Op>,
     pub atoms: Vec<Term>,
     pub literals: Vec<Term>,
     /// Holds the literals' objects; never collected.
@@ -170,10 +172,11 @@ impl LoadedModule {
             + module.imports.len() * std::mem::size_of::<Import>()
             + module.functions.len() * std::mem::size_of::<FunctionEntry>();
         CODE_BYTES.fetch_add(bytes, Ordering::Relaxed);
-        Ok(LoadedModule {
+        let mut loaded = LoadedModule {
             bytes,
             name: atoms[module.name as usize],
             code: module.code,
+            ops: Vec::new(),
             atoms,
             literals,
             _literal_heap: literal_heap,
@@ -183,7 +186,9 @@ impl LoadedModule {
             lambdas,
             file: module.file,
             lines: module.lines,
-        })
+        };
+        loaded.ops = crate::ops::translate(&loaded);
+        Ok(loaded)
     }
 
     /// The function containing instruction `pc`.

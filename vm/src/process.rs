@@ -11,8 +11,23 @@ use crate::heap::Heap;
 use crate::module::LoadedModule;
 use crate::term::Term;
 
-/// Where a function returns to: a module version and an instruction.
-pub type Continuation = Option<(Arc<LoadedModule>, u32)>;
+/// Where a function returns to.
+///
+/// A local call returns into the module it was made in, which is the module
+/// running when the return happens, so it needs no reference to the module
+/// (`Local`): calls inside a module cost no reference counting. Whenever
+/// control moves to another module other than by returning (a remote or fun
+/// call, a tail call across modules), the interpreter makes the current
+/// continuation `Remote` first, so `Local` is always read in the right module.
+#[derive(Debug, Clone, Default)]
+pub enum Continuation {
+    /// Nothing to return to: the outermost function, or (in the register) a
+    /// function whose return address is in its frame.
+    #[default]
+    Done,
+    Local(u32),
+    Remote(Arc<LoadedModule>, u32),
+}
 
 /// The frame of an active function, pushed by `Allocate`.
 #[derive(Debug)]

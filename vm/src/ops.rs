@@ -1,0 +1,316 @@
+//! The form the interpreter runs: each verified bytecode instruction
+//! translated once, at load, into an [`Op`] whose operands are resolved.
+//! Constants (atoms, small integers, `[]`, literals) become the term itself;
+//! registers are packed with constants into one word ([`Operand`]); calls to
+//! local functions carry their entry address; the operators with a
+//! small-integer fast path get their own ops. An `Op` is small (32 bytes),
+//! so code stays dense in the cache.
+
+use compiler::bytecode::{Instruction as I, Reg, Segment, Src};
+
+use crate::module::{Import, LoadedModule, Operator};
+use crate::term::Term;
+
+/// A source operand in one word: a constant term (its low two bits are never
+/// `00`, the header tag) or a register (`index << 3 | is_y << 2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operand(u64);
+
+impl Operand {
+    pub fn constant(term: Term) -> Operand {
+        debug_assert!(term.raw() & 0b11 != 0, "a term is never header-tagged");
+        Operand(term.raw())
+    }
+
+    pub fn register(reg: Reg) -> Operand {
+        match reg {
+            Reg::X(i) => Operand(u64::from(i) << 3),
+            Reg::Y(i) => Operand((u64::from(i) << 3) | 0b100),
+        }
+    }
+
+    /// The constant term, if this is one.
+    #[inline(always)]
+    pub fn as_constant(self) -> Option<Term> {
+        // SAFETY: only `constant` makes words with non-zero low bits, from a term.
+        (self.0 & 0b11 != 0).then(|| unsafe { Term::from_raw(self.0) })
+    }
+
+    /// For a register: `(index, is_y)`.
+    #[inline(always)]
+    pub fn as_register(self) -> (usize, bool) {
+        ((self.0 >> 3) as usize, self.0 & 0b100 != 0)
+    }
+}
+
+/// A destination register: `index << 1 | is_y`. (`live` counts are u16:
+/// the verifier bounds them by the 1024 x registers.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dst(u32);
+
+impl Dst {
+    pub fn new(reg: Reg) -> Dst {
+        match reg {
+            Reg::X(i) => Dst(u32::from(i) << 1),
+            Reg::Y(i) => Dst((u32::from(i) << 1) | 1),
+        }
+    }
+
+    #[inline(always)]
+    pub fn index(self) -> usize {
+        (self.0 >> 1) as usize
+    }
+
+    #[inline(always)]
+    pub fn is_y(self) -> bool {
+        self.0 & 1 != 0
+    }
+
+    pub fn reg(self) -> Reg {
+        if self.is_y() {
+            Reg::Y(self.index() as u16)
+        } else {
+            Reg::X(self.index() as u16)
+        }
+    }
+}
+
+/// No fail label: the op raises instead of branching.
+pub const NO_FAIL: u32 = u32::MAX;
+
+/// A bit-syntax segment with its operands resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct BsSegment {
+    pub spec: Segment,
+    pub value: Operand,
+    pub size: Operand,
+}
+
+/// A type test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeTest {
+    Integer,
+    Float,
+    Number,
+    Atom,
+    Nil,
+    Cons,
+    List,
+    Tuple,
+    Binary,
+    Function,
+    Pid,
+    Boolean,
+    Map,
+}
+
+/// A comparison test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    ExactEq,
+    ExactNe,
+    Eq,
+    Ne,
+    Lt,
+    Ge,
+}
+
+#[derive(Debug, Clone)]
+pub enum Op {
+    FuncInfo,
+    Allocate { slots: u32 },
+    Deallocate,
+    Return,
+    Call { entry: u32 },
+    CallLast { entry: u32 },
+    CallOnly { entry: u32 },
+    CallExt { import: u32, arity: u32 },
+    CallExtLast { import: u32, arity: u32 },
+    CallExtOnly { import: u32, arity: u32 },
+    CallFun { arity: u32 },
+    CallFunLast { arity: u32 },
+    /// An operator on two operands with its small-integer fast path.
+    Operator { operator: Operator, a: Operand, b: Operand, dst: Dst, import: u32, fail: u32 },
+    Bif { import: u32, args: Box<[Operand]>, dst: Dst, live: u16, fail: u32 },
+    Move { src: Operand, dst: Dst },
+    Jump { target: u32 },
+    Test { test: TypeTest, src: Operand, fail: u32 },
+    IsTupleOfArity { src: Operand, arity: u32, fail: u32 },
+    Compare { compare: Compare, a: Operand, b: Operand, fail: u32 },
+    GetList { src: Operand, head: Dst, tail: Dst },
+    GetTupleElement { src: Operand, index: u32, dst: Dst },
+    TestHeap { words: u32, live: u16 },
+    PutList { head: Operand, tail: Operand, dst: Dst },
+    PutTuple { elements: Box<[Operand]>, dst: Dst },
+    MakeFun { lambda: u32, free: Box<[Operand]>, dst: Dst, live: u16 },
+    Badmatch { src: Operand },
+    CaseEnd { src: Operand },
+    IfEnd,
+    TryCaseEnd { src: Operand },
+    Try { handler: u32, slot: Dst, is_catch: bool },
+    TryEnd { slot: Dst },
+    TryCase { slot: Dst },
+    CatchEnd { slot: Dst },
+    Raise { class: Operand, reason: Operand, stacktrace: Operand },
+    SelectValue { src: Operand, fail: u32, cases: Box<[(Operand, u32)]> },
+    GetMapElement { src: Operand, key: Operand, dst: Dst, fail: u32 },
+    PutMap { src: Operand, pairs: Box<[Operand]>, dst: Dst, live: u16, exact: bool },
+    BsCreate { segments: Box<[BsSegment]>, dst: Dst, live: u16 },
+    BsGet { bin: Operand, offset: Dst, segment: Box<BsSegment>, dst: Dst, live: u16, fail: u32 },
+    BsTestTail { bin: Operand, offset: Dst, fail: u32 },
+}
+
+/// Translates a module's instructions. `atoms` and `literals` are the
+/// loaded module's; the module's function table gives call entries.
+pub fn translate(module: &LoadedModule) -> Vec<Op> {
+    let src = |s: &Src| -> Operand {
+        match *s {
+            Src::Reg(reg) => Operand::register(reg),
+            Src::Atom(a) => Operand::constant(module.atoms[a as usize]),
+            // The verifier checked the range.
+            Src::Int(v) => Operand::constant(Term::small(v).unwrap_or(Term::NIL)),
+            Src::Nil => Operand::constant(Term::NIL),
+            Src::Literal(l) => Operand::constant(module.literals[l as usize]),
+        }
+    };
+    let srcs = |list: &[Src]| -> Box<[Operand]> { list.iter().map(src).collect() };
+    let entry = |function: u32| module.functions[function as usize].start + 1;
+    let segment = |s: &Segment| BsSegment { spec: *s, value: src(&s.value), size: src(&s.size) };
+    module
+        .code
+        .iter()
+        .map(|instruction| match instruction {
+            I::FuncInfo { .. } => Op::FuncInfo,
+            I::Allocate { slots } => Op::Allocate { slots: *slots },
+            I::Deallocate { .. } => Op::Deallocate,
+            I::Return {} => Op::Return,
+            I::Call { function, .. } => Op::Call { entry: entry(function.0) },
+            I::CallLast { function, .. } => Op::CallLast { entry: entry(function.0) },
+            I::CallOnly { function, .. } => Op::CallOnly { entry: entry(function.0) },
+            I::CallExt { arity, import } => Op::CallExt { import: import.0, arity: *arity },
+            I::CallExtLast { arity, import, .. } => Op::CallExtLast { import: import.0, arity: *arity },
+            I::CallExtOnly { arity, import } => Op::CallExtOnly { import: import.0, arity: *arity },
+            I::CallFun { arity } => Op::CallFun { arity: *arity },
+            I::CallFunLast { arity, .. } => Op::CallFunLast { arity: *arity },
+            I::Bif { import, args, dst, live } | I::GuardBif { import, args, dst, live, .. } => {
+                let fail = match instruction {
+                    I::GuardBif { fail, .. } => fail.0,
+                    _ => NO_FAIL,
+                };
+                match (module.imports[import.0 as usize], &args[..]) {
+                    (Import::Operator(operator, _), [a, b]) => Op::Operator {
+                        operator,
+                        a: src(a),
+                        b: src(b),
+                        dst: Dst::new(*dst),
+                        import: import.0,
+                        fail,
+                    },
+                    _ => Op::Bif { import: import.0, args: srcs(args), dst: Dst::new(*dst), live: *live as u16, fail },
+                }
+            }
+            I::Move { src: s, dst } => Op::Move { src: src(s), dst: Dst::new(*dst) },
+            I::Jump { target } => Op::Jump { target: target.0 },
+            I::IsInteger { fail, src: s } => test(TypeTest::Integer, src(s), fail.0),
+            I::IsFloat { fail, src: s } => test(TypeTest::Float, src(s), fail.0),
+            I::IsNumber { fail, src: s } => test(TypeTest::Number, src(s), fail.0),
+            I::IsAtom { fail, src: s } => test(TypeTest::Atom, src(s), fail.0),
+            I::IsNil { fail, src: s } => test(TypeTest::Nil, src(s), fail.0),
+            I::IsCons { fail, src: s } => test(TypeTest::Cons, src(s), fail.0),
+            I::IsList { fail, src: s } => test(TypeTest::List, src(s), fail.0),
+            I::IsTuple { fail, src: s } => test(TypeTest::Tuple, src(s), fail.0),
+            I::IsBinary { fail, src: s } => test(TypeTest::Binary, src(s), fail.0),
+            I::IsFunction { fail, src: s } => test(TypeTest::Function, src(s), fail.0),
+            I::IsPid { fail, src: s } => test(TypeTest::Pid, src(s), fail.0),
+            I::IsBoolean { fail, src: s } => test(TypeTest::Boolean, src(s), fail.0),
+            I::IsMap { fail, src: s } => test(TypeTest::Map, src(s), fail.0),
+            I::IsTupleOfArity { fail, src: s, arity } => {
+                Op::IsTupleOfArity { src: src(s), arity: *arity, fail: fail.0 }
+            }
+            I::IsEqExact { fail, a, b } => compare(Compare::ExactEq, src(a), src(b), fail.0),
+            I::IsNeExact { fail, a, b } => compare(Compare::ExactNe, src(a), src(b), fail.0),
+            I::IsEq { fail, a, b } => compare(Compare::Eq, src(a), src(b), fail.0),
+            I::IsNe { fail, a, b } => compare(Compare::Ne, src(a), src(b), fail.0),
+            I::IsLt { fail, a, b } => compare(Compare::Lt, src(a), src(b), fail.0),
+            I::IsGe { fail, a, b } => compare(Compare::Ge, src(a), src(b), fail.0),
+            I::GetList { src: s, head, tail } => Op::GetList { src: src(s), head: Dst::new(*head), tail: Dst::new(*tail) },
+            I::GetTupleElement { src: s, index, dst } => {
+                Op::GetTupleElement { src: src(s), index: *index, dst: Dst::new(*dst) }
+            }
+            I::TestHeap { words, live } => Op::TestHeap { words: *words, live: *live as u16 },
+            I::PutList { head, tail, dst } => Op::PutList { head: src(head), tail: src(tail), dst: Dst::new(*dst) },
+            I::PutTuple { elements, dst } => Op::PutTuple { elements: srcs(elements), dst: Dst::new(*dst) },
+            I::MakeFun { lambda, free, dst, live } => {
+                Op::MakeFun { lambda: lambda.0, free: srcs(free), dst: Dst::new(*dst), live: *live as u16 }
+            }
+            I::Badmatch { src: s } => Op::Badmatch { src: src(s) },
+            I::CaseEnd { src: s } => Op::CaseEnd { src: src(s) },
+            I::IfEnd {} => Op::IfEnd,
+            I::TryCaseEnd { src: s } => Op::TryCaseEnd { src: src(s) },
+            I::Try { handler, slot } => Op::Try { handler: handler.0, slot: Dst::new(*slot), is_catch: false },
+            I::Catch { handler, slot } => Op::Try { handler: handler.0, slot: Dst::new(*slot), is_catch: true },
+            I::TryEnd { slot } => Op::TryEnd { slot: Dst::new(*slot) },
+            I::TryCase { slot } => Op::TryCase { slot: Dst::new(*slot) },
+            I::CatchEnd { slot } => Op::CatchEnd { slot: Dst::new(*slot) },
+            I::Raise { class, reason, stacktrace } => {
+                Op::Raise { class: src(class), reason: src(reason), stacktrace: src(stacktrace) }
+            }
+            I::SelectValue { src: s, fail, cases } => Op::SelectValue {
+                src: src(s),
+                fail: fail.0,
+                cases: cases.iter().map(|(value, label)| (src(value), label.0)).collect(),
+            },
+            I::GetMapElement { fail, src: s, key, dst } => {
+                Op::GetMapElement { src: src(s), key: src(key), dst: Dst::new(*dst), fail: fail.0 }
+            }
+            I::PutMapAssoc { src: s, pairs, dst, live } => {
+                Op::PutMap { src: src(s), pairs: srcs(pairs), dst: Dst::new(*dst), live: *live as u16, exact: false }
+            }
+            I::PutMapExact { src: s, pairs, dst, live } => {
+                Op::PutMap { src: src(s), pairs: srcs(pairs), dst: Dst::new(*dst), live: *live as u16, exact: true }
+            }
+            I::BsCreate { segments, dst, live } => {
+                Op::BsCreate { segments: segments.iter().map(segment).collect(), dst: Dst::new(*dst), live: *live as u16 }
+            }
+            I::BsGet { fail, bin, offset, segment: s, dst, live } => Op::BsGet {
+                bin: src(bin),
+                offset: Dst::new(*offset),
+                segment: Box::new(segment(s)),
+                dst: Dst::new(*dst),
+                live: *live as u16,
+                fail: fail.0,
+            },
+            I::BsTestTail { fail, bin, offset } => Op::BsTestTail { bin: src(bin), offset: Dst::new(*offset), fail: fail.0 },
+        })
+        .collect()
+}
+
+fn test(test: TypeTest, src: Operand, fail: u32) -> Op {
+    Op::Test { test, src, fail }
+}
+
+fn compare(compare: Compare, a: Operand, b: Operand, fail: u32) -> Op {
+    Op::Compare { compare, a, b, fail }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_op_is_small() {
+        assert!(std::mem::size_of::<Op>() <= 32, "Op is {} bytes", std::mem::size_of::<Op>());
+        assert_eq!(std::mem::size_of::<Operand>(), 8);
+    }
+
+    #[test]
+    fn operands_tell_constants_from_registers() {
+        for term in [Term::NIL, Term::small(-5).unwrap(), Term::atom(3)] {
+            assert_eq!(Operand::constant(term).as_constant(), Some(term));
+        }
+        let y = Operand::register(Reg::Y(7));
+        assert_eq!((y.as_constant(), y.as_register()), (None, (7, true)));
+        let x = Operand::register(Reg::X(1023));
+        assert_eq!((x.as_constant(), x.as_register()), (None, (1023, false)));
+    }
+}
