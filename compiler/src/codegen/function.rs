@@ -183,7 +183,12 @@ impl<'g> FunctionCompiler<'g> {
         if !tail {
             return Some(src);
         }
-        self.emit(I::Move { src, dst: Reg::X(0) });
+        // Returning: every frame slot is dead, so a value just computed
+        // into one can be computed into x0 instead.
+        let direct = matches!(src, Src::Reg(reg @ Reg::Y(_)) if self.g.retarget_last(reg, Reg::X(0)));
+        if !direct {
+            self.emit(I::Move { src, dst: Reg::X(0) });
+        }
         self.emit_frame(I::Deallocate { slots: 0 });
         self.emit(I::Return {});
         None
@@ -544,9 +549,21 @@ impl<'g> FunctionCompiler<'g> {
         args.iter().map(|arg| self.value(arg)).collect()
     }
 
-    fn move_args(&mut self, srcs: &[Src]) {
+    /// Moves call arguments into x0..: the last argument's value goes
+    /// straight to its x register when the instruction that made it was the
+    /// last one emitted and its temporary dies with the call.
+    fn move_args(&mut self, srcs: &[Src], mark: u16) {
+        let last = srcs.len().wrapping_sub(1);
+        let direct = match srcs.last() {
+            Some(&Src::Reg(Reg::Y(t))) if t >= mark && srcs[..last].iter().all(|s| *s != Src::Reg(Reg::Y(t))) => {
+                self.g.retarget_last(Reg::Y(t), Reg::X(last as u16))
+            }
+            _ => false,
+        };
         for (i, &src) in srcs.iter().enumerate() {
-            self.emit(I::Move { src, dst: Reg::X(i as u16) });
+            if !(direct && i == last) {
+                self.emit(I::Move { src, dst: Reg::X(i as u16) });
+            }
         }
     }
 
@@ -620,7 +637,7 @@ impl<'g> FunctionCompiler<'g> {
     /// tail position (it deallocates the frame: the frame size is patched
     /// in), `call` otherwise, whose result is moved from x0 into `dst`.
     fn emit_call(&mut self, srcs: &[Src], dst: Option<Reg>, mark: u16, tail: bool, call: I, last: I) -> Option<Src> {
-        self.move_args(srcs);
+        self.move_args(srcs, mark);
         if tail {
             self.emit_frame(last);
             return None;

@@ -50,6 +50,9 @@ pub(crate) struct Generator {
     jobs: VecDeque<(u32, Job)>,
     /// Label id to instruction index, filled as labels are placed.
     labels: Vec<Option<u32>>,
+    /// Where the last label was placed: no instruction before it may be
+    /// rewritten as if control only came from above.
+    last_label_at: Option<usize>,
     lambda_count: usize,
     comprehension_count: usize,
     diagnostics: Vec<Diagnostic>,
@@ -69,6 +72,7 @@ pub fn generate(module: &ast::Module, source: &str, file: &str) -> Result<byteco
         explicit_imports: HashMap::new(),
         jobs: VecDeque::new(),
         labels: Vec::new(),
+        last_label_at: None,
         lambda_count: 0,
         comprehension_count: 0,
         diagnostics: Vec::new(),
@@ -212,6 +216,36 @@ impl Generator {
             }
         }
         self.labels[label.0 as usize] = Some(self.out.code.len() as u32);
+        self.last_label_at = Some(self.out.code.len());
+    }
+
+    /// A peephole for `I -> from; Move from -> to`: makes the last
+    /// instruction write `to` directly and returns true, when it wrote
+    /// `from`, nothing can jump between the two, and `from` is dead after
+    /// (the caller's promise). The move is then not emitted.
+    pub(crate) fn retarget_last(&mut self, from: bytecode::Reg, to: bytecode::Reg) -> bool {
+        if self.last_label_at == Some(self.out.code.len()) {
+            return false;
+        }
+        let dst = match self.out.code.last_mut() {
+            Some(
+                Instruction::Bif { dst, .. }
+                | Instruction::Move { dst, .. }
+                | Instruction::PutTuple { dst, .. }
+                | Instruction::PutList { dst, .. }
+                | Instruction::GetTupleElement { dst, .. }
+                | Instruction::MakeFun { dst, .. }
+                | Instruction::PutMapAssoc { dst, .. }
+                | Instruction::PutMapExact { dst, .. }
+                | Instruction::BsCreate { dst, .. },
+            ) => dst,
+            _ => return false,
+        };
+        if *dst != from {
+            return false;
+        }
+        *dst = to;
+        true
     }
 
     pub(crate) fn emit(&mut self, instruction: Instruction) {
