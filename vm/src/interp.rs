@@ -58,10 +58,15 @@ fn read(x: &[Term], process: &Process, operand: Operand) -> Term {
 #[inline(always)]
 fn write(x: &mut [Term], process: &mut Process, dst: Dst, value: Term) {
     if dst.is_y() {
-        let base = process.y_base;
-        process.stack[base + dst.index()] = value;
+        let slot = process.y_base + dst.index();
+        debug_assert!(slot < process.stack.len());
+        // SAFETY: as for reads in `read_parts`: the verifier keeps y
+        // registers inside the running function's frame.
+        unsafe { *process.stack.get_unchecked_mut(slot) = value };
     } else {
-        x[dst.index()] = value;
+        debug_assert!(dst.index() < x.len());
+        // SAFETY: x registers are bounded by X_REGISTERS, the file's length.
+        unsafe { *x.get_unchecked_mut(dst.index()) = value };
     }
 }
 
@@ -729,8 +734,21 @@ fn read_parts(x: &[Term], stack: &[Term], y_base: usize, operand: Operand) -> Te
     match operand.as_constant() {
         Some(term) => term,
         None => match operand.as_register() {
-            (i, true) => stack[y_base + i],
-            (i, false) => x[i],
+            (i, true) => {
+                debug_assert!(y_base + i < stack.len());
+                // SAFETY: the verifier proved that every y register an op
+                // names is inside the frame of the function running it, and
+                // the interpreter keeps that frame's slots at
+                // `stack[y_base..]` while the function runs (Allocate makes
+                // them; calls and natives leave the stack as they found it).
+                unsafe { *stack.get_unchecked(y_base + i) }
+            }
+            (i, false) => {
+                debug_assert!(i < x.len());
+                // SAFETY: the verifier bounds x registers by X_REGISTERS,
+                // the length of the x register file.
+                unsafe { *x.get_unchecked(i) }
+            }
         },
     }
 }
