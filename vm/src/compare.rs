@@ -31,7 +31,7 @@ fn rank(term: Term) -> u8 {
         match term.header().kind() {
             Some(Kind::PositiveBig | Kind::NegativeBig | Kind::Float) => 0,
             Some(Kind::Reference) => 2,
-            Some(Kind::Fun) => 3,
+            Some(Kind::Fun | Kind::ExportFun) => 3,
             Some(Kind::Tuple) => 6,
             Some(Kind::Map) => 7,
             Some(Kind::HeapBinary | Kind::RefcBinary | Kind::SubBinary) => 10,
@@ -83,6 +83,7 @@ fn compare_with(mut a: Term, mut b: Term, exact: bool) -> Ordering {
             0 => return compare_numbers(a, b),
             1 => return atom::name(a).cmp(&atom::name(b)),
             2 => return a.payload()[0].cmp(&b.payload()[0]),
+            3 => return compare_funs(a, b, exact),
             5 => return a.pid_number().cmp(&b.pid_number()),
             6 => {
                 let (x, y) = (a.tuple_elements().unwrap_or_default(), b.tuple_elements().unwrap_or_default());
@@ -147,5 +148,26 @@ fn compare_float_integer(float: f64, integer: &BigInt) -> Ordering {
     match truncated.cmp(integer) {
         Ordering::Equal => float.fract().partial_cmp(&0.0).unwrap_or(Ordering::Equal),
         other => other,
+    }
+}
+
+/// Funs: external ones by module, function and arity; local ones by module,
+/// lambda and captured values; local before external.
+fn compare_funs(a: Term, b: Term, exact: bool) -> Ordering {
+    use crate::fun;
+    match (fun::export_parts(a), fun::export_parts(b)) {
+        (Some((m1, f1, a1)), Some((m2, f2, a2))) => {
+            atom::name(m1).cmp(&atom::name(m2)).then(atom::name(f1).cmp(&atom::name(f2))).then(a1.cmp(&a2))
+        }
+        (Some(_), None) => Ordering::Greater,
+        (None, Some(_)) => Ordering::Less,
+        (None, None) => match (fun::parts_borrowed(a), fun::parts_borrowed(b)) {
+            (Some((m1, l1, free1)), Some((m2, l2, free2))) => atom::name(m1.name)
+                .cmp(&atom::name(m2.name))
+                .then(l1.cmp(&l2))
+                .then(free1.len().cmp(&free2.len()))
+                .then_with(|| compare_all(free1.iter().zip(free2), exact)),
+            _ => a.raw().cmp(&b.raw()),
+        },
     }
 }

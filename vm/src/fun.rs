@@ -24,13 +24,43 @@ pub fn make(heap: &mut Heap, module: &Arc<LoadedModule>, lambda: u32, free: &[Te
     heap.raw_object(Header::new(Kind::Fun, payload.len()), &payload)
 }
 
+/// A fun, local (`Kind::Fun`) or external (`Kind::ExportFun`).
 pub fn is_fun(term: Term) -> bool {
-    term.is_boxed() && term.header().kind() == Some(Kind::Fun)
+    term.is_boxed() && matches!(term.header().kind(), Some(Kind::Fun | Kind::ExportFun))
+}
+
+/// The words an external fun takes.
+pub const EXPORT_WORDS: usize = 4;
+
+/// `fun M:F/A`. Needs [`EXPORT_WORDS`] words.
+pub fn make_export(heap: &mut Heap, module: Term, function: Term, arity: u32) -> Term {
+    let arity = Term::small(i64::from(arity)).unwrap_or(Term::NIL);
+    heap.raw_object(Header::new(Kind::ExportFun, 3), &[module.raw(), function.raw(), arity.raw()])
+}
+
+/// The module, function and arity of an external fun.
+pub fn export_parts(term: Term) -> Option<(Term, Term, u32)> {
+    if !term.is_boxed() || term.header().kind() != Some(Kind::ExportFun) {
+        return None;
+    }
+    let payload = term.payload();
+    // SAFETY: an external fun's payload is three terms.
+    let (module, function, arity) =
+        unsafe { (Term::from_raw(payload[0]), Term::from_raw(payload[1]), Term::from_raw(payload[2])) };
+    Some((module, function, arity.small_value() as u32))
+}
+
+/// A fun's arity, local or external.
+pub fn arity(term: Term) -> Option<u32> {
+    if let Some((_, _, arity)) = export_parts(term) {
+        return Some(arity);
+    }
+    parts_borrowed(term).and_then(|(module, lambda, _)| module.lambdas.get(lambda as usize).map(|l| l.arity))
 }
 
 /// A fun's module version, lambda index and captured variables.
 pub fn parts<'a>(term: Term) -> Option<(Arc<LoadedModule>, u32, &'a [Term])> {
-    if !is_fun(term) {
+    if !term.is_boxed() || term.header().kind() != Some(Kind::Fun) {
         return None;
     }
     let payload = term.payload();
@@ -50,7 +80,7 @@ pub fn parts<'a>(term: Term) -> Option<(Arc<LoadedModule>, u32, &'a [Term])> {
 
 /// As [`parts`], borrowing the module version instead of counting a reference.
 pub fn parts_borrowed<'a>(term: Term) -> Option<(&'a LoadedModule, u32, &'a [Term])> {
-    if !is_fun(term) {
+    if !term.is_boxed() || term.header().kind() != Some(Kind::Fun) {
         return None;
     }
     let payload = term.payload();

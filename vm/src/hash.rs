@@ -59,6 +59,7 @@ const HCONST_10: u32 = 0x2e2a_c13a;
 const HCONST_11: u32 = 0xcc62_3af3;
 const HCONST_12: u32 = 0x6a99_b4ac;
 const HCONST_13: u32 = 0x08d1_2e65;
+const HCONST_14: u32 = 0xa708_a81e;
 const HCONST_16: u32 = 0xe377_9b90;
 const HCONST_19: u32 = 0xbe1e_08bb;
 const NIL_DEF: u32 = 2;
@@ -274,6 +275,12 @@ fn hash2_one(term: Term, hash: &mut u32, xor_pairs: &mut u32, stack: &mut Vec<It
             hash_1(hash, term.payload()[0] as u32, HCONST_7);
             None
         }
+        Some(Kind::ExportFun) => {
+            let (module, function, arity) = crate::fun::export_parts(term)?;
+            hash_2(hash, arity, atom_hash(module), HCONST);
+            hash_1(hash, atom_hash(function), HCONST_14);
+            None
+        }
         Some(Kind::Fun) => {
             // This VM's identity of the fun's code, then its free variables.
             let payload = term.payload();
@@ -304,6 +311,7 @@ const FUNNY_NUMBER6: u32 = 268_437_017;
 const FUNNY_NUMBER8: u32 = 268_437_511;
 const FUNNY_NUMBER9: u32 = 268_439_627;
 const FUNNY_NUMBER10: u32 = 268_440_479;
+const FUNNY_NUMBER11: u32 = 268_440_577;
 const FUNNY_NUMBER13: u32 = 268_440_593;
 const FUNNY_NUMBER14: u32 = 268_440_611;
 
@@ -420,6 +428,16 @@ fn hash_one<'a>(term: Term, hash: &mut u32, stack: &mut Vec<Op<'a>>) {
             }
             Some(Kind::Reference) => step(h, term.payload()[0] as u32, FUNNY_NUMBER9).wrapping_mul(FUNNY_NUMBER10),
             Some(Kind::Fun) => h.wrapping_mul(FUNNY_NUMBER10).wrapping_add(make_hash2(term)),
+            Some(Kind::ExportFun) => match crate::fun::export_parts(term) {
+                Some((module, function, arity)) => h
+                    .wrapping_mul(FUNNY_NUMBER11)
+                    .wrapping_add(arity)
+                    .wrapping_mul(FUNNY_NUMBER1)
+                    .wrapping_add(atom_hash(module))
+                    .wrapping_mul(FUNNY_NUMBER1)
+                    .wrapping_add(atom_hash(function)),
+                None => h,
+            },
             None => h,
         }
     };

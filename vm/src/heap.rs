@@ -504,6 +504,15 @@ impl Heap {
             let payload = term.payload();
             match kind {
                 Kind::Tuple => pending.extend(term.tuple_elements().unwrap_or_default()),
+                Kind::ExportFun => {
+                    if header.arity() != 3 {
+                        return Err("an external fun of other than three words".to_owned());
+                    }
+                    pending.extend(payload.iter().map(|&w| {
+                        // SAFETY: an external fun's payload is three terms.
+                        unsafe { Term::from_raw(w) }
+                    }));
+                }
                 Kind::Map => {
                     let words = term.map_words().unwrap_or_default();
                     if words.len() % 2 != 0 {

@@ -457,7 +457,8 @@ impl<'c> Machine<'c> {
                         continue;
                     };
                     let size = get!(segment.size);
-                    let Some((decoded, next)) = crate::bits::decode(&segment.spec, bytes, at.small_value() as usize, size)
+                    let Some((decoded, next)) =
+                        crate::bits::decode(&segment.spec, bytes, at.small_value() as usize, size)
                     else {
                         p = *fail as usize;
                         continue;
@@ -533,7 +534,13 @@ impl<'c> Machine<'c> {
 
     /// A call through the import table: a native function runs now (its
     /// result in x0); code is entered.
-    fn call_import(&mut self, process: &mut Process, current: &Arc<LoadedModule>, import: Import, arity: usize) -> Called {
+    fn call_import(
+        &mut self,
+        process: &mut Process,
+        current: &Arc<LoadedModule>,
+        import: Import,
+        arity: usize,
+    ) -> Called {
         match import {
             Import::Native(native) | Import::Operator(_, native) => {
                 let mut args = [Term::NIL; 8];
@@ -614,6 +621,12 @@ impl<'c> Machine<'c> {
     /// Calls the fun in x[arity] with x0..x(arity-1).
     fn call_fun(&mut self, process: &mut Process, current: &Arc<LoadedModule>, arity: usize) -> Called {
         let value = self.x[arity];
+        if let Some((module, function, fun_arity)) = fun::export_parts(value) {
+            if fun_arity as usize != arity {
+                return Called::Raise(self.badarity(process, arity));
+            }
+            return self.enter_remote(process, current, module, function, fun_arity);
+        }
         let Some((module, lambda, free)) = fun::parts_borrowed(value) else {
             return Called::Raise(self.error_tuple(process, atoms::BADFUN, value));
         };
@@ -621,7 +634,7 @@ impl<'c> Machine<'c> {
             return Called::Raise(Exception::error(atoms::BADARG));
         };
         if entry.arity as usize != arity {
-            return Called::Raise(self.error_tuple(process, atoms::BADARITY, value));
+            return Called::Raise(self.badarity(process, arity));
         }
         let free_count = free.len();
         if arity + free_count + 1 > X_REGISTERS {
@@ -638,6 +651,14 @@ impl<'c> Machine<'c> {
                 None => Called::Raise(Exception::error(atoms::BADARG)),
             }
         }
+    }
+
+    /// `error:{badarity, {Fun, Args}}` for the fun in x[arity] called with x0..x(arity-1).
+    fn badarity(&mut self, process: &mut Process, arity: usize) -> Exception {
+        self.ensure(process, 2 * arity + 3 + 3, arity + 1);
+        let args = process.heap.list(&self.x[..arity]);
+        let pair = process.heap.tuple(&[self.x[arity], args]);
+        Exception::error(process.heap.tuple(&[atoms::BADARITY, pair]))
     }
 
     /// `error:{Tag, Value}`.

@@ -118,46 +118,171 @@ pub enum Compare {
 #[derive(Debug, Clone)]
 pub enum Op {
     FuncInfo,
-    Allocate { slots: u32 },
+    Allocate {
+        slots: u32,
+    },
     Deallocate,
     Return,
-    Call { entry: u32 },
-    CallLast { entry: u32 },
-    CallOnly { entry: u32 },
-    CallExt { import: u32, arity: u32 },
-    CallExtLast { import: u32, arity: u32 },
-    CallExtOnly { import: u32, arity: u32 },
-    CallFun { arity: u32 },
-    CallFunLast { arity: u32 },
+    Call {
+        entry: u32,
+    },
+    CallLast {
+        entry: u32,
+    },
+    CallOnly {
+        entry: u32,
+    },
+    CallExt {
+        import: u32,
+        arity: u32,
+    },
+    CallExtLast {
+        import: u32,
+        arity: u32,
+    },
+    CallExtOnly {
+        import: u32,
+        arity: u32,
+    },
+    CallFun {
+        arity: u32,
+    },
+    CallFunLast {
+        arity: u32,
+    },
     /// An operator on two operands with its small-integer fast path.
-    Operator { operator: Operator, a: Operand, b: Operand, dst: Dst, import: u32, fail: u32 },
-    Bif { import: u32, args: Box<[Operand]>, dst: Dst, live: u16, fail: u32 },
-    Move { src: Operand, dst: Dst },
-    Jump { target: u32 },
-    Test { test: TypeTest, src: Operand, fail: u32 },
-    IsTupleOfArity { src: Operand, arity: u32, fail: u32 },
-    Compare { compare: Compare, a: Operand, b: Operand, fail: u32 },
-    GetList { src: Operand, head: Dst, tail: Dst },
-    GetTupleElement { src: Operand, index: u32, dst: Dst },
-    TestHeap { words: u32, live: u16 },
-    PutList { head: Operand, tail: Operand, dst: Dst },
-    PutTuple { elements: Box<[Operand]>, dst: Dst },
-    MakeFun { lambda: u32, free: Box<[Operand]>, dst: Dst, live: u16 },
-    Badmatch { src: Operand },
-    CaseEnd { src: Operand },
+    Operator {
+        operator: Operator,
+        a: Operand,
+        b: Operand,
+        dst: Dst,
+        import: u32,
+        fail: u32,
+    },
+    Bif {
+        import: u32,
+        args: Box<[Operand]>,
+        dst: Dst,
+        live: u16,
+        fail: u32,
+    },
+    Move {
+        src: Operand,
+        dst: Dst,
+    },
+    Jump {
+        target: u32,
+    },
+    Test {
+        test: TypeTest,
+        src: Operand,
+        fail: u32,
+    },
+    IsTupleOfArity {
+        src: Operand,
+        arity: u32,
+        fail: u32,
+    },
+    Compare {
+        compare: Compare,
+        a: Operand,
+        b: Operand,
+        fail: u32,
+    },
+    GetList {
+        src: Operand,
+        head: Dst,
+        tail: Dst,
+    },
+    GetTupleElement {
+        src: Operand,
+        index: u32,
+        dst: Dst,
+    },
+    TestHeap {
+        words: u32,
+        live: u16,
+    },
+    PutList {
+        head: Operand,
+        tail: Operand,
+        dst: Dst,
+    },
+    PutTuple {
+        elements: Box<[Operand]>,
+        dst: Dst,
+    },
+    MakeFun {
+        lambda: u32,
+        free: Box<[Operand]>,
+        dst: Dst,
+        live: u16,
+    },
+    Badmatch {
+        src: Operand,
+    },
+    CaseEnd {
+        src: Operand,
+    },
     IfEnd,
-    TryCaseEnd { src: Operand },
-    Try { handler: u32, slot: Dst, is_catch: bool },
-    TryEnd { slot: Dst },
-    TryCase { slot: Dst },
-    CatchEnd { slot: Dst },
-    Raise { class: Operand, reason: Operand, stacktrace: Operand },
-    SelectValue { src: Operand, fail: u32, cases: Box<[(Operand, u32)]> },
-    GetMapElement { src: Operand, key: Operand, dst: Dst, fail: u32 },
-    PutMap { src: Operand, pairs: Box<[Operand]>, dst: Dst, live: u16, exact: bool },
-    BsCreate { segments: Box<[BsSegment]>, dst: Dst, live: u16 },
-    BsGet { bin: Operand, offset: Dst, segment: Box<BsSegment>, dst: Dst, live: u16, fail: u32 },
-    BsTestTail { bin: Operand, offset: Dst, fail: u32 },
+    TryCaseEnd {
+        src: Operand,
+    },
+    Try {
+        handler: u32,
+        slot: Dst,
+        is_catch: bool,
+    },
+    TryEnd {
+        slot: Dst,
+    },
+    TryCase {
+        slot: Dst,
+    },
+    CatchEnd {
+        slot: Dst,
+    },
+    Raise {
+        class: Operand,
+        reason: Operand,
+        stacktrace: Operand,
+    },
+    SelectValue {
+        src: Operand,
+        fail: u32,
+        cases: Box<[(Operand, u32)]>,
+    },
+    GetMapElement {
+        src: Operand,
+        key: Operand,
+        dst: Dst,
+        fail: u32,
+    },
+    PutMap {
+        src: Operand,
+        pairs: Box<[Operand]>,
+        dst: Dst,
+        live: u16,
+        exact: bool,
+    },
+    BsCreate {
+        segments: Box<[BsSegment]>,
+        dst: Dst,
+        live: u16,
+    },
+    BsGet {
+        bin: Operand,
+        offset: Dst,
+        segment: Box<BsSegment>,
+        dst: Dst,
+        live: u16,
+        fail: u32,
+    },
+    BsTestTail {
+        bin: Operand,
+        offset: Dst,
+        fail: u32,
+    },
 }
 
 /// Translates a module's instructions. `atoms` and `literals` are the
@@ -198,14 +323,9 @@ pub fn translate(module: &LoadedModule) -> Vec<Op> {
                     _ => NO_FAIL,
                 };
                 match (module.imports[import.0 as usize], &args[..]) {
-                    (Import::Operator(operator, _), [a, b]) => Op::Operator {
-                        operator,
-                        a: src(a),
-                        b: src(b),
-                        dst: Dst::new(*dst),
-                        import: import.0,
-                        fail,
-                    },
+                    (Import::Operator(operator, _), [a, b]) => {
+                        Op::Operator { operator, a: src(a), b: src(b), dst: Dst::new(*dst), import: import.0, fail }
+                    }
                     _ => Op::Bif { import: import.0, args: srcs(args), dst: Dst::new(*dst), live: *live as u16, fail },
                 }
             }
@@ -233,7 +353,9 @@ pub fn translate(module: &LoadedModule) -> Vec<Op> {
             I::IsNe { fail, a, b } => compare(Compare::Ne, src(a), src(b), fail.0),
             I::IsLt { fail, a, b } => compare(Compare::Lt, src(a), src(b), fail.0),
             I::IsGe { fail, a, b } => compare(Compare::Ge, src(a), src(b), fail.0),
-            I::GetList { src: s, head, tail } => Op::GetList { src: src(s), head: Dst::new(*head), tail: Dst::new(*tail) },
+            I::GetList { src: s, head, tail } => {
+                Op::GetList { src: src(s), head: Dst::new(*head), tail: Dst::new(*tail) }
+            }
             I::GetTupleElement { src: s, index, dst } => {
                 Op::GetTupleElement { src: src(s), index: *index, dst: Dst::new(*dst) }
             }
@@ -269,9 +391,11 @@ pub fn translate(module: &LoadedModule) -> Vec<Op> {
             I::PutMapExact { src: s, pairs, dst, live } => {
                 Op::PutMap { src: src(s), pairs: srcs(pairs), dst: Dst::new(*dst), live: *live as u16, exact: true }
             }
-            I::BsCreate { segments, dst, live } => {
-                Op::BsCreate { segments: segments.iter().map(segment).collect(), dst: Dst::new(*dst), live: *live as u16 }
-            }
+            I::BsCreate { segments, dst, live } => Op::BsCreate {
+                segments: segments.iter().map(segment).collect(),
+                dst: Dst::new(*dst),
+                live: *live as u16,
+            },
             I::BsGet { fail, bin, offset, segment: s, dst, live } => Op::BsGet {
                 bin: src(bin),
                 offset: Dst::new(*offset),
@@ -280,7 +404,9 @@ pub fn translate(module: &LoadedModule) -> Vec<Op> {
                 live: *live as u16,
                 fail: fail.0,
             },
-            I::BsTestTail { fail, bin, offset } => Op::BsTestTail { bin: src(bin), offset: Dst::new(*offset), fail: fail.0 },
+            I::BsTestTail { fail, bin, offset } => {
+                Op::BsTestTail { bin: src(bin), offset: Dst::new(*offset), fail: fail.0 }
+            }
         })
         .collect()
 }

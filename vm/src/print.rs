@@ -218,8 +218,17 @@ fn write_into(out: &mut String, term: Term, strings: bool) {
     } else if term.is_boxed() && term.header().kind() == Some(Kind::Reference) {
         let number = term.payload()[0];
         let _ = write!(out, "#Ref<0.{}.{}.{}>", number >> 36, (number >> 18) & 0x3ffff, number & 0x3ffff);
-    } else if term.is_boxed() && term.header().kind() == Some(Kind::Fun) {
-        let _ = write!(out, "#Fun<{}>", term.raw());
+    } else if let Some((module, function, arity)) = crate::fun::export_parts(term) {
+        let _ = write!(
+            out,
+            "fun {}:{}/{arity}",
+            atom_text(atom::name(module).unwrap_or("?")),
+            atom_text(atom::name(function).unwrap_or("?"))
+        );
+    } else if let Some((module, lambda, _)) = crate::fun::parts_borrowed(term) {
+        // erl's third number is a checksum of its module's code; this VM's
+        // funs have none to show.
+        let _ = write!(out, "#Fun<{}.{lambda}.0>", atom::name(module.name).unwrap_or("?"));
     } else {
         out.push_str("<?>");
     }

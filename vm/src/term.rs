@@ -236,6 +236,9 @@ pub enum Kind {
     SubBinary = 8,
     /// A reference (`make_ref/0`): one word, its number, unique in the VM.
     Reference = 9,
+    /// An external fun `fun M:F/A`: the module and function atoms and the
+    /// arity (a small integer).
+    ExportFun = 10,
     /// A map: `arity / 2` key-value pairs, keys sorted in map-key order
     /// (`compare::compare_exact`) and distinct.
     Map = 6,
@@ -254,6 +257,7 @@ impl Kind {
             7 => Kind::RefcBinary,
             8 => Kind::SubBinary,
             9 => Kind::Reference,
+            10 => Kind::ExportFun,
             _ => return None,
         })
     }
@@ -261,13 +265,13 @@ impl Kind {
     /// Whether the payload words are terms the collector must trace.
     /// A fun's first payload word is a raw pointer and is skipped separately.
     pub fn payload_is_terms(self) -> bool {
-        matches!(self, Kind::Tuple | Kind::Fun | Kind::Map)
+        matches!(self, Kind::Tuple | Kind::Fun | Kind::Map | Kind::ExportFun)
     }
 
     /// Which payload words (counting the header as word 0) hold terms.
     pub fn term_words(self, arity: usize) -> std::ops::Range<usize> {
         match self {
-            Kind::Tuple | Kind::Map => 1..arity + 1,
+            Kind::Tuple | Kind::Map | Kind::ExportFun => 1..arity + 1,
             // The first payload word of a fun is its code entry, not a term.
             Kind::Fun => 2..arity + 1,
             // The original binary; offset and length are raw.

@@ -690,21 +690,12 @@ impl<'g> FunctionCompiler<'g> {
                     self.wrapper_fun(&module, &name.name, *arity, span, tail)
                 }
             },
-            Fun::Remote(module, function, arity) => match (&module.kind, &function.kind, &arity.kind) {
-                (
-                    ExprKind::Literal(Literal::Atom(m)),
-                    ExprKind::Literal(Literal::Atom(f)),
-                    ExprKind::Literal(Literal::Integer(a)),
-                ) if a.to_usize().is_some_and(|a| a <= 255) => {
-                    // `fun M:F/A` calls the current version of M:F at each call,
-                    // which the wrapper's remote call does.
-                    self.wrapper_fun(&m.clone(), &f.clone(), a.to_usize().unwrap_or(0), span, tail)
-                }
-                _ => {
-                    self.g.unsupported(span, "external funs with computed parts (`fun M:F/A` with variables)");
-                    Some(Src::Nil)
-                }
-            },
+            Fun::Remote(module, function, arity) => {
+                // An external fun is a value naming M:F/A (erlang:make_fun/3,
+                // as erl builds one): calling it calls the current version.
+                let args = vec![module.clone(), function.clone(), arity.clone()];
+                self.bif_call("erlang", "make_fun", &args, tail)
+            }
             Fun::Lambda(name, clauses) => {
                 let mut used = BTreeSet::new();
                 let mut heads = BTreeSet::new();

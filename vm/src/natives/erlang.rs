@@ -58,11 +58,17 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
             if !a[1].is_small() || a[1].small_value() < 0 {
                 return Err(error(atoms::BADARG));
             }
-            let arity = a[1].small_value() as u32;
-            Ok(boolean(
-                crate::fun::parts(a[0])
-                    .is_some_and(|(m, l, _)| m.lambdas.get(l as usize).is_some_and(|e| e.arity == arity)),
-            ))
+            Ok(boolean(crate::fun::arity(a[0]) == Some(a[1].small_value() as u32)))
+        },
+        ("make_fun", 3) => |p, a| {
+            let arity = a[2].is_small().then(|| a[2].small_value()).filter(|n| (0..=255).contains(n));
+            match arity {
+                Some(arity) if a[0].is_atom() && a[1].is_atom() => {
+                    p.ensure(crate::fun::EXPORT_WORDS, a);
+                    Ok(crate::fun::make_export(&mut p.heap, a[0], a[1], arity as u32))
+                }
+                _ => Err(error(atoms::BADARG)),
+            }
         },
         ("is_bitstring", 1) => |_, a| Ok(boolean(crate::heap::binary_bytes(a[0]).is_some())),
         // No ports or references exist yet: these tests are false.
@@ -90,7 +96,10 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         ("element", 2) => element,
         ("setelement", 3) => setelement,
         ("tuple_size", 1) => |_, a| tuple_of(a[0]).map(|t| small(t.len() as i64)),
-        ("size", 1) => |_, a| tuple_of(a[0]).map(|t| small(t.len() as i64)),
+        ("size", 1) => |_, a| match crate::heap::binary_bytes(a[0]) {
+            Some(bytes) => Ok(small(bytes.len() as i64)),
+            None => tuple_of(a[0]).map(|t| small(t.len() as i64)),
+        },
         ("hd", 1) => |_, a| if a[0].is_cons() { Ok(a[0].head()) } else { Err(error(atoms::BADARG)) },
         ("tl", 1) => |_, a| if a[0].is_cons() { Ok(a[0].tail()) } else { Err(error(atoms::BADARG)) },
         ("length", 1) => length,
@@ -214,7 +223,7 @@ fn is_number(term: Term) -> bool {
 }
 
 fn is_fun(term: Term) -> bool {
-    term.is_boxed() && term.header().kind() == Some(Kind::Fun)
+    crate::fun::is_fun(term)
 }
 
 fn tuple_of<'a>(term: Term) -> Result<&'a [Term], Stop> {

@@ -285,18 +285,31 @@ fn format_pieces(control: &str, args: &[Term]) -> Option<(String, Vec<std::ops::
                     continue;
                 }
             }
-            'b' | 'B' => {
+            'b' | 'B' | 'x' | 'X' | '#' | '+' => {
                 let value = integer_value(args.next()?)?;
                 let base = precision.unwrap_or(10) as u32;
                 if !(2..=36).contains(&base) {
                     return None;
                 }
-                let text = value.to_str_radix(base);
-                if directive == 'B' {
-                    text.to_uppercase()
-                } else {
-                    text.to_lowercase()
-                }
+                // ~x and ~X take a prefix (chardata or an atom); ~# and ~+
+                // write the base as Erlang does (16#FF), ~+ in lower case.
+                let prefix = match directive {
+                    'x' | 'X' => {
+                        let term = args.next()?;
+                        if term.is_atom() {
+                            atom::name(term)?.to_owned()
+                        } else {
+                            chardata(term)?
+                        }
+                    }
+                    '#' | '+' => format!("{base}#"),
+                    _ => String::new(),
+                };
+                let digits = value.magnitude().to_str_radix(base);
+                let digits =
+                    if matches!(directive, 'b' | 'x' | '+') { digits.to_lowercase() } else { digits.to_uppercase() };
+                let sign = if value.sign() == num_bigint::Sign::Minus { "-" } else { "" };
+                format!("{sign}{prefix}{digits}")
             }
             'f' | 'e' | 'g' => {
                 let term = args.next()?;
