@@ -18,8 +18,11 @@ use crate::term::Term;
 pub const LINE_LENGTH: usize = 80;
 
 enum Shape {
-    /// Written flat always: numbers, atoms, strings, binaries, ...
+    /// Written flat always: numbers, atoms, strings, binaries shown as text, ...
     Atomic,
+    /// Written flat, but not packed with its neighbours: a binary shown as
+    /// bytes (OTP lays those out as it would split them).
+    Bytes,
     List(Vec<Node>, Option<Box<Node>>),
     Tuple {
         tagged: bool,
@@ -62,15 +65,39 @@ impl Node {
     }
 }
 
-fn node(term: Term) -> Node {
-    if term.is_cons() && print::printable_string(term).is_none() {
-        let mut elements = Vec::new();
-        let mut cursor = term;
-        while cursor.is_cons() {
-            elements.push(node(cursor.head()));
-            cursor = cursor.tail();
+/// The layout tree of a term. `depth` limits nesting as `~P` and `~W` do
+/// (negative: no limit): what lies deeper prints as `...`. `strings`
+/// shows printable lists as strings (`~p`) or not (`~w`).
+fn node(term: Term, depth: i64, strings: bool) -> Node {
+    let atomic = |text: &str| Node { shape: Shape::Atomic, text: text.to_owned() };
+    if depth == 0 {
+        return atomic("...");
+    }
+    if term.is_cons() && depth == 1 {
+        return atomic("[...]");
+    }
+    if term.is_cons() && !(strings && print::printable_string(term).is_some()) {
+        let mut d = depth - 1;
+        let mut elements = vec![node(term.head(), d, strings)];
+        let mut cursor = term.tail();
+        let mut tail = None;
+        loop {
+            if cursor.is_nil() {
+                break;
+            }
+            if d == 1 {
+                tail = Some(Box::new(atomic("...")));
+                break;
+            }
+            if cursor.is_cons() {
+                elements.push(node(cursor.head(), d - 1, strings));
+                cursor = cursor.tail();
+                d -= 1;
+            } else {
+                tail = Some(Box::new(node(cursor, d - 1, strings)));
+                break;
+            }
         }
-        let tail = (!cursor.is_nil()).then(|| Box::new(node(cursor)));
         let mut text = String::from("[");
         text.push_str(&elements.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join(","));
         if let Some(tail) = &tail {
@@ -81,29 +108,79 @@ fn node(term: Term) -> Node {
         return Node { shape: Shape::List(elements, tail), text };
     }
     if let Some(items) = term.tuple_elements().filter(|items| !items.is_empty()) {
-        let elements: Vec<Node> = items.iter().map(|&t| node(t)).collect();
+        if depth == 1 {
+            return atomic("{...}");
+        }
+        let mut elements = Vec::new();
+        let mut d = depth - 1;
+        for (i, &item) in items.iter().enumerate() {
+            if i > 0 {
+                if d == 1 {
+                    elements.push(atomic("..."));
+                    break;
+                }
+                d -= 1;
+            }
+            elements.push(node(item, if i == 0 { depth - 1 } else { d }, strings));
+        }
         let text = format!("{{{}}}", elements.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join(","));
         let tagged = items.len() > 1 && items[0].is_atom();
         return Node { shape: Shape::Tuple { tagged, elements }, text };
     }
     if let Some(words) = term.map_words().filter(|words| !words.is_empty()) {
-        let pairs: Vec<Pair> = words
-            .chunks_exact(2)
-            .map(|pair| {
-                let (key, value) = (node(pair[0]), node(pair[1]));
-                let text = format!("{} => {}", key.text, value.text);
-                Pair { key, value, text }
-            })
-            .collect();
+        if depth == 1 {
+            return atomic("#{...}");
+        }
+        let mut pairs = Vec::new();
+        let mut d = depth - 1;
+        for (i, pair) in words.chunks_exact(2).enumerate() {
+            if i > 0 {
+                if d == 1 {
+                    let (key, value) = (atomic("..."), atomic(""));
+                    pairs.push(Pair { key, value, text: "...".to_owned() });
+                    break;
+                }
+                d -= 1;
+            }
+            let (key, value) = (node(pair[0], d, strings), node(pair[1], d, strings));
+            let text = format!("{} => {}", key.text, value.text);
+            pairs.push(Pair { key, value, text });
+        }
         let text = format!("#{{{}}}", pairs.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(","));
         return Node { shape: Shape::Map(pairs), text };
     }
-    Node { shape: Shape::Atomic, text: print::print(term) }
+    let text = if strings { print::print(term) } else { print::write(term) };
+    if let Some(bytes) = crate::heap::binary_bytes(term) {
+        if text.starts_with("<<\"") || bytes.is_empty() {
+            return atomic(&text);
+        }
+        // Bytes: the first depth - 1 of them, then `...`.
+        let shown = if depth < 0 { bytes.len() } else { (depth - 1) as usize };
+        let text = if shown >= bytes.len() {
+            text
+        } else {
+            let mut parts: Vec<String> = bytes[..shown].iter().map(u8::to_string).collect();
+            parts.push("...".to_owned());
+            format!("<<{}>>", parts.join(","))
+        };
+        return Node { shape: Shape::Bytes, text };
+    }
+    atomic(&text)
+}
+
+/// `~W`: the term on one line, nesting cut at `depth`.
+pub fn write_limited(term: Term, depth: i64) -> String {
+    node(term, depth, false).text
 }
 
 /// `~p` of `term` starting at `column` (1-based) on lines of `line_length`.
 pub fn pretty(term: Term, column: usize, line_length: usize) -> String {
-    let root = node(term);
+    pretty_limited(term, column, line_length, -1)
+}
+
+/// `~P`: as [`pretty`], nesting cut at `depth` (negative: no limit).
+pub fn pretty_limited(term: Term, column: usize, line_length: usize, depth: i64) -> String {
+    let root = node(term, depth, true);
     let col = column.max(1);
     let total = root.len();
     if root.atomic() || total < line_length.saturating_sub(col) {
@@ -141,7 +218,7 @@ impl Printer {
             return;
         }
         match &node.shape {
-            Shape::Atomic => out.push_str(&node.text),
+            Shape::Atomic | Shape::Bytes => out.push_str(&node.text),
             Shape::List(elements, tail) => {
                 out.push('[');
                 let indent = format!("{indent} ");

@@ -112,6 +112,48 @@ fn insert_decimal(place: i64, digits: &str) -> String {
     format!("{whole}.{fraction}")
 }
 
+/// `value` with `digits` decimals, a tie rounded away from zero as erl's
+/// `~f` and `float_to_list(F, [{decimals, N}])` do (Rust's formatting
+/// rounds a tie to even).
+pub fn fixed(value: f64, digits: usize) -> String {
+    let rounded = format!("{value:.digits$}");
+    // Every float has a finite decimal expansion; 1100 places hold it all.
+    let exact = format!("{:.1100}", value.abs());
+    let Some(point) = exact.find('.') else { return rounded };
+    let dropped = &exact[point + 1 + digits.min(1100)..];
+    let is_tie = dropped.starts_with('5') && dropped[1..].bytes().all(|b| b == b'0');
+    if !is_tie {
+        return rounded;
+    }
+    // Round the kept digits up by one unit in the last place.
+    let kept = &exact[..point + 1 + digits];
+    let mut chars: Vec<u8> = kept.bytes().collect();
+    let mut i = chars.len();
+    loop {
+        if i == 0 {
+            chars.insert(0, b'1');
+            break;
+        }
+        i -= 1;
+        match chars[i] {
+            b'.' => continue,
+            b'9' => chars[i] = b'0',
+            d => {
+                chars[i] = d + 1;
+                break;
+            }
+        }
+    }
+    let mut text = String::from_utf8(chars).unwrap_or(rounded);
+    if text.ends_with('.') {
+        text.pop();
+    }
+    if value.is_sign_negative() {
+        text.insert(0, '-');
+    }
+    text
+}
+
 /// Whether a character is printable in a string by `~p` (OTP's default,
 /// latin1 printable range).
 fn printable(c: u32) -> bool {

@@ -60,6 +60,28 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
             }
             Ok(boolean(crate::fun::arity(a[0]) == Some(a[1].small_value() as u32)))
         },
+        ("fun_info", 2) => |p, a| {
+            let value = match (crate::fun::export_parts(a[0]), crate::fun::parts_borrowed(a[0]), atom::name(a[1])) {
+                (_, _, Some("arity")) if crate::fun::is_fun(a[0]) => {
+                    small(i64::from(crate::fun::arity(a[0]).unwrap_or(0)))
+                }
+                (Some((module, _, _)), _, Some("module")) => module,
+                (_, Some((module, _, _)), Some("module")) => module.name,
+                (Some((_, function, _)), _, Some("name")) => function,
+                (Some(_), _, Some("type")) => atom::intern("external").unwrap_or(atoms::UNDEFINED),
+                (_, Some(_), Some("type")) => atom::intern("local").unwrap_or(atoms::UNDEFINED),
+                (Some(_), _, Some("env")) => Term::NIL,
+                (_, Some((_, _, free)), Some("env")) => {
+                    let free = free.to_vec();
+                    p.ensure(2 * free.len() + 3, a);
+                    let env = p.heap.list(&free);
+                    return Ok(p.heap.tuple(&[a[1], env]));
+                }
+                _ => return Err(error(atoms::BADARG)),
+            };
+            p.ensure(3, a);
+            Ok(p.heap.tuple(&[a[1], value]))
+        },
         ("make_fun", 3) => |p, a| {
             let arity = a[2].is_small().then(|| a[2].small_value()).filter(|n| (0..=255).contains(n));
             match arity {
@@ -542,7 +564,7 @@ pub(super) fn float_text_with(term: Term, options: Term) -> Result<String, Stop>
             (Some("compact"), _) => compact = true,
             (Some("short"), _) => text = crate::print::float_text(value),
             (_, Some(&[tag, n])) if atom::name(tag) == Some("decimals") => {
-                text = format!("{value:.prec$}", prec = digits(n)?);
+                text = crate::print::fixed(value, digits(n)?);
                 decimals = true;
             }
             (_, Some(&[tag, n])) if atom::name(tag) == Some("scientific") => text = scientific(value, digits(n)?),

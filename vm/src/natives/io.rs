@@ -217,6 +217,11 @@ fn format_pieces(control: &str, args: &[Term]) -> Option<(String, Vec<std::ops::
             if chars.peek() == Some(&'.') {
                 chars.next();
                 pad = chars.next()?;
+                if pad == '*' {
+                    // The padding character is the next argument.
+                    let arg = args.next()?;
+                    pad = char::from_u32(u32::try_from(arg.is_small().then(|| arg.small_value())?).ok()?)?;
+                }
             }
         }
         // Modifiers: `t` (Unicode) and `l` (no string detection).
@@ -233,16 +238,14 @@ fn format_pieces(control: &str, args: &[Term]) -> Option<(String, Vec<std::ops::
             'n' => "\n".to_owned(),
             'p' | 'P' => {
                 let term = args.next()?;
-                if directive == 'P' {
-                    args.next()?;
-                }
+                let depth = if directive == 'P' { depth_of(args.next()?)? } else { -1 };
                 // For ~p the field width is the line length, never padding.
                 let text = if strings {
                     // The column the term starts at: after the text since the last newline.
                     let column = out.rsplit('\n').next().map_or(0, |line| line.chars().count()) + 1;
-                    crate::pretty::pretty(term, column, width.unwrap_or(crate::pretty::LINE_LENGTH))
+                    crate::pretty::pretty_limited(term, column, width.unwrap_or(crate::pretty::LINE_LENGTH), depth)
                 } else {
-                    print::write(term)
+                    crate::pretty::write_limited(term, depth)
                 };
                 out.push_str(&text);
                 directives.push(start..out.len());
@@ -251,9 +254,11 @@ fn format_pieces(control: &str, args: &[Term]) -> Option<(String, Vec<std::ops::
             'w' | 'W' => {
                 let term = args.next()?;
                 if directive == 'W' {
-                    args.next()?;
+                    let depth = depth_of(args.next()?)?;
+                    crate::pretty::write_limited(term, depth)
+                } else {
+                    print::write(term)
                 }
-                print::write(term)
             }
             's' => {
                 let term = args.next()?;
@@ -315,8 +320,12 @@ fn format_pieces(control: &str, args: &[Term]) -> Option<(String, Vec<std::ops::
                 let term = args.next()?;
                 let value = term.float_value()?;
                 let digits = precision.unwrap_or(6);
+                // io_lib_format refuses a precision of 0 (and 1 for ~e).
+                if digits == 0 || (directive == 'e' && digits < 2) {
+                    return None;
+                }
                 match directive {
-                    'f' => format!("{value:.digits$}"),
+                    'f' => print::fixed(value, digits),
                     'e' => exponent_text(value, digits.max(2) - 1),
                     _ => {
                         // io_lib_format:fwrite_g: plain for 0.1 =< |X| < 10000, with
@@ -359,6 +368,14 @@ fn format_pieces(control: &str, args: &[Term]) -> Option<(String, Vec<std::ops::
         }
     }
     args.next().is_none().then_some((out, directives))
+}
+
+/// The depth argument of `~P` and `~W`: a positive integer, or -1 for none.
+fn depth_of(term: Term) -> Option<i64> {
+    match term.is_small().then(|| term.small_value())? {
+        d if d > 0 || d == -1 => Some(d),
+        _ => None,
+    }
 }
 
 enum Overflow {
