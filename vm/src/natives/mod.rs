@@ -7,6 +7,7 @@
 
 mod binary;
 mod erlang;
+mod etf;
 mod io;
 mod maps;
 mod math;
@@ -24,7 +25,8 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
         "erlang" => erlang::lookup(function, arity)
             .or_else(|| maps::lookup_erlang(function, arity))
             .or_else(|| binary::lookup_erlang(function, arity))
-            .or_else(|| system::lookup(function, arity)),
+            .or_else(|| system::lookup(function, arity))
+            .or_else(|| etf::lookup(function, arity)),
         "binary" => binary::lookup_module(function, arity),
         "unicode" => binary::lookup_unicode(function, arity),
         "maps" => maps::lookup(function, arity),
