@@ -216,7 +216,14 @@ impl Heap {
     /// which the caller charges as reductions.
     pub fn ensure(&mut self, words: usize, roots: &mut [&mut [Term]]) -> usize {
         if cfg!(feature = "gc-stress") || self.young.len() - self.top < words {
-            gc::collect(self, roots, words)
+            let work = gc::collect(self, roots, words);
+            debug_assert!(
+                self.young.len() - self.top >= words,
+                "collection left {} free words of {} for {words}",
+                self.young.len() - self.top,
+                self.young.len()
+            );
+            work
         } else {
             0
         }

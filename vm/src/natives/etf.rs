@@ -411,7 +411,7 @@ fn words(value: &Value) -> usize {
         Value::Float(_) => 2,
         Value::Atom(_) | Value::Nil | Value::Pid(_) => 0,
         Value::List(items, tail) => items.iter().map(|i| 2 + words(i)).sum::<usize>() + words(tail),
-        Value::Tuple(items) => 1 + items.iter().map(words).sum::<usize>(),
+        Value::Tuple(items) => 1 + items.len() + items.iter().map(words).sum::<usize>(),
         Value::Map(pairs) => {
             crate::map::words(pairs.len()) + pairs.iter().map(|(k, v)| words(k) + words(v)).sum::<usize>()
         }
