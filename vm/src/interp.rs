@@ -400,6 +400,15 @@ impl<'c> Machine<'c> {
                     exception.stacktrace = Some(get!(*stacktrace));
                     raise!(exception)
                 }
+                Op::SelectImmediate { src, fail, cases } => {
+                    // An immediate equals a case exactly when its word does;
+                    // no boxed term equals an immediate.
+                    let raw = get!(*src).raw();
+                    p = match cases.binary_search_by_key(&raw, |c| c.0) {
+                        Ok(i) => cases[i].1 as usize,
+                        Err(_) => *fail as usize,
+                    };
+                }
                 Op::SelectValue { src, fail, cases } => {
                     let value = get!(*src);
                     let target = cases.iter().find(|(case, _)| exact_eq(get!(*case), value)).map_or(*fail, |c| c.1);

@@ -252,6 +252,13 @@ pub enum Op {
         fail: u32,
         cases: Box<[(Operand, u32)]>,
     },
+    /// A `SelectValue` whose cases are all immediates (atoms, small
+    /// integers): a binary search on the raw words, sorted at load.
+    SelectImmediate {
+        src: Operand,
+        fail: u32,
+        cases: Box<[(u64, u32)]>,
+    },
     GetMapElement {
         src: Operand,
         key: Operand,
@@ -377,11 +384,25 @@ pub fn translate(module: &LoadedModule) -> Vec<Op> {
             I::Raise { class, reason, stacktrace } => {
                 Op::Raise { class: src(class), reason: src(reason), stacktrace: src(stacktrace) }
             }
-            I::SelectValue { src: s, fail, cases } => Op::SelectValue {
-                src: src(s),
-                fail: fail.0,
-                cases: cases.iter().map(|(value, label)| (src(value), label.0)).collect(),
-            },
+            I::SelectValue { src: s, fail, cases } => {
+                let resolved: Vec<(Operand, u32)> = cases.iter().map(|(value, label)| (src(value), label.0)).collect();
+                let immediates: Option<Vec<(u64, u32)>> = resolved
+                    .iter()
+                    .map(|(operand, label)| {
+                        operand.as_constant().filter(|t| t.is_immediate()).map(|t| (t.raw(), *label))
+                    })
+                    .collect();
+                match immediates {
+                    Some(mut keys) => {
+                        // The first case of a value wins, as a linear search would.
+                        let mut seen = std::collections::HashSet::new();
+                        keys.retain(|k| seen.insert(k.0));
+                        keys.sort_by_key(|k| k.0);
+                        Op::SelectImmediate { src: src(s), fail: fail.0, cases: keys.into_boxed_slice() }
+                    }
+                    None => Op::SelectValue { src: src(s), fail: fail.0, cases: resolved.into_boxed_slice() },
+                }
+            }
             I::GetMapElement { fail, src: s, key, dst } => {
                 Op::GetMapElement { src: src(s), key: src(key), dst: Dst::new(*dst), fail: fail.0 }
             }

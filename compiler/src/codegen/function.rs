@@ -11,6 +11,7 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
 mod binary;
+mod dispatch;
 
 use super::{Generator, Job};
 use crate::ast::*;
@@ -120,8 +121,16 @@ impl<'g> FunctionCompiler<'g> {
         }
         let base = self.bound.clone();
         let base_slots = self.slots.clone();
-        for clause in &job.clauses {
-            let next = self.g.new_label();
+        let args: Vec<Src> = (0..self.arity).map(|i| Src::Reg(Reg::Y(i as u16))).collect();
+        let dispatch = self.literal_dispatch(&job.clauses, &args);
+        for (index, clause) in job.clauses.iter().enumerate() {
+            let next = match &dispatch {
+                Some(d) => {
+                    self.g.place(d.entries[index]);
+                    d.fails[index]
+                }
+                None => self.g.new_label(),
+            };
             self.bound = base.clone();
             self.slots = base_slots.clone();
             self.g.mark_line(clause.span);
@@ -139,6 +148,10 @@ impl<'g> FunctionCompiler<'g> {
                 if matches!(&pattern.kind, PatternKind::Var(name) if self.slots.get(name) == Some(&(i as u16))) {
                     continue;
                 }
+                // The dispatch already matched this column's literal.
+                if dispatch.as_ref().is_some_and(|d| d.column == i && d.keyed[index]) {
+                    continue;
+                }
                 self.pattern(pattern, Src::Reg(Reg::Y(i as u16)), next);
             }
             if let Some(guard) = &clause.guard {
@@ -146,7 +159,12 @@ impl<'g> FunctionCompiler<'g> {
             }
             self.body(&clause.body, true);
             self.release(self.temps_base);
-            self.g.place(next);
+            if dispatch.is_none() {
+                self.g.place(next);
+            }
+        }
+        if let Some(d) = &dispatch {
+            self.g.place(d.no_match);
         }
         // No clause matched: the arguments go back to x registers for the error.
         for i in 0..self.arity {
@@ -415,10 +433,21 @@ impl<'g> FunctionCompiler<'g> {
         let end = self.g.new_label();
         let before = self.bound.clone();
         let mut after = before.clone();
-        for clause in clauses {
-            let next = self.g.new_label();
+        let dispatch = match subject {
+            Some(subject) => self.literal_dispatch(clauses, &[subject]),
+            None => None,
+        };
+        for (index, clause) in clauses.iter().enumerate() {
+            let next = match &dispatch {
+                Some(d) => {
+                    self.g.place(d.entries[index]);
+                    d.fails[index]
+                }
+                None => self.g.new_label(),
+            };
             self.bound = before.clone();
-            if let (Some(subject), Some(pattern)) = (subject, clause.patterns.first()) {
+            let keyed = dispatch.as_ref().is_some_and(|d| d.keyed[index]);
+            if let (Some(subject), Some(pattern), false) = (subject, clause.patterns.first(), keyed) {
                 self.pattern(pattern, subject, next);
             }
             if let Some(guard) = &clause.guard {
@@ -432,7 +461,12 @@ impl<'g> FunctionCompiler<'g> {
             }
             self.release(mark);
             after.extend(self.bound.iter().cloned());
-            self.g.place(next);
+            if dispatch.is_none() {
+                self.g.place(next);
+            }
+        }
+        if let Some(d) = &dispatch {
+            self.g.place(d.no_match);
         }
         no_match(self);
         self.g.place(end);
