@@ -71,8 +71,8 @@ impl FunctionCompiler<'_> {
         // After the keyed clauses: the first catch-all clause, if any.
         let rest = entries.get(keyed_count).copied().unwrap_or(no_match);
         let mut fails = vec![no_match; clauses.len()];
-        for i in keyed_count..clauses.len() {
-            fails[i] = entries.get(i + 1).copied().unwrap_or(no_match);
+        for (i, fail) in fails.iter_mut().enumerate().skip(keyed_count) {
+            *fail = entries.get(i + 1).copied().unwrap_or(no_match);
         }
         // Each keyed clause fails over to the next clause with its key.
         let mut later: HashMap<Src, Label> = HashMap::new();
