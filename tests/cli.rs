@@ -100,6 +100,46 @@ fn an_uncaught_error_keeps_earlier_output_and_exits_1() {
 }
 
 #[test]
+fn an_uncaught_error_in_a_built_in_names_the_call_as_the_shell_does() {
+    let dir = std::env::temp_dir().join(format!("vm-cli-bif-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "bif",
+            "atom_to_list(id(1))",
+            [
+                "** exception error: bad argument",
+                "in function  atom_to_list/1",
+                "called as atom_to_list(1)",
+                "in call from bif:main/0",
+            ],
+        ),
+        (
+            "op",
+            "id(1) + id(a)",
+            ["** exception error: an error occurred", "in operator  +/2", "called as 1 + a", "in call from op:main/0"],
+        ),
+        (
+            "undef",
+            "nomod:f(id(1), 2)",
+            ["** exception error: undefined function nomod:f/2", "in function  undef:main/0", "", ""],
+        ),
+    ];
+    for (name, body, expected) in cases {
+        let path = dir.join(format!("{name}.actor"));
+        let source = format!("-module({name}).\n-export([main/0]).\nmain() -> {body}.\nid(X) -> X.\n");
+        std::fs::write(&path, source).unwrap();
+        let output = vm(&["run", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(1));
+        let text = stderr(&output);
+        for line in expected {
+            assert!(text.contains(line), "{name}: {line:?} not in\n{text}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn main_1_gets_the_arguments_as_strings() {
     let dir = std::env::temp_dir().join(format!("vm-cli-args-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

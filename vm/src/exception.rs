@@ -50,11 +50,15 @@ pub struct Exception {
     pub trace: Vec<Location>,
     /// A stack trace term already built (a re-raise keeps the original one).
     pub stacktrace: Option<Term>,
+    /// The built-in or undefined function the error came from, with its
+    /// arguments: the stack trace starts with `{M, F, Args, []}` for it, as
+    /// erl's does.
+    pub callee: Option<(Term, Term, Vec<Term>)>,
 }
 
 impl Exception {
     pub fn new(class: Class, reason: Term) -> Exception {
-        Exception { class, reason, trace: Vec::new(), stacktrace: None }
+        Exception { class, reason, trace: Vec::new(), stacktrace: None, callee: None }
     }
 
     pub fn error(reason: Term) -> Exception {

@@ -223,18 +223,21 @@ impl<'c> Machine<'c> {
                 }
                 Op::CallExt { import, arity } => {
                     process.reductions += 1;
-                    let called = self.call_import(process, module, m.imports[*import as usize], *arity as usize);
+                    let (entry, names) = (m.imports[*import as usize], m.import_names[*import as usize]);
+                    let called = self.call_import(process, module, entry, *arity as usize, names);
                     called!(called, false)
                 }
                 Op::CallExtLast { import, arity } => {
                     process.reductions += 1;
                     deallocate(process, cont);
-                    let called = self.call_import(process, module, m.imports[*import as usize], *arity as usize);
+                    let (entry, names) = (m.imports[*import as usize], m.import_names[*import as usize]);
+                    let called = self.call_import(process, module, entry, *arity as usize, names);
                     called!(called, true)
                 }
                 Op::CallExtOnly { import, arity } => {
                     process.reductions += 1;
-                    let called = self.call_import(process, module, m.imports[*import as usize], *arity as usize);
+                    let (entry, names) = (m.imports[*import as usize], m.import_names[*import as usize]);
+                    let called = self.call_import(process, module, entry, *arity as usize, names);
                     called!(called, true)
                 }
                 Op::CallFun { arity } => {
@@ -265,7 +268,10 @@ impl<'c> Machine<'c> {
                             p += 1;
                         }
                         Err(Stop::Raise(_)) if *fail != NO_FAIL => p = *fail as usize,
-                        Err(Stop::Raise(exception)) => raise!(exception),
+                        Err(Stop::Raise(exception)) => {
+                            let (module_name, function) = m.import_names[*import as usize];
+                            raise!(with_callee(exception, module_name, function, &[x, y]))
+                        }
                         Err(Stop::Halt(status)) => return Exit::Halt(status),
                     }
                 }
@@ -277,7 +283,11 @@ impl<'c> Machine<'c> {
                             p = *fail as usize;
                             continue;
                         }
-                        _ => raise!(Exception::error(atoms::UNDEF)),
+                        _ => {
+                            let (module_name, function) = m.import_names[*import as usize];
+                            let args: Vec<Term> = args.iter().map(|&a| get!(a)).collect();
+                            raise!(with_callee(Exception::error(atoms::UNDEF), module_name, function, &args))
+                        }
                     };
                     let mut buffer = [Term::NIL; 8];
                     if args.len() > buffer.len() {
@@ -286,13 +296,17 @@ impl<'c> Machine<'c> {
                     for (slot, &arg) in buffer.iter_mut().zip(args.iter()) {
                         *slot = get!(arg);
                     }
+                    let arguments = buffer;
                     match self.call_native(process, native, &mut buffer[..args.len()], *live as usize) {
                         Ok(value) => {
                             set!(*dst, value);
                             p += 1;
                         }
                         Err(Stop::Raise(_)) if *fail != NO_FAIL => p = *fail as usize,
-                        Err(Stop::Raise(exception)) => raise!(exception),
+                        Err(Stop::Raise(exception)) => {
+                            let (module_name, function) = m.import_names[*import as usize];
+                            raise!(with_callee(exception, module_name, function, &arguments[..args.len()]))
+                        }
                         Err(Stop::Halt(status)) => return Exit::Halt(status),
                     }
                 }
@@ -549,18 +563,22 @@ impl<'c> Machine<'c> {
         current: &Arc<LoadedModule>,
         import: Import,
         arity: usize,
+        (module_name, function): (Term, Term),
     ) -> Called {
         match import {
             Import::Native(native) | Import::Operator(_, native) => {
                 let mut args = [Term::NIL; 8];
                 let n = arity.min(8);
                 args[..n].copy_from_slice(&self.x[..n]);
+                let arguments = args;
                 match self.call_native(process, native, &mut args[..n], 0) {
                     Ok(value) => {
                         self.x[0] = value;
                         Called::Value
                     }
-                    Err(Stop::Raise(exception)) => Called::Raise(exception),
+                    Err(Stop::Raise(exception)) => {
+                        Called::Raise(with_callee(exception, module_name, function, &arguments[..n]))
+                    }
                     Err(Stop::Halt(status)) => Called::Halt(status),
                 }
             }
@@ -618,12 +636,15 @@ impl<'c> Machine<'c> {
         if let Some(native) =
             crate::natives::lookup(atom::name(module).unwrap_or(""), atom::name(function).unwrap_or(""), arity)
         {
-            return self.call_import(process, current, Import::Native(native), arity as usize);
+            return self.call_import(process, current, Import::Native(native), arity as usize, (module, function));
         }
         match self.code.current(module).and_then(|m| m.export(function, arity).map(|entry| (m, entry))) {
             Some((target, entry)) if Arc::ptr_eq(&target, current) => Called::Local(entry),
             Some((target, entry)) => Called::Enter(target, entry),
-            None => Called::Raise(Exception::error(atoms::UNDEF)),
+            None => {
+                let args = self.x[..(arity as usize).min(X_REGISTERS)].to_vec();
+                Called::Raise(with_callee(Exception::error(atoms::UNDEF), module, function, &args))
+            }
         }
     }
 
@@ -698,7 +719,14 @@ impl<'c> Machine<'c> {
             .collect();
         let words: usize =
             entries.iter().map(|e| 5 + 4 + 3 + 3 + 2 * e.3.chars().count()).sum::<usize>() + 2 * entries.len();
-        self.ensure(process, words, live);
+        // The callee's arguments ride in x registers above the live ones, so
+        // that a collection keeps them.
+        let callee = exception.callee.as_ref().filter(|c| live + c.2.len() < X_REGISTERS);
+        let n = callee.map_or(0, |c| c.2.len());
+        if let Some((_, _, args)) = callee {
+            self.x[live..live + n].copy_from_slice(args);
+        }
+        self.ensure(process, words + 2 * n + 5 + 2 + 3 + 3 + 2, live + n);
         let mut list = Term::NIL;
         for (module, function, arity, file, line) in entries.into_iter().rev() {
             let chars: Vec<Term> = file.chars().map(|c| Term::small(c as i64).unwrap_or(Term::NIL)).collect();
@@ -712,6 +740,23 @@ impl<'c> Machine<'c> {
             location = process.heap.cons(file_entry, location);
             let arity = Term::small(arity).unwrap_or(Term::NIL);
             let entry = process.heap.tuple(&[module, function, arity, location]);
+            list = process.heap.cons(entry, list);
+        }
+        if let Some((module, function, _)) = callee {
+            let args = process.heap.list(&self.x[live..live + n]);
+            // A built-in's entry says where erl finds its error details.
+            let location = if exception.reason == atoms::UNDEF {
+                Term::NIL
+            } else {
+                let errors = if *module == atoms::ERLANG { "erl_erts_errors" } else { "erl_stdlib_errors" };
+                let errors = atom::intern(errors).unwrap_or(atoms::UNDEFINED);
+                let key = atom::intern("module").unwrap_or(atoms::UNDEFINED);
+                let info = process.heap.map(&[(key, errors)]);
+                let tag = atom::intern("error_info").unwrap_or(atoms::UNDEFINED);
+                let pair = process.heap.tuple(&[tag, info]);
+                process.heap.cons(pair, Term::NIL)
+            };
+            let entry = process.heap.tuple(&[*module, *function, args, location]);
             list = process.heap.cons(entry, list);
         }
         list
@@ -744,6 +789,17 @@ impl<'c> Machine<'c> {
             self.x.fill(Term::NIL);
         }
     }
+}
+
+/// Records the built-in or undefined function an error came from, as erl's
+/// stack traces show it; not for `error/1,2`, `throw/1`, `exit/1` and
+/// `raise/3`, whose exceptions are the caller's own.
+fn with_callee(mut exception: Exception, module: Term, function: Term, args: &[Term]) -> Exception {
+    let own = module == atoms::ERLANG && matches!(atom::name(function), Some("error" | "throw" | "exit" | "raise"));
+    if exception.callee.is_none() && exception.stacktrace.is_none() && exception.class == Class::Error && !own {
+        exception.callee = Some((module, function, args.to_vec()));
+    }
+    exception
 }
 
 /// Where a call goes.

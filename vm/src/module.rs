@@ -79,6 +79,8 @@ pub struct LoadedModule {
     /// Holds the literals' objects; never collected.
     _literal_heap: Heap,
     pub imports: Vec<Import>,
+    /// The module and function atom of each import, for stack traces.
+    pub import_names: Vec<(Term, Term)>,
     pub functions: Vec<FunctionEntry>,
     pub exports: HashMap<(Term, u32), u32>,
     pub lambdas: Vec<Lambda>,
@@ -177,6 +179,11 @@ impl LoadedModule {
             name: atoms[module.name as usize],
             code: module.code,
             ops: Vec::new(),
+            import_names: module
+                .imports
+                .iter()
+                .map(|i| (atoms[i.module as usize], atoms[i.function as usize]))
+                .collect(),
             atoms,
             literals,
             _literal_heap: literal_heap,

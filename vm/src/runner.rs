@@ -8,7 +8,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::atom;
+use crate::atom::{self, atoms};
 use crate::code::{CodeServer, Source};
 use crate::exception::{Class, Exception, Stop};
 use crate::interp::Machine;
@@ -118,16 +118,51 @@ pub fn describe(exception: &Exception) -> String {
             "badarith" => "an error occurred when evaluating an arithmetic expression".to_owned(),
             "function_clause" => "no function clause matching".to_owned(),
             "if_clause" => "no true branch found when evaluating an if expression".to_owned(),
-            "undef" => "undefined function".to_owned(),
+            "undef" => match &exception.callee {
+                Some((module, function, args)) => format!(
+                    "undefined function {}:{}/{}",
+                    print::atom_text(atom::name(*module).unwrap_or("?")),
+                    print::atom_text(atom::name(*function).unwrap_or("?")),
+                    args.len()
+                ),
+                None => "undefined function".to_owned(),
+            },
             _ => print::print(reason),
         }
     };
     let mut out = format!("** exception {class}: {text}\n");
+    // A built-in that raised: the shell names it and shows the call.
+    let mut lead = "in function ";
+    if let Some((module, function, args)) = exception.callee.as_ref().filter(|_| exception.reason != atoms::UNDEF) {
+        let name = print::atom_text(atom::name(*function).unwrap_or("?"));
+        let qualified = if *module == atoms::ERLANG {
+            name.clone()
+        } else {
+            format!("{}:{name}", print::atom_text(atom::name(*module).unwrap_or("?")))
+        };
+        let shown: Vec<String> = args.iter().map(|&a| print::print(a)).collect();
+        let is_operator =
+            *module == atoms::ERLANG && args.len() == 2 && !name.chars().next().is_some_and(char::is_alphabetic);
+        if is_operator {
+            let operator = atom::name(*function).unwrap_or("?");
+            out.push_str(&format!(
+                "     in operator  {operator}/2\n        called as {} {operator} {}\n",
+                shown[0], shown[1]
+            ));
+        } else {
+            out.push_str(&format!(
+                "     in function  {qualified}/{}\n        called as {qualified}({})\n",
+                args.len(),
+                shown.join(",")
+            ));
+        }
+        lead = "in call from";
+    }
     if let Some(location) = exception.trace.first() {
         if let Some(function) = location.module.function_at(location.pc) {
             let line = location.module.line_of(location.pc).map(|l| format!(", line {l}")).unwrap_or_default();
             out.push_str(&format!(
-                "     in function  {}:{}/{} ({}{line})\n",
+                "     {lead} {}:{}/{} ({}{line})\n",
                 print::atom_text(atom::name(location.module.name).unwrap_or("?")),
                 print::atom_text(atom::name(function.name).unwrap_or("?")),
                 function.arity,
