@@ -13,6 +13,7 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("ordsets", "ordsets.actor", include_str!("../../stdlib/ordsets.actor")),
     ("queue", "queue.actor", include_str!("../../stdlib/queue.actor")),
     ("sets", "sets.actor", include_str!("../../stdlib/sets.actor")),
+    ("timer", "timer.actor", include_str!("../../stdlib/timer.actor")),
     ("proplists", "proplists.actor", include_str!("../../stdlib/proplists.actor")),
 ];
 

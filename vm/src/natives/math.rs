@@ -2,7 +2,8 @@
 //! platform's libm through Rust's `f64` (as erts uses the C library). As in
 //! OTP, arguments may be integers or floats, results are floats, and a
 //! result that is not a finite number (`math:log(0)`, `math:sqrt(-1)`)
-//! raises `badarith`. `erf/1` and `erfc/1` are not provided yet.
+//! raises `badarith`. `erf/1` and `erfc/1` come from the C library itself
+//! (Rust's `f64` has neither), so they agree with erl's bit for bit.
 
 use super::NativeFn;
 use crate::atom::atoms;
@@ -36,6 +37,8 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         ("pow", 2) => |p, a| binary(p, a, f64::powf),
         ("atan2", 2) => |p, a| binary(p, a, f64::atan2),
         ("fmod", 2) => |p, a| binary(p, a, |x, y| x % y),
+        ("erf", 1) => |p, a| unary(p, a, libm::erf),
+        ("erfc", 1) => |p, a| unary(p, a, libm::erfc),
         _ => return None,
     })
 }
@@ -63,4 +66,26 @@ fn unary(p: &mut Process, a: &mut [Term], f: fn(f64) -> f64) -> Result<Term, Sto
 fn binary(p: &mut Process, a: &mut [Term], f: fn(f64, f64) -> f64) -> Result<Term, Stop> {
     let (x, y) = (number(a[0])?, number(a[1])?);
     float(p, a, f(x, y))
+}
+
+/// The C library's error functions, which erts calls for `math:erf/1` and
+/// `math:erfc/1`.
+mod libm {
+    extern "C" {
+        #[link_name = "erf"]
+        fn c_erf(x: f64) -> f64;
+        #[link_name = "erfc"]
+        fn c_erfc(x: f64) -> f64;
+    }
+
+    pub fn erf(x: f64) -> f64 {
+        // SAFETY: `erf` is a pure function of a double (C99, in the libm
+        // that std already links); it reads and writes no memory of ours.
+        unsafe { c_erf(x) }
+    }
+
+    pub fn erfc(x: f64) -> f64 {
+        // SAFETY: as for `erf`.
+        unsafe { c_erfc(x) }
+    }
 }
