@@ -12,6 +12,7 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("string", "string.actor", include_str!("../../stdlib/string.actor")),
     ("ordsets", "ordsets.actor", include_str!("../../stdlib/ordsets.actor")),
     ("queue", "queue.actor", include_str!("../../stdlib/queue.actor")),
+    ("rand", "rand.actor", include_str!("../../stdlib/rand.actor")),
     ("sets", "sets.actor", include_str!("../../stdlib/sets.actor")),
     ("timer", "timer.actor", include_str!("../../stdlib/timer.actor")),
     ("proplists", "proplists.actor", include_str!("../../stdlib/proplists.actor")),
