@@ -8,6 +8,7 @@
 mod binary;
 mod erlang;
 mod etf;
+mod file;
 mod io;
 mod maps;
 mod math;
@@ -30,7 +31,11 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
         "binary" => binary::lookup_module(function, arity),
         "unicode" => binary::lookup_unicode(function, arity),
         "maps" => maps::lookup(function, arity),
-        "io" => io::lookup(function, arity),
+        "io" => io::lookup(function, arity).or_else(|| match (function, arity) {
+            ("get_line", 1) => Some(file::get_line as NativeFn),
+            _ => None,
+        }),
+        "file" => file::lookup(function, arity),
         "io_lib" => io::lookup_io_lib(function, arity),
         "math" => math::lookup(function, arity),
         _ => None,
