@@ -31,10 +31,8 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
         "binary" => binary::lookup_module(function, arity),
         "unicode" => binary::lookup_unicode(function, arity),
         "maps" => maps::lookup(function, arity),
-        "io" => io::lookup(function, arity).or_else(|| match (function, arity) {
-            ("get_line", 1) => Some(file::get_line as NativeFn),
-            _ => None,
-        }),
+        "io" if (function, arity) == ("get_line", 1) => Some(file::get_line as NativeFn),
+        "io" => io::lookup(function, arity),
         "file" => file::lookup(function, arity),
         "io_lib" => io::lookup_io_lib(function, arity),
         "math" => math::lookup(function, arity),
