@@ -110,10 +110,11 @@ fn sweep_off_heap(heap: &mut Heap, from: &[(usize, usize); 2], moved: Vec<*mut u
     heap.off_heap = kept;
 }
 
-/// A block of exactly `words` words: the spare if it has that size (no
-/// allocation, no page faults), else a new one.
+/// A block of at least `words` words: the spare if it is big enough and not
+/// more than twice too big (no allocation, no page faults to take), else a
+/// new one.
 fn take_block(heap: &mut Heap, words: usize) -> Block {
-    if heap.spare.len() == words {
+    if heap.spare.len() >= words && heap.spare.len() <= 2 * words.max(INITIAL_YOUNG_WORDS) {
         std::mem::replace(&mut heap.spare, new_block(0))
     } else {
         new_block(words)
