@@ -975,6 +975,11 @@ impl<'g> FunctionCompiler<'g> {
                         continue;
                     }
                     let mark = self.temps;
+                    // A new variable takes the element straight into its slot.
+                    if let Some(slot) = self.fresh_variable_slot(item) {
+                        self.emit(I::GetTupleElement { src, index: i as u32, dst: slot });
+                        continue;
+                    }
                     let element = self.temp();
                     self.emit(I::GetTupleElement { src, index: i as u32, dst: element });
                     self.pattern(item, Src::Reg(element), fail);
@@ -984,10 +989,21 @@ impl<'g> FunctionCompiler<'g> {
             PatternKind::Cons(head, tail) => {
                 self.emit(I::IsCons { fail, src });
                 let mark = self.temps;
-                let (h, t) = (self.temp(), self.temp());
+                // New variables take the head and tail straight into their
+                // slots; anything else is matched from a temporary.
+                let same_variable =
+                    matches!((&head.kind, &tail.kind), (PatternKind::Var(a), PatternKind::Var(b)) if a == b);
+                let head_slot = self.fresh_variable_slot(head);
+                let tail_slot = if same_variable { None } else { self.fresh_variable_slot(tail) };
+                let h = head_slot.unwrap_or_else(|| self.temp());
+                let t = tail_slot.unwrap_or_else(|| self.temp());
                 self.emit(I::GetList { src, head: h, tail: t });
-                self.pattern(head, Src::Reg(h), fail);
-                self.pattern(tail, Src::Reg(t), fail);
+                if head_slot.is_none() {
+                    self.pattern(head, Src::Reg(h), fail);
+                }
+                if tail_slot.is_none() {
+                    self.pattern(tail, Src::Reg(t), fail);
+                }
                 self.release(mark);
             }
             PatternKind::Match(a, b) => {
@@ -1023,6 +1039,17 @@ impl<'g> FunctionCompiler<'g> {
                 }
             }
         }
+    }
+
+    /// For a pattern that is a variable not bound yet: binds it and returns
+    /// its slot, for the value to be written there directly.
+    fn fresh_variable_slot(&mut self, pattern: &Pattern) -> Option<Reg> {
+        let PatternKind::Var(name) = &pattern.kind else { return None };
+        if self.bound.contains(name) {
+            return None;
+        }
+        self.bound.insert(name.clone());
+        Some(self.slot(name))
     }
 
     // ------------------------------------------------------------ guards
