@@ -1336,9 +1336,7 @@ fn lower_qualifiers(
                 ),
             }
         }
-        Qualifier::BinaryGenerator(pattern, binary) => {
-            // Lc(<<P, T/binary>>) -> ...; Lc(<<P', T/binary>>) -> Lc(T) where P'
-            // has P's segment sizes and no values; Lc(<<_/binary>>) -> Rest.
+        Qualifier::Generator(pattern, source) | Qualifier::BinaryGenerator(pattern, source) => {
             let name = format!("Lc-{id}-{depth}");
             let tail = format!("Lc-{id}-tail-{depth}");
             let recurse = Expr {
@@ -1346,70 +1344,81 @@ fn lower_qualifiers(
                 kind: ExprKind::Call(CallTarget::Fun(Box::new(var(name.clone()))), vec![var(tail.clone())]),
             };
             let inner = lower_qualifiers(head, others, recurse.clone(), id, depth + 1, var, span);
-            let wildcard = || Pattern { span, kind: PatternKind::Wildcard };
-            let binary_rest = |value: Pattern| BinElement {
-                value,
-                size: None,
-                specifiers: vec![BinSpecifier { name: "binary".to_owned(), unit: None, span }],
-                span,
+            let tail_pattern = Pattern { span, kind: PatternKind::Var(tail) };
+            let clauses = if matches!(first, Qualifier::BinaryGenerator(..)) {
+                binary_generator_clauses(pattern, tail_pattern, inner, recurse, rest, span)
+            } else {
+                list_generator_clauses(pattern, tail_pattern, inner, recurse, rest, span)
             };
-            let elements = match &pattern.kind {
-                PatternKind::Binary(elements) => elements.clone(),
-                _ => Vec::new(),
-            };
-            let skipping: Vec<BinElement<Pattern>> = elements
-                .iter()
-                .flat_map(|element| {
-                    let count = match &element.value.kind {
-                        PatternKind::Literal(Literal::String(s)) => s.chars().count(),
-                        _ => 1,
-                    };
-                    std::iter::repeat_n(BinElement { value: wildcard(), ..element.clone() }, count)
-                })
-                .collect();
-            let with_tail = |mut elements: Vec<BinElement<Pattern>>| {
-                elements.push(binary_rest(Pattern { span, kind: PatternKind::Var(tail.clone()) }));
-                Pattern { span, kind: PatternKind::Binary(elements) }
-            };
-            let clause =
-                |pattern: Pattern, body: Expr| Clause { span, patterns: vec![pattern], guard: None, body: vec![body] };
-            let clauses = vec![
-                clause(with_tail(elements), inner),
-                clause(with_tail(skipping), recurse),
-                clause(Pattern { span, kind: PatternKind::Binary(vec![binary_rest(wildcard())]) }, rest),
-            ];
             let fun = Expr { span, kind: ExprKind::Fun(Box::new(Fun::Lambda(Some(Name { name, span }), clauses))) };
-            Expr { span, kind: ExprKind::Call(CallTarget::Fun(Box::new(fun)), vec![binary.clone()]) }
-        }
-        Qualifier::Generator(pattern, list) => {
-            let name = format!("Lc-{id}-{depth}");
-            let tail = format!("Lc-{id}-tail-{depth}");
-            let recurse = Expr {
-                span,
-                kind: ExprKind::Call(CallTarget::Fun(Box::new(var(name.clone()))), vec![var(tail.clone())]),
-            };
-            let inner = lower_qualifiers(head, others, recurse.clone(), id, depth + 1, var, span);
-            let tail_pattern = || Pattern { span, kind: PatternKind::Var(tail.clone()) };
-            let cons = |p: Pattern| Pattern { span, kind: PatternKind::Cons(Box::new(p), Box::new(tail_pattern())) };
-            let clauses = vec![
-                Clause { span, patterns: vec![cons(pattern.clone())], guard: None, body: vec![inner] },
-                Clause {
-                    span,
-                    patterns: vec![cons(Pattern { span, kind: PatternKind::Wildcard })],
-                    guard: None,
-                    body: vec![recurse],
-                },
-                Clause {
-                    span,
-                    patterns: vec![Pattern { span, kind: PatternKind::Nil }],
-                    guard: None,
-                    body: vec![rest],
-                },
-            ];
-            let fun = Expr { span, kind: ExprKind::Fun(Box::new(Fun::Lambda(Some(Name { name, span }), clauses))) };
-            Expr { span, kind: ExprKind::Call(CallTarget::Fun(Box::new(fun)), vec![list.clone()]) }
+            Expr { span, kind: ExprKind::Call(CallTarget::Fun(Box::new(fun)), vec![source.clone()]) }
         }
     }
+}
+
+fn clause_of(pattern: Pattern, body: Expr, span: Span) -> Clause {
+    Clause { span, patterns: vec![pattern], guard: None, body: vec![body] }
+}
+
+/// A list generator's fun: `Lc([P | T]) -> Inner; Lc([_ | T]) -> Lc(T);
+/// Lc([]) -> Rest`.
+fn list_generator_clauses(
+    pattern: &Pattern,
+    tail: Pattern,
+    inner: Expr,
+    recurse: Expr,
+    rest: Expr,
+    span: Span,
+) -> Vec<Clause> {
+    let cons = |p: Pattern| Pattern { span, kind: PatternKind::Cons(Box::new(p), Box::new(tail.clone())) };
+    vec![
+        clause_of(cons(pattern.clone()), inner, span),
+        clause_of(cons(Pattern { span, kind: PatternKind::Wildcard }), recurse, span),
+        clause_of(Pattern { span, kind: PatternKind::Nil }, rest, span),
+    ]
+}
+
+/// A binary generator's fun: `Lc(<<P, T/binary>>) -> Inner;
+/// Lc(<<P', T/binary>>) -> Lc(T)` where P' has P's segment sizes and no
+/// values; `Lc(<<_/binary>>) -> Rest`.
+fn binary_generator_clauses(
+    pattern: &Pattern,
+    tail: Pattern,
+    inner: Expr,
+    recurse: Expr,
+    rest: Expr,
+    span: Span,
+) -> Vec<Clause> {
+    let wildcard = || Pattern { span, kind: PatternKind::Wildcard };
+    let binary_rest = |value: Pattern| BinElement {
+        value,
+        size: None,
+        specifiers: vec![BinSpecifier { name: "binary".to_owned(), unit: None, span }],
+        span,
+    };
+    let elements = match &pattern.kind {
+        PatternKind::Binary(elements) => elements.clone(),
+        _ => Vec::new(),
+    };
+    let skipping: Vec<BinElement<Pattern>> = elements
+        .iter()
+        .flat_map(|element| {
+            let count = match &element.value.kind {
+                PatternKind::Literal(Literal::String(s)) => s.chars().count(),
+                _ => 1,
+            };
+            std::iter::repeat_n(BinElement { value: wildcard(), ..element.clone() }, count)
+        })
+        .collect();
+    let with_tail = |mut elements: Vec<BinElement<Pattern>>| {
+        elements.push(binary_rest(tail.clone()));
+        Pattern { span, kind: PatternKind::Binary(elements) }
+    };
+    vec![
+        clause_of(with_tail(elements), inner, span),
+        clause_of(with_tail(skipping), recurse, span),
+        clause_of(Pattern { span, kind: PatternKind::Binary(vec![binary_rest(wildcard())]) }, rest, span),
+    ]
 }
 
 /// Whether an expression may stand in a guard (erl_lint's `is_guard_test`):

@@ -13,10 +13,11 @@
 
 use num_bigint::{BigInt, Sign};
 
+use super::owned::Owned;
 use super::NativeFn;
 use crate::atom::{self, atoms};
 use crate::exception::{error, Stop};
-use crate::heap::{binary_bytes, integer_value, Heap};
+use crate::heap::{binary_bytes, integer_value};
 use crate::process::Process;
 use crate::term::{Kind, Term};
 
@@ -224,22 +225,6 @@ fn encode_integer(value: &BigInt, out: &mut Vec<u8>) -> Result<(), Stop> {
 
 // ------------------------------------------------------------ decoding
 
-/// A decoded term, built in the heap only once the whole input is known
-/// to be good (and its size known).
-enum Value {
-    Integer(BigInt),
-    Float(f64),
-    Atom(Term),
-    Nil,
-    Pid(u64),
-    List(Vec<Value>, Box<Value>),
-    Tuple(Vec<Value>),
-    Map(Vec<(Value, Value)>),
-    Binary(Vec<u8>),
-    Export(Term, Term, u32),
-    Reference(u64),
-}
-
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -302,17 +287,17 @@ impl Reader<'_> {
         self.atom(tag)
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value, Stop> {
+    fn value(&mut self, depth: usize) -> Result<Owned, Stop> {
         // Decoding, sizing and building recurse on nesting: bound it.
         if depth > MAX_DEPTH {
             return Err(badarg());
         }
         let tag = self.u8()?;
         Ok(match tag {
-            SMALL_INTEGER_EXT => Value::Integer(BigInt::from(self.u8()?)),
+            SMALL_INTEGER_EXT => Owned::Integer(BigInt::from(self.u8()?)),
             INTEGER_EXT => {
                 let b = self.take(4)?;
-                Value::Integer(BigInt::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+                Owned::Integer(BigInt::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]])))
             }
             SMALL_BIG_EXT | LARGE_BIG_EXT => {
                 let n = if tag == SMALL_BIG_EXT { usize::from(self.u8()?) } else { self.u32()? };
@@ -321,7 +306,7 @@ impl Reader<'_> {
                     1 => Sign::Minus,
                     _ => return Err(badarg()),
                 };
-                Value::Integer(BigInt::from_bytes_le(sign, self.take(n)?))
+                Owned::Integer(BigInt::from_bytes_le(sign, self.take(n)?))
             }
             NEW_FLOAT_EXT => {
                 let b = self.take(8)?;
@@ -329,15 +314,15 @@ impl Reader<'_> {
                 if !value.is_finite() {
                     return Err(badarg());
                 }
-                Value::Float(value)
+                Owned::Float(value)
             }
-            ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_EXT | SMALL_ATOM_UTF8_EXT => Value::Atom(self.atom(tag)?),
-            NIL_EXT => Value::Nil,
+            ATOM_EXT | ATOM_UTF8_EXT | SMALL_ATOM_EXT | SMALL_ATOM_UTF8_EXT => Owned::Atom(self.atom(tag)?),
+            NIL_EXT => Owned::Nil,
             STRING_EXT => {
                 let n = self.u16()?;
                 let bytes = self.take(n)?;
-                let items = bytes.iter().map(|&b| Value::Integer(BigInt::from(b))).collect();
-                Value::List(items, Box::new(Value::Nil))
+                let items = bytes.iter().map(|&b| Owned::Integer(BigInt::from(b))).collect();
+                Owned::List(items, Box::new(Owned::Nil))
             }
             LIST_EXT => {
                 let n = self.u32()?;
@@ -350,7 +335,7 @@ impl Reader<'_> {
                 if n == 0 {
                     return Err(badarg());
                 }
-                Value::List(items, Box::new(tail))
+                Owned::List(items, Box::new(tail))
             }
             SMALL_TUPLE_EXT | LARGE_TUPLE_EXT => {
                 let n = if tag == SMALL_TUPLE_EXT { usize::from(self.u8()?) } else { self.u32()? };
@@ -359,7 +344,7 @@ impl Reader<'_> {
                 for _ in 0..n {
                     items.push(self.value(depth + 1)?);
                 }
-                Value::Tuple(items)
+                Owned::Tuple(items)
             }
             MAP_EXT => {
                 let n = self.u32()?;
@@ -369,26 +354,26 @@ impl Reader<'_> {
                     let key = self.value(depth + 1)?;
                     pairs.push((key, self.value(depth + 1)?));
                 }
-                Value::Map(pairs)
+                Owned::Map(pairs)
             }
             BINARY_EXT => {
                 let n = self.u32()?;
-                Value::Binary(self.take(n)?.to_vec())
+                Owned::Binary(self.take(n)?.to_vec())
             }
             EXPORT_EXT => {
                 let module = self.any_atom()?;
                 let function = self.any_atom()?;
                 let arity = match self.value(depth + 1)? {
-                    Value::Integer(a) => u32::try_from(a).ok().filter(|&a| a <= 255).ok_or_else(badarg)?,
+                    Owned::Integer(a) => u32::try_from(a).ok().filter(|&a| a <= 255).ok_or_else(badarg)?,
                     _ => return Err(badarg()),
                 };
-                Value::Export(module, function, arity)
+                Owned::Export(module, function, arity)
             }
             NEW_PID_EXT => {
                 self.any_atom()?;
                 let number = self.u32()?;
                 self.take(8)?;
-                Value::Pid(number as u64)
+                Owned::Pid(number as u64)
             }
             NEWER_REFERENCE_EXT => {
                 let n = self.u16()?;
@@ -398,55 +383,10 @@ impl Reader<'_> {
                 let word = |i: usize| {
                     words.get(4 * i..4 * i + 4).map_or(0, |w| u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]])))
                 };
-                Value::Reference(word(0) | (word(1) << 18) | (word(2) << 50))
+                Owned::Reference(word(0) | (word(1) << 18) | (word(2) << 50))
             }
             _ => return Err(badarg()),
         })
-    }
-}
-
-fn words(value: &Value) -> usize {
-    match value {
-        Value::Integer(i) => Heap::words_for_integer(i),
-        Value::Float(_) => 2,
-        Value::Atom(_) | Value::Nil | Value::Pid(_) => 0,
-        Value::List(items, tail) => items.iter().map(|i| 2 + words(i)).sum::<usize>() + words(tail),
-        Value::Tuple(items) => 1 + items.len() + items.iter().map(words).sum::<usize>(),
-        Value::Map(pairs) => {
-            crate::map::words(pairs.len()) + pairs.iter().map(|(k, v)| words(k) + words(v)).sum::<usize>()
-        }
-        Value::Binary(bytes) => Heap::words_for_binary(bytes.len()),
-        Value::Export(..) => crate::fun::EXPORT_WORDS,
-        Value::Reference(_) => 2,
-    }
-}
-
-fn build(heap: &mut Heap, value: &Value) -> Term {
-    match value {
-        Value::Integer(i) => heap.integer(i),
-        Value::Float(f) => heap.float(*f),
-        Value::Atom(a) => *a,
-        Value::Nil => Term::NIL,
-        Value::Pid(n) => Term::pid(*n),
-        Value::List(items, tail) => {
-            let items: Vec<Term> = items.iter().map(|i| build(heap, i)).collect();
-            let mut list = build(heap, tail);
-            for &item in items.iter().rev() {
-                list = heap.cons(item, list);
-            }
-            list
-        }
-        Value::Tuple(items) => {
-            let items: Vec<Term> = items.iter().map(|i| build(heap, i)).collect();
-            heap.tuple(&items)
-        }
-        Value::Map(pairs) => {
-            let pairs: Vec<(Term, Term)> = pairs.iter().map(|(k, v)| (build(heap, k), build(heap, v))).collect();
-            heap.map(&crate::map::normalize(pairs))
-        }
-        Value::Binary(bytes) => heap.binary(bytes),
-        Value::Export(m, f, a) => crate::fun::make_export(heap, *m, *f, *a),
-        Value::Reference(n) => heap.reference(*n),
     }
 }
 
@@ -458,13 +398,14 @@ fn decode_term(p: &mut Process, a: &mut [Term], safe: bool) -> Result<Term, Stop
     }
     // Bytes after the term are ignored, as erl ignores them.
     let value = reader.value(0)?;
-    p.ensure(words(&value), a);
-    Ok(build(&mut p.heap, &value))
+    p.ensure(value.words(), a);
+    Ok(value.build(&mut p.heap))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::heap::Heap;
 
     fn round_trip(p: &mut Process, term: Term) -> Term {
         let mut out = vec![VERSION];

@@ -11,10 +11,11 @@ use std::io::{BufRead, ErrorKind, Write};
 use compiler::lexer::{self, Token};
 use num_bigint::BigInt;
 
+use super::owned::Owned;
 use super::NativeFn;
 use crate::atom::{self, atoms};
 use crate::exception::{error, Stop};
-use crate::heap::{binary_bytes, Heap};
+use crate::heap::binary_bytes;
 use crate::process::Process;
 use crate::term::Term;
 
@@ -74,9 +75,9 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
             };
             match read_terms(&text) {
                 Ok(values) => {
-                    let words: usize = values.iter().map(words_of).sum::<usize>() + 2 * values.len() + 3;
+                    let words: usize = values.iter().map(Owned::words).sum::<usize>() + 2 * values.len() + 3;
                     p.ensure(words, a);
-                    let terms: Vec<Term> = values.iter().map(|v| build(&mut p.heap, v)).collect();
+                    let terms: Vec<Term> = values.iter().map(|v| v.build(&mut p.heap)).collect();
                     let list = p.heap.list(&terms);
                     Ok(p.heap.tuple(&[atoms::OK, list]))
                 }
@@ -158,19 +159,8 @@ fn error_tuple(p: &mut Process, e: &std::io::Error) -> Result<Term, Stop> {
 
 // ------------------------------------------------------------ reading terms
 
-enum Value {
-    Integer(BigInt),
-    Float(f64),
-    Atom(Term),
-    List(Vec<Value>, Box<Value>),
-    Nil,
-    Tuple(Vec<Value>),
-    Map(Vec<(Value, Value)>),
-    Binary(Vec<u8>),
-}
-
 /// The terms of a file, each ended by `.`; `Err(line)` at a syntax error.
-fn read_terms(text: &str) -> Result<Vec<Value>, usize> {
+fn read_terms(text: &str) -> Result<Vec<Owned>, usize> {
     let (tokens, errors) = lexer::lex(text);
     let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
     if let Some(first) = errors.first() {
@@ -205,15 +195,15 @@ impl Reader<'_> {
         self.tokens.get(self.at).map(|t| &t.token)
     }
 
-    fn term(&mut self, depth: usize) -> Option<Value> {
+    fn term(&mut self, depth: usize) -> Option<Owned> {
         if depth > 1000 {
             return None;
         }
         Some(match self.next()?.clone() {
-            Token::Integer(i) => Value::Integer(i),
-            Token::Float(f) => Value::Float(f),
-            Token::Char(c) => Value::Integer(BigInt::from(c)),
-            Token::Atom(name) => Value::Atom(atom::intern(&name).ok()?),
+            Token::Integer(i) => Owned::Integer(i),
+            Token::Float(f) => Owned::Float(f),
+            Token::Char(c) => Owned::Integer(BigInt::from(c)),
+            Token::Atom(name) => Owned::Atom(atom::intern(&name).ok()?),
             Token::String(s) => {
                 // Adjacent strings concatenate, as in source.
                 let mut text = s;
@@ -221,23 +211,23 @@ impl Reader<'_> {
                     text.push_str(more);
                     self.at += 1;
                 }
-                let items: Vec<Value> = text.chars().map(|c| Value::Integer(BigInt::from(u32::from(c)))).collect();
+                let items: Vec<Owned> = text.chars().map(|c| Owned::Integer(BigInt::from(u32::from(c)))).collect();
                 if items.is_empty() {
-                    Value::Nil
+                    Owned::Nil
                 } else {
-                    Value::List(items, Box::new(Value::Nil))
+                    Owned::List(items, Box::new(Owned::Nil))
                 }
             }
             Token::Minus => match self.next()?.clone() {
-                Token::Integer(i) => Value::Integer(-i),
-                Token::Float(f) => Value::Float(-f),
+                Token::Integer(i) => Owned::Integer(-i),
+                Token::Float(f) => Owned::Float(-f),
                 _ => return None,
             },
-            Token::LBrace => Value::Tuple(self.sequence(Token::RBrace, depth)?),
+            Token::LBrace => Owned::Tuple(self.sequence(Token::RBrace, depth)?),
             Token::LBracket => {
                 if self.peek() == Some(&Token::RBracket) {
                     self.at += 1;
-                    return Some(Value::Nil);
+                    return Some(Owned::Nil);
                 }
                 let mut items = vec![self.term(depth + 1)?];
                 loop {
@@ -246,9 +236,9 @@ impl Reader<'_> {
                         Token::Bar => {
                             let tail = self.term(depth + 1)?;
                             (self.next()? == &Token::RBracket).then_some(())?;
-                            return Some(Value::List(items, Box::new(tail)));
+                            return Some(Owned::List(items, Box::new(tail)));
                         }
-                        Token::RBracket => return Some(Value::List(items, Box::new(Value::Nil))),
+                        Token::RBracket => return Some(Owned::List(items, Box::new(Owned::Nil))),
                         _ => return None,
                     }
                 }
@@ -258,7 +248,7 @@ impl Reader<'_> {
                 let mut pairs = Vec::new();
                 if self.peek() == Some(&Token::RBrace) {
                     self.at += 1;
-                    return Some(Value::Map(pairs));
+                    return Some(Owned::Map(pairs));
                 }
                 loop {
                     let key = self.term(depth + 1)?;
@@ -266,7 +256,7 @@ impl Reader<'_> {
                     pairs.push((key, self.term(depth + 1)?));
                     match self.next()? {
                         Token::Comma => {}
-                        Token::RBrace => return Some(Value::Map(pairs)),
+                        Token::RBrace => return Some(Owned::Map(pairs)),
                         _ => return None,
                     }
                 }
@@ -275,7 +265,7 @@ impl Reader<'_> {
                 let mut bytes = Vec::new();
                 if self.peek() == Some(&Token::RBin) {
                     self.at += 1;
-                    return Some(Value::Binary(bytes));
+                    return Some(Owned::Binary(bytes));
                 }
                 loop {
                     match self.next()?.clone() {
@@ -285,7 +275,7 @@ impl Reader<'_> {
                     }
                     match self.next()? {
                         Token::Comma => {}
-                        Token::RBin => return Some(Value::Binary(bytes)),
+                        Token::RBin => return Some(Owned::Binary(bytes)),
                         _ => return None,
                     }
                 }
@@ -294,7 +284,7 @@ impl Reader<'_> {
         })
     }
 
-    fn sequence(&mut self, close: Token, depth: usize) -> Option<Vec<Value>> {
+    fn sequence(&mut self, close: Token, depth: usize) -> Option<Vec<Owned>> {
         let mut items = Vec::new();
         if self.peek() == Some(&close) {
             self.at += 1;
@@ -308,45 +298,5 @@ impl Reader<'_> {
                 _ => return None,
             }
         }
-    }
-}
-
-fn words_of(value: &Value) -> usize {
-    match value {
-        Value::Integer(i) => Heap::words_for_integer(i),
-        Value::Float(_) => 2,
-        Value::Atom(_) | Value::Nil => 0,
-        Value::List(items, tail) => items.iter().map(|i| 2 + words_of(i)).sum::<usize>() + words_of(tail),
-        Value::Tuple(items) => 1 + items.len() + items.iter().map(words_of).sum::<usize>(),
-        Value::Map(pairs) => {
-            crate::map::words(pairs.len()) + pairs.iter().map(|(k, v)| words_of(k) + words_of(v)).sum::<usize>()
-        }
-        Value::Binary(bytes) => Heap::words_for_binary(bytes.len()),
-    }
-}
-
-fn build(heap: &mut Heap, value: &Value) -> Term {
-    match value {
-        Value::Integer(i) => heap.integer(i),
-        Value::Float(f) => heap.float(*f),
-        Value::Atom(a) => *a,
-        Value::Nil => Term::NIL,
-        Value::List(items, tail) => {
-            let items: Vec<Term> = items.iter().map(|i| build(heap, i)).collect();
-            let mut list = build(heap, tail);
-            for &item in items.iter().rev() {
-                list = heap.cons(item, list);
-            }
-            list
-        }
-        Value::Tuple(items) => {
-            let items: Vec<Term> = items.iter().map(|i| build(heap, i)).collect();
-            heap.tuple(&items)
-        }
-        Value::Map(pairs) => {
-            let pairs: Vec<(Term, Term)> = pairs.iter().map(|(k, v)| (build(heap, k), build(heap, v))).collect();
-            heap.map(&crate::map::normalize(pairs))
-        }
-        Value::Binary(bytes) => heap.binary(bytes),
     }
 }

@@ -12,6 +12,7 @@ mod file;
 mod io;
 mod maps;
 mod math;
+mod owned;
 mod system;
 
 use crate::exception::Stop;

@@ -23,18 +23,8 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         ("put", 2) => put,
         ("get", 1) => |p, a| Ok(dictionary_index(p, a[0]).map_or(atoms::UNDEFINED, |i| p.dictionary[i + 1])),
         ("get", 0) => |p, a| {
-            let pairs = p.dictionary.len() / 2;
-            p.ensure(5 * pairs, a);
-            let items: Vec<Term> = p
-                .dictionary
-                .chunks_exact(2)
-                .rev()
-                .map(|kv| (kv[0], kv[1]))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .map(|(k, v)| p.heap.tuple(&[k, v]))
-                .collect();
-            Ok(p.heap.list(&items))
+            p.ensure(5 * (p.dictionary.len() / 2), a);
+            Ok(dictionary_list(p))
         },
         ("get_keys", 0) => |p, a| {
             p.ensure(p.dictionary.len(), a);
@@ -151,6 +141,14 @@ fn small(value: i64) -> Term {
     Term::small(value).unwrap_or(Term::NIL)
 }
 
+/// The process dictionary as a list of `{Key, Value}`, newest first. Needs
+/// 5 words a pair.
+fn dictionary_list(p: &mut Process) -> Term {
+    let pairs: Vec<(Term, Term)> = p.dictionary.chunks_exact(2).rev().map(|kv| (kv[0], kv[1])).collect();
+    let items: Vec<Term> = pairs.into_iter().map(|(k, v)| p.heap.tuple(&[k, v])).collect();
+    p.heap.list(&items)
+}
+
 fn dictionary_index(p: &Process, key: Term) -> Option<usize> {
     p.dictionary.chunks_exact(2).position(|kv| exact_eq(kv[0], key)).map(|i| 2 * i)
 }
@@ -237,18 +235,7 @@ fn process_info(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         let value = match value {
             Info::Number(n) => small(n as i64),
             Info::Atom(t) => t,
-            Info::Dictionary => {
-                let pairs: Vec<Term> = p
-                    .dictionary
-                    .chunks_exact(2)
-                    .rev()
-                    .map(|kv| (kv[0], kv[1]))
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .map(|(k, v)| p.heap.tuple(&[k, v]))
-                    .collect();
-                p.heap.list(&pairs)
-            }
+            Info::Dictionary => dictionary_list(p),
         };
         items.push(p.heap.tuple(&[name, value]));
     }
