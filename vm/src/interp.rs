@@ -154,6 +154,24 @@ impl<'c> Machine<'c> {
                 }
             };
         }
+        // A built-in's outcome: its value to `dst`, or the fail label in a
+        // guard, or the exception (recording the call for the stack trace).
+        macro_rules! bif_done {
+            ($result:expr, $import:expr, $args:expr, $dst:expr, $fail:expr) => {
+                match $result {
+                    Ok(value) => {
+                        set!($dst, value);
+                        p += 1;
+                    }
+                    Err(Stop::Raise(_)) if $fail != NO_FAIL => p = $fail as usize,
+                    Err(Stop::Raise(exception)) => {
+                        let (module_name, function) = m.import_names[$import as usize];
+                        raise!(with_callee(exception, module_name, function, $args))
+                    }
+                    Err(Stop::Halt(status)) => return Exit::Halt(status),
+                }
+            };
+        }
         // A call's outcome: go on here, jump within this module, or leave it.
         macro_rules! called {
             ($called:expr, $tail:expr) => {
@@ -258,37 +276,13 @@ impl<'c> Machine<'c> {
                         p += 1;
                         continue;
                     }
-                    let native = match m.imports[*import as usize] {
-                        Import::Native(native) | Import::Operator(_, native) => native,
-                        _ => raise!(Exception::error(atoms::UNDEF)),
+                    let Some(native) = native_of(m.imports[*import as usize]) else {
+                        raise!(Exception::error(atoms::UNDEF))
                     };
-                    match self.call_native(process, native, &mut [x, y], 0) {
-                        Ok(value) => {
-                            set!(*dst, value);
-                            p += 1;
-                        }
-                        Err(Stop::Raise(_)) if *fail != NO_FAIL => p = *fail as usize,
-                        Err(Stop::Raise(exception)) => {
-                            let (module_name, function) = m.import_names[*import as usize];
-                            raise!(with_callee(exception, module_name, function, &[x, y]))
-                        }
-                        Err(Stop::Halt(status)) => return Exit::Halt(status),
-                    }
+                    let result = self.call_native(process, native, &mut [x, y], 0);
+                    bif_done!(result, *import, &[x, y], *dst, *fail)
                 }
                 Op::Bif { import, args, dst, live, fail } => {
-                    let native = match m.imports[*import as usize] {
-                        Import::Native(native) | Import::Operator(_, native) => native,
-                        // Not a built-in: as a guard it fails, as a body call it is undefined.
-                        _ if *fail != NO_FAIL => {
-                            p = *fail as usize;
-                            continue;
-                        }
-                        _ => {
-                            let (module_name, function) = m.import_names[*import as usize];
-                            let args: Vec<Term> = args.iter().map(|&a| get!(a)).collect();
-                            raise!(with_callee(Exception::error(atoms::UNDEF), module_name, function, &args))
-                        }
-                    };
                     let mut buffer = [Term::NIL; 8];
                     if args.len() > buffer.len() {
                         raise!(Exception::error(atoms::BADARG));
@@ -297,19 +291,14 @@ impl<'c> Machine<'c> {
                         *slot = get!(arg);
                     }
                     let arguments = buffer;
-                    match self.call_native(process, native, &mut buffer[..args.len()], *live as usize) {
-                        Ok(value) => {
-                            set!(*dst, value);
-                            p += 1;
-                        }
-                        Err(Stop::Raise(_)) if *fail != NO_FAIL => p = *fail as usize,
-                        Err(Stop::Raise(exception)) => {
-                            let (module_name, function) = m.import_names[*import as usize];
-                            raise!(with_callee(exception, module_name, function, &arguments[..args.len()]))
-                        }
-                        Err(Stop::Halt(status)) => return Exit::Halt(status),
-                    }
+                    // Not a built-in: as a guard it fails, as a body call it is undefined.
+                    let result = match native_of(m.imports[*import as usize]) {
+                        Some(native) => self.call_native(process, native, &mut buffer[..args.len()], *live as usize),
+                        None => Err(Stop::Raise(Exception::error(atoms::UNDEF))),
+                    };
+                    bif_done!(result, *import, &arguments[..args.len()], *dst, *fail)
                 }
+
                 Op::Move { src, dst } => {
                     set!(*dst, get!(*src));
                     p += 1;
@@ -788,6 +777,14 @@ impl<'c> Machine<'c> {
         if before != collections(process) {
             self.x.fill(Term::NIL);
         }
+    }
+}
+
+/// The native function behind an import, if it is a built-in.
+fn native_of(import: Import) -> Option<NativeFn> {
+    match import {
+        Import::Native(native) | Import::Operator(_, native) => Some(native),
+        _ => None,
     }
 }
 

@@ -124,13 +124,7 @@ impl<'g> FunctionCompiler<'g> {
         let args: Vec<Src> = (0..self.arity).map(|i| Src::Reg(Reg::Y(i as u16))).collect();
         let dispatch = self.literal_dispatch(&job.clauses, &args);
         for (index, clause) in job.clauses.iter().enumerate() {
-            let next = match &dispatch {
-                Some(d) => {
-                    self.g.place(d.entries[index]);
-                    d.fails[index]
-                }
-                None => self.g.new_label(),
-            };
+            let next = self.clause_start(dispatch.as_ref(), index);
             self.bound = base.clone();
             self.slots = base_slots.clone();
             self.g.mark_line(clause.span);
@@ -159,13 +153,9 @@ impl<'g> FunctionCompiler<'g> {
             }
             self.body(&clause.body, true);
             self.release(self.temps_base);
-            if dispatch.is_none() {
-                self.g.place(next);
-            }
+            self.clause_end(dispatch.as_ref(), next);
         }
-        if let Some(d) = &dispatch {
-            self.g.place(d.no_match);
-        }
+        self.clauses_end(dispatch.as_ref());
         // No clause matched: the arguments go back to x registers for the error.
         for i in 0..self.arity {
             self.emit(I::Move { src: Src::Reg(Reg::Y(i as u16)), dst: Reg::X(i as u16) });
@@ -438,13 +428,7 @@ impl<'g> FunctionCompiler<'g> {
             None => None,
         };
         for (index, clause) in clauses.iter().enumerate() {
-            let next = match &dispatch {
-                Some(d) => {
-                    self.g.place(d.entries[index]);
-                    d.fails[index]
-                }
-                None => self.g.new_label(),
-            };
+            let next = self.clause_start(dispatch.as_ref(), index);
             self.bound = before.clone();
             let keyed = dispatch.as_ref().is_some_and(|d| d.keyed[index]);
             if let (Some(subject), Some(pattern), false) = (subject, clause.patterns.first(), keyed) {
@@ -461,13 +445,9 @@ impl<'g> FunctionCompiler<'g> {
             }
             self.release(mark);
             after.extend(self.bound.iter().cloned());
-            if dispatch.is_none() {
-                self.g.place(next);
-            }
+            self.clause_end(dispatch.as_ref(), next);
         }
-        if let Some(d) = &dispatch {
-            self.g.place(d.no_match);
-        }
+        self.clauses_end(dispatch.as_ref());
         no_match(self);
         self.g.place(end);
         self.bound = after;

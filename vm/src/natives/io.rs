@@ -105,28 +105,18 @@ fn output(text: &str) -> Result<Term, Stop> {
 /// Text from latin1 chardata, as `~s` takes it: characters below 256, and
 /// binaries whose bytes are the characters.
 fn latin1_chardata(term: Term) -> Option<String> {
-    let mut out = String::new();
-    let mut pending = vec![term];
-    while let Some(t) = pending.pop() {
-        if t.is_nil() {
-            continue;
-        }
-        if t.is_cons() {
-            pending.push(t.tail());
-            pending.push(t.head());
-        } else if t.is_small() && (0..256).contains(&t.small_value()) {
-            out.push(char::from(t.small_value() as u8));
-        } else if let Some(bytes) = binary_bytes(t) {
-            out.extend(bytes.iter().map(|&b| char::from(b)));
-        } else {
-            return None;
-        }
-    }
-    Some(out)
+    text_of(term, false)
 }
 
 /// Text from Unicode chardata: a string, a UTF-8 binary, or a deep list of both.
 fn chardata(term: Term) -> Option<String> {
+    text_of(term, true)
+}
+
+/// The text of chardata, walked with an explicit stack: `unicode` takes any
+/// character and UTF-8 binaries; otherwise characters below 256 and
+/// binaries whose bytes are characters.
+fn text_of(term: Term, unicode: bool) -> Option<String> {
     let mut out = String::new();
     let mut pending = vec![term];
     while let Some(t) = pending.pop() {
@@ -137,9 +127,17 @@ fn chardata(term: Term) -> Option<String> {
             pending.push(t.tail());
             pending.push(t.head());
         } else if t.is_small() {
-            out.push(char::from_u32(u32::try_from(t.small_value()).ok()?)?);
+            let c = char::from_u32(u32::try_from(t.small_value()).ok()?)?;
+            if !unicode && u32::from(c) > 255 {
+                return None;
+            }
+            out.push(c);
         } else if let Some(bytes) = binary_bytes(t) {
-            out.push_str(std::str::from_utf8(bytes).ok()?);
+            if unicode {
+                out.push_str(std::str::from_utf8(bytes).ok()?);
+            } else {
+                out.extend(bytes.iter().map(|&b| char::from(b)));
+            }
         } else {
             return None;
         }

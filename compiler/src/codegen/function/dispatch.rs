@@ -33,6 +33,32 @@ pub(super) struct Dispatch {
 }
 
 impl FunctionCompiler<'_> {
+    /// Starts clause `index`: places its entry when dispatched; returns
+    /// where the clause goes when it fails.
+    pub(super) fn clause_start(&mut self, dispatch: Option<&Dispatch>, index: usize) -> Label {
+        match dispatch {
+            Some(d) => {
+                self.g.place(d.entries[index]);
+                d.fails[index]
+            }
+            None => self.g.new_label(),
+        }
+    }
+
+    /// Ends a clause: without a dispatch, the next clause is tried next.
+    pub(super) fn clause_end(&mut self, dispatch: Option<&Dispatch>, next: Label) {
+        if dispatch.is_none() {
+            self.g.place(next);
+        }
+    }
+
+    /// After the last clause: where a value no clause has lands.
+    pub(super) fn clauses_end(&mut self, dispatch: Option<&Dispatch>) {
+        if let Some(d) = dispatch {
+            self.g.place(d.no_match);
+        }
+    }
+
     /// The constant operand of a pattern that is an atom or a small integer.
     fn key_of(&mut self, pattern: &Pattern) -> Option<Src> {
         let PatternKind::Literal(literal @ (Literal::Atom(_) | Literal::Integer(_) | Literal::Char(_))) = &pattern.kind
