@@ -279,8 +279,11 @@ impl<'c> Machine<'c> {
                     let Some(native) = native_of(m.imports[*import as usize]) else {
                         raise!(Exception::error(atoms::UNDEF))
                     };
-                    let result = self.call_native(process, native, &mut [x, y], 0);
-                    bif_done!(result, *import, &[x, y], *dst, *fail)
+                    // The arguments are roots while the native runs: read them
+                    // back from the array it updated, not from `x` and `y`.
+                    let mut pair = [x, y];
+                    let result = self.call_native(process, native, &mut pair, 0);
+                    bif_done!(result, *import, &pair, *dst, *fail)
                 }
                 Op::Bif { import, args, dst, live, fail } => {
                     let mut buffer = [Term::NIL; 8];
@@ -290,13 +293,12 @@ impl<'c> Machine<'c> {
                     for (slot, &arg) in buffer.iter_mut().zip(args.iter()) {
                         *slot = get!(arg);
                     }
-                    let arguments = buffer;
                     // Not a built-in: as a guard it fails, as a body call it is undefined.
                     let result = match native_of(m.imports[*import as usize]) {
                         Some(native) => self.call_native(process, native, &mut buffer[..args.len()], *live as usize),
                         None => Err(Stop::Raise(Exception::error(atoms::UNDEF))),
                     };
-                    bif_done!(result, *import, &arguments[..args.len()], *dst, *fail)
+                    bif_done!(result, *import, &buffer[..args.len()], *dst, *fail)
                 }
 
                 Op::Move { src, dst } => {
@@ -559,14 +561,14 @@ impl<'c> Machine<'c> {
                 let mut args = [Term::NIL; 8];
                 let n = arity.min(8);
                 args[..n].copy_from_slice(&self.x[..n]);
-                let arguments = args;
                 match self.call_native(process, native, &mut args[..n], 0) {
                     Ok(value) => {
                         self.x[0] = value;
                         Called::Value
                     }
+                    // `args` were roots while the native ran, so they are current.
                     Err(Stop::Raise(exception)) => {
-                        Called::Raise(with_callee(exception, module_name, function, &arguments[..n]))
+                        Called::Raise(with_callee(exception, module_name, function, &args[..n]))
                     }
                     Err(Stop::Halt(status)) => Called::Halt(status),
                 }
