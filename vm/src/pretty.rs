@@ -8,8 +8,12 @@
 //! Maps break between pairs, and a pair too long for its line puts the value
 //! on the next line indented by 4, as OTP's `pp_pair`.
 //!
-//! Not yet: records (they are tuples at run time), the `TInd = 4` fallback that OTP uses for tags too long to indent under, and
-//! binaries split over lines.
+//! Nested terms that reach the right margin use OTP's fallback: a tagged
+//! tuple's elements go 4 (or 1) columns right of its brace instead of under
+//! its tag, as `io_lib_pretty`'s `cind` decides.
+//!
+//! Not yet: records (they are tuples at run time) and binaries split over
+//! lines.
 
 use crate::print;
 use crate::term::Term;
@@ -187,7 +191,10 @@ pub fn pretty_limited(term: Term, column: usize, line_length: usize, depth: i64)
         return root.text;
     }
     let mut out = String::new();
-    let printer = Printer { max: total, line: line_length };
+    let mut printer = Printer { max: total, line: line_length, tind: -1 };
+    // OTP's TInd: how far the elements of a tagged tuple are indented. Under
+    // their tag (-1) when that fits everywhere, else by 4, else by 1.
+    printer.tind = [-1, 4].into_iter().find(|&i| printer.cind(&root, col, i, 0, 0).is_ok()).unwrap_or(1);
     printer.pp(&root, col, &" ".repeat(col - 1), 0, 0, &mut out);
     out
 }
@@ -197,6 +204,147 @@ struct Printer {
     max: usize,
     /// OTP's Ll: the line length.
     line: usize,
+    /// OTP's TInd (see `pretty_limited`).
+    tind: i64,
+}
+
+/// A layout that does not fit (OTP's `throw(no_good)` in `cind`).
+struct NoGood;
+
+/// OTP's `cind`: checks whether the layout with tag indentation `ind` fits,
+/// walking the term as `pp` would.
+impl Printer {
+    fn fits_at(&self, len: usize, col: usize, depth: usize, width: usize) -> bool {
+        len + col + depth < self.line && len + width + depth <= self.max
+    }
+
+    fn cind(&self, node: &Node, col: usize, ind: i64, depth: usize, width: usize) -> Result<(), NoGood> {
+        if self.fits_at(node.len(), col, depth, width) {
+            return Ok(());
+        }
+        match &node.shape {
+            Shape::List(elements, tail) => self.cind_list(elements, tail.as_deref(), col + 1, ind, depth, width + 1),
+            Shape::Tuple { tagged: true, elements } => {
+                let tlen = elements[0].len();
+                let (tag_ind, tcol) = (tlen + 2, col + tlen + 2);
+                if ind > 0 && tag_ind as i64 > ind {
+                    let col1 = col + ind as usize;
+                    if self.max + col1 <= self.line || col1 <= self.line / 2 {
+                        self.cind_tail(&elements[1..], None, col1, tcol, ind, depth, width + 1 + tlen)
+                    } else {
+                        Err(NoGood)
+                    }
+                } else if self.max + tcol < self.line || tcol < self.line / 2 {
+                    self.cind_list(&elements[1..], None, tcol, ind, depth, width + 1 + tlen + 1)
+                } else {
+                    Err(NoGood)
+                }
+            }
+            Shape::Tuple { tagged: false, elements } => self.cind_list(elements, None, col + 1, ind, depth, width + 1),
+            Shape::Map(pairs) => {
+                let Some((first, rest)) = pairs.split_first() else { return Ok(()) };
+                let used = self.cind_pair(first, col + 2, ind, last_depth(!rest.is_empty(), depth), width + 2)?;
+                let (col0, mut col_now, mut width) = (col + 2, col + 2 + used, width + 2 + used);
+                for (i, pair) in rest.iter().enumerate() {
+                    let last = last_depth(i + 1 < rest.len(), depth);
+                    if self.packs(pair.len(), col_now, last, width) && pair.atomic() {
+                        col_now += 1 + pair.len();
+                        width += 1 + pair.len();
+                    } else {
+                        let used = self.cind_pair(pair, col0, ind, last, 0)?;
+                        col_now = col0 + used;
+                        width = used;
+                    }
+                }
+                Ok(())
+            }
+            Shape::Atomic | Shape::Bytes => Ok(()),
+        }
+    }
+
+    /// Whether an element of `len` goes on the current line after a comma.
+    fn packs(&self, len: usize, col: usize, last: usize, width: usize) -> bool {
+        let element_len = 1 + len;
+        if last == 0 {
+            element_len + 1 + col < self.line && width + element_len < self.max
+        } else {
+            element_len + col + last < self.line && width + element_len + last <= self.max
+        }
+    }
+
+    fn cind_pair(&self, pair: &Pair, col: usize, ind: i64, depth: usize, width: usize) -> Result<usize, NoGood> {
+        if self.fits_at(pair.len(), col, depth, width) {
+            return Ok(if pair.atomic() { pair.len() } else { self.line });
+        }
+        self.cind(&pair.key, col, ind, depth, width)?;
+        self.cind(&pair.value, col + value_indent(ind), ind, depth, 0)?;
+        Ok(self.line)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn cind_list(
+        &self,
+        elements: &[Node],
+        tail: Option<&Node>,
+        col0: usize,
+        ind: i64,
+        depth: usize,
+        width: usize,
+    ) -> Result<(), NoGood> {
+        let Some((first, rest)) = elements.split_first() else { return Ok(()) };
+        let used = self.cind_element(first, col0, ind, last_depth(!rest.is_empty() || tail.is_some(), depth), width)?;
+        self.cind_tail(rest, tail, col0, col0 + used, ind, depth, width + used)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn cind_tail(
+        &self,
+        elements: &[Node],
+        tail: Option<&Node>,
+        col0: usize,
+        mut col: usize,
+        ind: i64,
+        depth: usize,
+        mut width: usize,
+    ) -> Result<(), NoGood> {
+        for (i, element) in elements.iter().enumerate() {
+            let last = last_depth(i + 1 < elements.len() || tail.is_some(), depth);
+            if self.packs(element.len(), col, last, width) && element.atomic() {
+                col += 1 + element.len();
+                width += 1 + element.len();
+            } else {
+                let used = self.cind_element(element, col0, ind, last, 0)?;
+                col = col0 + used;
+                width = used;
+            }
+        }
+        if let Some(tail) = tail {
+            let last = depth + 1;
+            let fits = tail.len() + 1 + col + last < self.line && tail.len() + 1 + width + last <= self.max;
+            if !(fits && tail.atomic()) {
+                self.cind(tail, col, ind, depth + 1, 0)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn cind_element(&self, element: &Node, col: usize, ind: i64, depth: usize, width: usize) -> Result<usize, NoGood> {
+        if self.fits_at(element.len(), col, depth, width) && element.atomic() {
+            return Ok(element.len());
+        }
+        self.cind(element, col, ind, depth, width)?;
+        Ok(self.line)
+    }
+}
+
+/// OTP's `map_value_indent`: a map value that goes under its key is
+/// indented by TInd, or by 4.
+fn value_indent(tind: i64) -> usize {
+    if tind > 0 {
+        tind as usize
+    } else {
+        4
+    }
 }
 
 fn last_depth(more: bool, depth: usize) -> usize {
@@ -229,10 +377,37 @@ impl Printer {
                 out.push('{');
                 let tag = &elements[0];
                 let tag_indent = tag.len() + 2;
-                let indent = format!("{indent}{}", " ".repeat(tag_indent));
                 out.push_str(&tag.text);
-                out.push(',');
-                self.pp_list(&elements[1..], None, col + tag_indent, &indent, depth, ',', width + tag.len() + 2, out);
+                if self.tind > 0 && tag_indent as i64 > self.tind {
+                    // The tag is too long to indent under: the elements go
+                    // TInd to the right of the brace.
+                    let tind = self.tind as usize;
+                    let indent = format!("{indent}{}", " ".repeat(tind));
+                    self.pp_tail(
+                        &elements[1..],
+                        None,
+                        col + tind,
+                        col + tag_indent,
+                        &indent,
+                        depth,
+                        ',',
+                        width + 1 + tag.len(),
+                        out,
+                    );
+                } else {
+                    let indent = format!("{indent}{}", " ".repeat(tag_indent));
+                    out.push(',');
+                    self.pp_list(
+                        &elements[1..],
+                        None,
+                        col + tag_indent,
+                        &indent,
+                        depth,
+                        ',',
+                        width + tag.len() + 2,
+                        out,
+                    );
+                }
                 out.push('}');
             }
             Shape::Tuple { tagged: false, elements } => {
@@ -284,12 +459,12 @@ impl Printer {
             out.push_str(&pair.text);
             return if pair.atomic() { pair.len() } else { self.line };
         }
-        const VALUE_INDENT: usize = 4;
+        let shift = value_indent(self.tind);
         self.pp(&pair.key, col, indent, depth, width, out);
         out.push_str(" =>\n");
-        let value_indent = format!("{indent}{}", " ".repeat(VALUE_INDENT));
+        let value_indent = format!("{indent}{}", " ".repeat(shift));
         out.push_str(&value_indent);
-        self.pp(&pair.value, col + VALUE_INDENT, &value_indent, depth, 0, out);
+        self.pp(&pair.value, col + shift, &value_indent, depth, 0, out);
         self.line
     }
 
