@@ -28,6 +28,9 @@ use crate::ops::{Compare, Dst, Op, Operand, TypeTest, NO_FAIL};
 use crate::process::{Continuation, Frame, Handler, Process};
 use crate::term::Term;
 
+/// Fresh frame slots, copied in by `Allocate` for frames up to this size.
+static NILS: [Term; 64] = [Term::NIL; 64];
+
 /// Stack trace entries kept, as BEAM's default `backtrace_depth`.
 const TRACE_DEPTH: usize = 8;
 
@@ -213,7 +216,12 @@ impl<'c> Machine<'c> {
                 Op::Allocate { slots } => {
                     process.frames.push(Frame { continuation: std::mem::take(cont), caller_base: process.y_base });
                     process.y_base = process.stack.len();
-                    process.stack.resize(process.y_base + *slots as usize, Term::NIL);
+                    let slots = *slots as usize;
+                    // Slots start as `[]` (the collector reads every slot).
+                    match NILS.get(..slots) {
+                        Some(nils) => process.stack.extend_from_slice(nils),
+                        None => process.stack.resize(process.y_base + slots, Term::NIL),
+                    }
                     p += 1;
                 }
                 Op::Deallocate => {
