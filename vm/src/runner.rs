@@ -66,8 +66,38 @@ pub fn run(path: &Path, args: &[String]) -> i32 {
     let (Ok(module_atom), Ok(main)) = (atom::intern(module_name), atom::intern("main")) else {
         return 1;
     };
+    // Native code recurses on nested terms (comparing, printing): the run
+    // gets a thread with a large stack, reserved rather than committed, so a
+    // program's deep terms cannot overflow it.
+    let outcome = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("main".to_owned())
+            .stack_size(RUN_STACK_SIZE)
+            .spawn_scoped(scope, || run_main(&code, module_atom, main, args))
+            .map(|handle| handle.join())
+    });
+    match outcome {
+        Ok(Ok(status)) => status,
+        Ok(Err(_)) => {
+            eprintln!("vm: the program's thread stopped abnormally");
+            1
+        }
+        Err(error) => {
+            eprintln!("vm: cannot start the program's thread: {error}");
+            1
+        }
+    }
+}
+
+/// The address space reserved for the thread that runs the program.
+const RUN_STACK_SIZE: usize = 1 << 30;
+
+/// Runs `module:main/0`, or `main/1` with the arguments as strings, and
+/// reports how it ended; returns the exit status. An uncaught exception is
+/// described here, while the process whose heap holds its terms still lives.
+fn run_main(code: &CodeServer, module: Term, main: Term, args: &[String]) -> i32 {
     let mut process = Process::new(0);
-    let mut machine = Machine::new(&code);
+    let mut machine = Machine::new(code);
     let arguments = if args.is_empty() {
         Vec::new()
     } else {
@@ -81,7 +111,7 @@ pub fn run(path: &Path, args: &[String]) -> i32 {
             .collect();
         vec![process.heap.list(&strings)]
     };
-    let outcome = machine.call(&mut process, module_atom, main, &arguments);
+    let outcome = machine.call(&mut process, module, main, &arguments);
     let _ = std::io::stdout().flush();
     match outcome {
         Ok(_) => 0,

@@ -5,7 +5,7 @@
 //! atom tags, and refuses anything malformed with `badarg`; it never trusts
 //! a length it has not checked against the input.
 //!
-//! Nesting deeper than 10,000 levels is refused when decoding.
+//! Nesting deeper than 2,000,000 levels is refused when decoding.
 //!
 //! Local funs are not encoded (their code is not portable between VMs);
 //! `term_to_binary` raises `badarg` for them. Pids and references encode
@@ -21,8 +21,9 @@ use crate::heap::{binary_bytes, integer_value};
 use crate::process::Process;
 use crate::term::{Kind, Term};
 
-/// Nesting deeper than this is refused by `binary_to_term` (`badarg`).
-const MAX_DEPTH: usize = 10_000;
+/// Nesting deeper than this is refused by `binary_to_term` (`badarg`): the
+/// decoder recurses on nesting, and `vm run` gives the program a 1 GiB stack.
+const MAX_DEPTH: usize = 2_000_000;
 
 const VERSION: u8 = 131;
 const NEW_FLOAT_EXT: u8 = 70;
