@@ -5,7 +5,7 @@
 //! atom tags, and refuses anything malformed with `badarg`; it never trusts
 //! a length it has not checked against the input.
 //!
-//! Nesting deeper than 2,000,000 levels is refused when decoding.
+//! Nesting deeper than 100,000 levels is refused when decoding.
 //!
 //! Local funs are not encoded (their code is not portable between VMs);
 //! `term_to_binary` raises `badarg` for them. Pids and references encode
@@ -22,8 +22,9 @@ use crate::process::Process;
 use crate::term::{Kind, Term};
 
 /// Nesting deeper than this is refused by `binary_to_term` (`badarg`): the
-/// decoder recurses on nesting, and `vm run` gives the program a 1 GiB stack.
-const MAX_DEPTH: usize = 2_000_000;
+/// decoder recurses on nesting, within the 1 GiB stack `vm run` gives the
+/// program (with room to spare in unoptimised builds).
+const MAX_DEPTH: usize = 100_000;
 
 const VERSION: u8 = 131;
 const NEW_FLOAT_EXT: u8 = 70;
