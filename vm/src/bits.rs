@@ -112,11 +112,7 @@ pub fn decode(segment: &Segment, bytes: &[u8], offset: usize, size: Term) -> Opt
     match segment.kind {
         SegmentType::Integer => {
             let count = byte_count(size, segment.unit)?;
-            let field = rest.get(..count)?;
-            let mut le: Vec<u8> = field.to_vec();
-            if !little {
-                le.reverse();
-            }
+            let le = field_le(rest, count, little)?;
             let value = if count == 0 {
                 Decoded::Small(0)
             } else if count < 8 {
@@ -137,11 +133,7 @@ pub fn decode(segment: &Segment, bytes: &[u8], offset: usize, size: Term) -> Opt
         }
         SegmentType::Float => {
             let count = byte_count(size, segment.unit)?;
-            let field = rest.get(..count)?;
-            let mut le: Vec<u8> = field.to_vec();
-            if !little {
-                le.reverse();
-            }
+            let le = field_le(rest, count, little)?;
             let value = match count {
                 8 => f64::from_le_bytes(le.try_into().ok()?),
                 4 => f64::from(f32::from_le_bytes(le.try_into().ok()?)),
@@ -160,6 +152,15 @@ pub fn decode(segment: &Segment, bytes: &[u8], offset: usize, size: Term) -> Opt
             Some((Decoded::Small(i64::from(c)), offset + len))
         }
     }
+}
+
+/// The first `count` bytes of `rest`, least significant first.
+fn field_le(rest: &[u8], count: usize, little: bool) -> Option<Vec<u8>> {
+    let mut le = rest.get(..count)?.to_vec();
+    if !little {
+        le.reverse();
+    }
+    Some(le)
 }
 
 /// One UTF-8 character at the start of `bytes` (no overlong forms, no

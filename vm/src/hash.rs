@@ -443,12 +443,13 @@ fn hash_one<'a>(term: Term, hash: &mut u32, stack: &mut Vec<Op<'a>>) {
     };
 }
 
-/// `erlang:phash/2`: 1..=range (range 0 stands for 2^32).
+/// `erlang:phash/2`: 1..=range. For a range of 2^32 erts adds 1 in 32 bits
+/// and keeps the hash when that wraps to 0.
 pub fn phash(term: Term, range: u64) -> u64 {
-    let hash = u64::from(make_hash(term));
-    if range == 0 || range == 1 << 32 {
-        hash + 1
+    let hash = make_hash(term);
+    if range == 1 << 32 {
+        u64::from(hash.checked_add(1).unwrap_or(hash))
     } else {
-        hash % range + 1
+        u64::from(hash) % range + 1
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use compiler::bytecode::{self, Instruction, Literal};
+use compiler::bytecode::{self, Literal};
 
 use crate::atom;
 use crate::heap::Heap;
@@ -71,8 +71,8 @@ pub struct Lambda {
 #[derive(Debug)]
 pub struct LoadedModule {
     pub name: Term,
-    pub code: Vec<Instruction>,
-    /// `code` translated for the interpreter (`ops.rs`), one op per instruction.
+    /// The module's instructions translated for the interpreter (`ops.rs`),
+    /// one op per instruction; the bytecode itself is not kept.
     pub ops: Vec<crate::ops::Op>,
     pub atoms: Vec<Term>,
     pub literals: Vec<Term>,
@@ -169,7 +169,7 @@ impl LoadedModule {
                 free: l.free,
             })
             .collect();
-        let bytes = module.code.len() * std::mem::size_of::<Instruction>()
+        let bytes = module.code.len() * std::mem::size_of::<crate::ops::Op>()
             + 8 * words
             + module.imports.len() * std::mem::size_of::<Import>()
             + module.functions.len() * std::mem::size_of::<FunctionEntry>();
@@ -177,7 +177,6 @@ impl LoadedModule {
         let mut loaded = LoadedModule {
             bytes,
             name: atoms[module.name as usize],
-            code: module.code,
             ops: Vec::new(),
             import_names: module
                 .imports
@@ -194,7 +193,7 @@ impl LoadedModule {
             file: module.file,
             lines: module.lines,
         };
-        loaded.ops = crate::ops::translate(&loaded);
+        loaded.ops = crate::ops::translate(&loaded, &module.code);
         Ok(loaded)
     }
 

@@ -292,9 +292,9 @@ pub enum Op {
     },
 }
 
-/// Translates a module's instructions. `atoms` and `literals` are the
-/// loaded module's; the module's function table gives call entries.
-pub fn translate(module: &LoadedModule) -> Vec<Op> {
+/// Translates a module's instructions, resolving operands against the
+/// loaded module's atoms, literals and function table.
+pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
     let src = |s: &Src| -> Operand {
         match *s {
             Src::Reg(reg) => Operand::register(reg),
@@ -308,9 +308,7 @@ pub fn translate(module: &LoadedModule) -> Vec<Op> {
     let srcs = |list: &[Src]| -> Box<[Operand]> { list.iter().map(src).collect() };
     let entry = |function: u32| module.functions[function as usize].start + 1;
     let segment = |s: &Segment| BsSegment { spec: *s, value: src(&s.value), size: src(&s.size) };
-    module
-        .code
-        .iter()
+    code.iter()
         .map(|instruction| match instruction {
             I::FuncInfo { .. } => Op::FuncInfo,
             I::Allocate { slots } => Op::Allocate { slots: *slots },

@@ -432,12 +432,7 @@ impl Printer {
         for (i, pair) in rest.iter().enumerate() {
             let last = last_depth(i + 1 < rest.len(), depth);
             let element_len = 1 + pair.len();
-            let packs = if last == 0 {
-                element_len + 1 + col < self.line && width + element_len < self.max
-            } else {
-                element_len + col + last < self.line && width + element_len + last <= self.max
-            };
-            if packs && pair.atomic() {
+            if self.packs(pair.len(), col, last, width) && pair.atomic() {
                 out.push(',');
                 out.push_str(&pair.text);
                 col += element_len;
@@ -503,12 +498,7 @@ impl Printer {
             let more = i + 1 < elements.len() || tail.is_some();
             let last = last_depth(more, depth);
             let element_len = 1 + element.len();
-            let packs = if last == 0 {
-                element_len + 1 + col < self.line && width + element_len < self.max
-            } else {
-                element_len + col + last < self.line && width + element_len + last <= self.max
-            };
-            if packs && element.atomic() {
+            if self.packs(element.len(), col, last, width) && element.atomic() {
                 out.push(',');
                 out.push_str(&element.text);
                 col += element_len;

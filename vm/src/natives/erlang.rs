@@ -341,8 +341,23 @@ fn integers(a: &[Term]) -> Result<(BigInt, BigInt), Stop> {
 }
 
 fn int_div(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    division(p, a, i64::checked_div, |x, y| x / y)
+}
+
+fn int_rem(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    division(p, a, i64::checked_rem, |x, y| x % y)
+}
+
+/// `div` and `rem`: the small-integer case when it fits, else bignums;
+/// a zero divisor is `badarith`.
+fn division(
+    p: &mut Process,
+    a: &mut [Term],
+    small: fn(i64, i64) -> Option<i64>,
+    big: fn(BigInt, BigInt) -> BigInt,
+) -> Result<Term, Stop> {
     if a[0].is_small() && a[1].is_small() && a[1].small_value() != 0 {
-        if let Some(q) = a[0].small_value().checked_div(a[1].small_value()).and_then(Term::small) {
+        if let Some(q) = small(a[0].small_value(), a[1].small_value()).and_then(Term::small) {
             return Ok(q);
         }
     }
@@ -350,20 +365,7 @@ fn int_div(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     if y.is_zero() {
         return Err(error(atoms::BADARITH));
     }
-    make_integer(p, a, x / y)
-}
-
-fn int_rem(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
-    if a[0].is_small() && a[1].is_small() && a[1].small_value() != 0 {
-        if let Some(r) = a[0].small_value().checked_rem(a[1].small_value()).and_then(Term::small) {
-            return Ok(r);
-        }
-    }
-    let (x, y) = integers(a)?;
-    if y.is_zero() {
-        return Err(error(atoms::BADARITH));
-    }
-    make_integer(p, a, x % y)
+    make_integer(p, a, big(x, y))
 }
 
 fn bitwise(p: &mut Process, a: &mut [Term], op: fn(&BigInt, &BigInt) -> BigInt) -> Result<Term, Stop> {
