@@ -71,6 +71,12 @@ predefined_atoms! {
     MAIN = "main",
     NONE = "none",
     NOMATCH = "nomatch",
+    TIMEOUT_VALUE = "timeout_value",
+    PROCESS = "process",
+    NOCATCH = "nocatch",
+    TRAP_EXIT = "trap_exit",
+    FLUSH = "flush",
+    INFO = "info",
 }
 
 struct Table {

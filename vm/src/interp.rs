@@ -22,10 +22,11 @@ use crate::compare::{compare, eq, exact_eq};
 use crate::exception::{Class, Exception, Location, Stop};
 use crate::fun;
 use crate::heap::{binary_bytes, integer_value, Heap};
+use crate::mailbox::Inbox;
 use crate::module::{Import, LoadedModule, Operator};
 use crate::natives::NativeFn;
 use crate::ops::{Compare, Dst, Op, Operand, TypeTest, NO_FAIL};
-use crate::process::{Continuation, Frame, Handler, Process};
+use crate::process::{Continuation, Frame, Handler, Process, Resume};
 use crate::term::Term;
 
 /// Fresh frame slots, copied in by `Allocate` for frames up to this size.
@@ -42,6 +43,31 @@ enum Exit {
     Raise(Box<Exception>),
     /// The outermost function returned: the run is over.
     Finish(Term),
+    Halt(i32),
+    /// The slice's reductions are spent: suspend at `*pc` (a call, run
+    /// again on resumption) with this many live x registers.
+    Yield(usize),
+    /// Waiting in `receive`: suspend at `*pc` (the wait, run again on
+    /// resumption), no x register live.
+    Wait,
+    /// A signal killed the process (`Process::killed` says why).
+    Killed,
+}
+
+/// How a time slice ended.
+#[derive(Debug)]
+pub enum SliceEnd {
+    /// The quota of reductions ran out; the process can go on at once.
+    Yield,
+    /// The process waits in `receive` for a message or its timer.
+    Wait,
+    /// The process's function returned this value.
+    Finished(Term),
+    /// The process raised and nothing caught it.
+    Crashed(Exception),
+    /// A signal killed the process (`Process::killed` holds the reason).
+    Killed,
+    /// `erlang:halt/0,1`: the whole VM stops with this status.
     Halt(i32),
 }
 
@@ -78,27 +104,58 @@ impl<'c> Machine<'c> {
         Machine { code, x: vec![Term::NIL; X_REGISTERS] }
     }
 
-    /// Runs `module:function(args...)` in `process` until it returns or raises.
+    /// Runs `module:function(args...)` in `process` on this thread, with no
+    /// scheduler, until it returns or raises (for tests and tools). Waiting
+    /// in `receive` for a message that is not already there raises `badarg`.
     pub fn call(&mut self, process: &mut Process, module: Term, function: Term, args: &[Term]) -> Result<Term, Stop> {
-        let arity = args.len() as u32;
-        let target = self.code.current(module).and_then(|m| m.export(function, arity).map(|entry| (m, entry)));
-        let Some((module, entry)) = target else {
-            return Err(Stop::Raise(Exception::error(atoms::UNDEF)));
-        };
-        self.x[..args.len()].copy_from_slice(args);
-        self.run(process, module, entry)
+        process.saved_x = args.to_vec();
+        process.resume = Some(Resume::Start { module, function });
+        let inbox = Inbox::default();
+        loop {
+            match self.run_slice(process, &inbox, u64::MAX / 2) {
+                SliceEnd::Yield => continue,
+                SliceEnd::Finished(value) => return Ok(value),
+                SliceEnd::Crashed(exception) => return Err(Stop::Raise(exception)),
+                SliceEnd::Halt(status) => return Err(Stop::Halt(status)),
+                SliceEnd::Wait | SliceEnd::Killed => return Err(Stop::Raise(Exception::error(atoms::BADARG))),
+            }
+        }
     }
 
-    fn run(&mut self, process: &mut Process, mut module: Arc<LoadedModule>, mut pc: u32) -> Result<Term, Stop> {
-        let mut cont = Continuation::Done;
+    /// Runs `process` from where it was suspended until it has spent
+    /// `quota` reductions (at the next call after that), waits in
+    /// `receive`, or ends. `inbox` is the process's own.
+    pub fn run_slice(&mut self, process: &mut Process, inbox: &Inbox, quota: u64) -> SliceEnd {
+        process.slice_end = process.reductions.saturating_add(quota);
+        let saved = std::mem::take(&mut process.saved_x);
+        let n = saved.len().min(X_REGISTERS);
+        self.x[..n].copy_from_slice(&saved[..n]);
+        let (mut module, mut pc, mut cont) = match process.resume.take() {
+            Some(Resume::At { module, pc, cont }) => (module, pc, cont),
+            Some(Resume::Start { module, function }) => match self.start(process, module, function, n) {
+                Ok((module, entry)) => (module, entry, Continuation::Done),
+                Err(end) => return end,
+            },
+            None => return SliceEnd::Crashed(Exception::error(atoms::BADARG)),
+        };
         loop {
-            match self.execute(process, &module, &mut pc, &mut cont) {
+            match self.execute(process, inbox, &module, &mut pc, &mut cont) {
                 Exit::Enter(target, entry) => {
                     module = target;
                     pc = entry;
                 }
-                Exit::Finish(result) => return Ok(result),
-                Exit::Halt(status) => return Err(Stop::Halt(status)),
+                Exit::Finish(result) => return SliceEnd::Finished(result),
+                Exit::Halt(status) => return SliceEnd::Halt(status),
+                Exit::Killed => return SliceEnd::Killed,
+                Exit::Yield(live) => {
+                    process.saved_x = self.x[..live].to_vec();
+                    process.resume = Some(Resume::At { module, pc, cont });
+                    return SliceEnd::Yield;
+                }
+                Exit::Wait => {
+                    process.resume = Some(Resume::At { module, pc, cont });
+                    return SliceEnd::Wait;
+                }
                 Exit::Raise(exception) => {
                     let mut exception = *exception;
                     if exception.trace.is_empty() && exception.stacktrace.is_none() {
@@ -111,18 +168,64 @@ impl<'c> Machine<'c> {
                             // The handler's function has a frame: its return is there.
                             cont = Continuation::Done;
                         }
-                        Err(exception) => return Err(Stop::Raise(exception)),
+                        Err(exception) => return SliceEnd::Crashed(exception),
                     }
                 }
             }
         }
     }
 
+    /// Where a new process starts: `module:function` with the `arity`
+    /// arguments in x registers, or (`function` is `[]`) the fun in x0 with
+    /// no arguments. A native function runs at once; an undefined function
+    /// raises `undef` in the new process, as on the BEAM.
+    fn start(
+        &mut self,
+        process: &mut Process,
+        mut module: Term,
+        mut function: Term,
+        mut arity: usize,
+    ) -> Result<(Arc<LoadedModule>, u32), SliceEnd> {
+        if function.is_nil() {
+            let fun = self.x[0];
+            if let Some((fun_module, lambda, free)) = fun::parts(fun) {
+                let entry = fun_module.lambdas.get(lambda as usize).filter(|l| l.arity == 0).map(|l| l.entry);
+                let Some(entry) = entry.filter(|_| free.len() < X_REGISTERS) else {
+                    return Err(SliceEnd::Crashed(Exception::error(atoms::BADARG)));
+                };
+                self.x[..free.len()].copy_from_slice(free);
+                self.x[free.len()] = fun;
+                return Ok((fun_module, entry));
+            }
+            match fun::export_parts(fun) {
+                Some((m, f, 0)) => (module, function, arity) = (m, f, 0),
+                _ => return Err(SliceEnd::Crashed(Exception::error(atoms::BADARG))),
+            }
+        }
+        if let Some(found) = self.code.current(module).and_then(|m| m.export(function, arity as u32).map(|e| (m, e))) {
+            return Ok(found);
+        }
+        let args = self.x[..arity].to_vec();
+        let native =
+            crate::natives::lookup(atom::name(module).unwrap_or(""), atom::name(function).unwrap_or(""), arity as u32);
+        let Some(native) = native else {
+            return Err(SliceEnd::Crashed(with_callee(Exception::error(atoms::UNDEF), module, function, &args)));
+        };
+        let mut args = args;
+        Err(match self.call_native(process, native, &mut args, 0) {
+            Ok(value) => SliceEnd::Finished(value),
+            Err(Stop::Raise(exception)) => SliceEnd::Crashed(with_callee(exception, module, function, &args)),
+            Err(Stop::Halt(status)) => SliceEnd::Halt(status),
+        })
+    }
+
     /// Runs in `module` from `*pc` until control leaves it; `*pc` is left at
-    /// the instruction that raised, for the stack trace.
+    /// the instruction that raised, for the stack trace, or at the one to
+    /// run again when the process is resumed.
     fn execute(
         &mut self,
         process: &mut Process,
+        inbox: &Inbox,
         module: &Arc<LoadedModule>,
         pc: &mut u32,
         cont: &mut Continuation,
@@ -206,6 +309,34 @@ impl<'c> Machine<'c> {
                 }
             };
         }
+        // At a call, once the slice's reductions are spent: suspend before
+        // the call (it runs when the process is resumed), keeping the
+        // arguments (and a fun) in x registers.
+        macro_rules! preempt {
+            ($live:expr) => {
+                if process.reductions >= process.slice_end {
+                    *pc = p as u32;
+                    return Exit::Yield($live);
+                }
+            };
+        }
+        // Takes in what arrived in the inbox; a signal may kill the process.
+        // No x register is live here, so a collection may clear them all.
+        macro_rules! take_signals {
+            () => {
+                if inbox.has_signals() {
+                    let before = collections(process);
+                    let killed = crate::signals::handle(process, inbox.take(), &mut []);
+                    if before != collections(process) {
+                        self.x.fill(Term::NIL);
+                    }
+                    if killed {
+                        *pc = p as u32;
+                        return Exit::Killed;
+                    }
+                }
+            };
+        }
         loop {
             let Some(op) = ops.get(p) else { raise!(Exception::error(atoms::BADARG)) };
             match op {
@@ -233,27 +364,32 @@ impl<'c> Machine<'c> {
                     Continuation::Remote(target, entry) => return Exit::Enter(target, entry),
                     Continuation::Done => return Exit::Finish(self.x[0]),
                 },
-                Op::Call { entry } => {
+                Op::Call { entry, arity } => {
+                    preempt!(*arity as usize);
                     process.reductions += 1;
                     *cont = Continuation::Local(p as u32 + 1);
                     p = *entry as usize;
                 }
-                Op::CallLast { entry } => {
+                Op::CallLast { entry, arity } => {
+                    preempt!(*arity as usize);
                     process.reductions += 1;
                     deallocate(process, cont);
                     p = *entry as usize;
                 }
-                Op::CallOnly { entry } => {
+                Op::CallOnly { entry, arity } => {
+                    preempt!(*arity as usize);
                     process.reductions += 1;
                     p = *entry as usize;
                 }
                 Op::CallExt { import, arity } => {
+                    preempt!(*arity as usize);
                     process.reductions += 1;
                     let (entry, names) = (m.imports[*import as usize], m.import_names[*import as usize]);
                     let called = self.call_import(process, module, entry, *arity as usize, names);
                     called!(called, false)
                 }
                 Op::CallExtLast { import, arity } => {
+                    preempt!(*arity as usize);
                     process.reductions += 1;
                     deallocate(process, cont);
                     let (entry, names) = (m.imports[*import as usize], m.import_names[*import as usize]);
@@ -261,17 +397,20 @@ impl<'c> Machine<'c> {
                     called!(called, true)
                 }
                 Op::CallExtOnly { import, arity } => {
+                    preempt!(*arity as usize);
                     process.reductions += 1;
                     let (entry, names) = (m.imports[*import as usize], m.import_names[*import as usize]);
                     let called = self.call_import(process, module, entry, *arity as usize, names);
                     called!(called, true)
                 }
                 Op::CallFun { arity } => {
+                    preempt!(*arity as usize + 1);
                     process.reductions += 1;
                     let called = self.call_fun(process, module, *arity as usize);
                     called!(called, false)
                 }
                 Op::CallFunLast { arity } => {
+                    preempt!(*arity as usize + 1);
                     process.reductions += 1;
                     deallocate(process, cont);
                     let called = self.call_fun(process, module, *arity as usize);
@@ -510,6 +649,78 @@ impl<'c> Machine<'c> {
                     let at = get!(Operand::register(offset.reg()));
                     let len = binary_bytes(get!(*bin)).map(<[u8]>::len);
                     branch!(at.is_small() && len == Some(at.small_value() as usize), *fail)
+                }
+                Op::LoopRec { dst, fail } => {
+                    if process.save >= process.messages.len() {
+                        take_signals!();
+                    }
+                    match process.messages.get(process.save) {
+                        Some(&message) => {
+                            set!(*dst, message);
+                            p += 1;
+                        }
+                        None => p = *fail as usize,
+                    }
+                }
+                Op::LoopRecEnd { target } => {
+                    process.save += 1;
+                    p = *target as usize;
+                }
+                Op::RemoveMessage => {
+                    let _ = process.messages.remove(process.save);
+                    process.save = 0;
+                    process.timed_out = false;
+                    if let Some(timer) = process.timer.take() {
+                        crate::scheduler::cancel_receive_timer(timer);
+                    }
+                    p += 1;
+                }
+                Op::Wait { target } => {
+                    take_signals!();
+                    if process.save < process.messages.len() {
+                        p = *target as usize;
+                    } else {
+                        *pc = p as u32;
+                        return Exit::Wait;
+                    }
+                }
+                Op::WaitTimeout { target, timeout } => {
+                    take_signals!();
+                    if process.save < process.messages.len() {
+                        p = *target as usize;
+                        continue;
+                    }
+                    if process.timed_out {
+                        p += 1;
+                        continue;
+                    }
+                    let timeout = get!(*timeout);
+                    if timeout == atoms::INFINITY {
+                        *pc = p as u32;
+                        return Exit::Wait;
+                    }
+                    let Some(millis) = integer_value(timeout).and_then(|t| u64::try_from(t).ok()) else {
+                        raise!(Exception::error(atoms::TIMEOUT_VALUE))
+                    };
+                    if millis == 0 {
+                        p += 1;
+                        continue;
+                    }
+                    if process.timer.is_none() {
+                        match crate::scheduler::start_receive_timer(process.pid, millis) {
+                            Some(timer) => process.timer = Some(timer),
+                            // No scheduler (a process run on its own): nothing can arrive.
+                            None => raise!(Exception::error(atoms::BADARG)),
+                        }
+                    }
+                    *pc = p as u32;
+                    return Exit::Wait;
+                }
+                Op::Timeout => {
+                    process.save = 0;
+                    process.timed_out = false;
+                    process.timer = None;
+                    p += 1;
                 }
             }
         }
@@ -759,6 +970,22 @@ impl<'c> Machine<'c> {
             list = process.heap.cons(entry, list);
         }
         list
+    }
+
+    /// The reason a process that raised `exception` exits with:
+    /// `{Reason, Stack}` for an error, `{{nocatch, Value}, Stack}` for a
+    /// throw, the reason itself for an exit.
+    pub fn exit_reason(&mut self, process: &mut Process, exception: &Exception) -> Term {
+        if exception.class == Class::Exit {
+            return exception.reason;
+        }
+        self.x[0] = exception.reason;
+        let stack = self.stacktrace(process, exception, 1);
+        self.x[1] = stack;
+        self.ensure(process, 3 + 3, 2);
+        let reason =
+            if exception.class == Class::Throw { process.heap.tuple(&[atoms::NOCATCH, self.x[0]]) } else { self.x[0] };
+        process.heap.tuple(&[reason, self.x[1]])
     }
 
     /// The value of `catch Expr` when Expr raised.

@@ -36,6 +36,9 @@ enum Command {
     Run {
         /// The program's `.actor` file.
         file: PathBuf,
+        /// Scheduler threads (default: one per core).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        schedulers: Option<u16>,
         /// Arguments for main/1.
         #[arg(last = true)]
         args: Vec<String>,
@@ -74,7 +77,11 @@ fn main() -> ExitCode {
             };
             check(&files, color)
         }
-        Command::Run { file, args } => ExitCode::from(vm::runner::run(&file, &args).clamp(0, 255) as u8),
+        Command::Run { file, args, schedulers } => {
+            let schedulers = schedulers
+                .map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get), usize::from);
+            ExitCode::from(vm::runner::run(&file, &args, schedulers).clamp(0, 255) as u8)
+        }
         Command::Compile { file, output } => match compile_file(&file) {
             Ok(module) => {
                 let output = output.unwrap_or_else(|| file.with_extension("actb"));

@@ -125,12 +125,15 @@ pub enum Op {
     Return,
     Call {
         entry: u32,
+        arity: u32,
     },
     CallLast {
         entry: u32,
+        arity: u32,
     },
     CallOnly {
         entry: u32,
+        arity: u32,
     },
     CallExt {
         import: u32,
@@ -290,6 +293,22 @@ pub enum Op {
         offset: Dst,
         fail: u32,
     },
+    LoopRec {
+        dst: Dst,
+        fail: u32,
+    },
+    LoopRecEnd {
+        target: u32,
+    },
+    RemoveMessage,
+    Wait {
+        target: u32,
+    },
+    WaitTimeout {
+        target: u32,
+        timeout: Operand,
+    },
+    Timeout,
 }
 
 /// Translates a module's instructions, resolving operands against the
@@ -314,9 +333,9 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
             I::Allocate { slots } => Op::Allocate { slots: *slots },
             I::Deallocate { .. } => Op::Deallocate,
             I::Return {} => Op::Return,
-            I::Call { function, .. } => Op::Call { entry: entry(function.0) },
-            I::CallLast { function, .. } => Op::CallLast { entry: entry(function.0) },
-            I::CallOnly { function, .. } => Op::CallOnly { entry: entry(function.0) },
+            I::Call { function, arity } => Op::Call { entry: entry(function.0), arity: *arity },
+            I::CallLast { function, arity, .. } => Op::CallLast { entry: entry(function.0), arity: *arity },
+            I::CallOnly { function, arity } => Op::CallOnly { entry: entry(function.0), arity: *arity },
             I::CallExt { arity, import } => Op::CallExt { import: import.0, arity: *arity },
             I::CallExtLast { arity, import, .. } => Op::CallExtLast { import: import.0, arity: *arity },
             I::CallExtOnly { arity, import } => Op::CallExtOnly { import: import.0, arity: *arity },
@@ -426,6 +445,12 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
             I::BsTestTail { fail, bin, offset } => {
                 Op::BsTestTail { bin: src(bin), offset: Dst::new(*offset), fail: fail.0 }
             }
+            I::LoopRec { fail, dst } => Op::LoopRec { dst: Dst::new(*dst), fail: fail.0 },
+            I::LoopRecEnd { target } => Op::LoopRecEnd { target: target.0 },
+            I::RemoveMessage {} => Op::RemoveMessage,
+            I::Wait { target } => Op::Wait { target: target.0 },
+            I::WaitTimeout { target, timeout } => Op::WaitTimeout { target: target.0, timeout: src(timeout) },
+            I::Timeout {} => Op::Timeout,
         })
         .collect()
 }

@@ -1,9 +1,13 @@
 //! A process: its heap, its stack of frames (the `y` registers of every
 //! active call live in `stack`, in the process's own memory, so deep
 //! recursion grows this vector, not the native stack), its exception
-//! handlers, and its accounting. Scheduling arrives with issue 4; for now a
-//! process runs to completion on the calling thread.
+//! handlers, its mailbox (the messages taken in from its inbox), where it
+//! resumes when it is scheduled again, its links and monitors, and its
+//! accounting. This is the part only the scheduler running the process
+//! touches; the part other processes reach (the inbox, the run state) is
+//! `scheduler::Proc`.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::exception::Exception;
@@ -63,9 +67,48 @@ pub struct Process {
     /// The exception a handler was entered for, until `TryCase`/`CatchEnd` takes it.
     pub caught: Option<Exception>,
     pub reductions: u64,
+    /// The reduction count at which the running slice ends (the process
+    /// yields at its next call); a built-in sets it to 0 to make the
+    /// process yield, for example after signalling itself.
+    pub slice_end: u64,
     /// The process dictionary: keys and values alternating, in insertion
     /// order (`get/0` lists the newest first, as erl does). A GC root.
     pub dictionary: Vec<Term>,
+    /// Messages taken in from the inbox, oldest first, in this heap. A GC root.
+    pub messages: VecDeque<Term>,
+    /// The receive position: messages before it were tried by the running
+    /// `receive` and did not match.
+    pub save: usize,
+    /// Where the process goes on when it is scheduled again; `None` once it
+    /// has finished.
+    pub resume: Option<Resume>,
+    /// The live x registers while the process is suspended. A GC root.
+    pub saved_x: Vec<Term>,
+    /// The timer of the `receive ... after` being waited in, if armed.
+    pub timer: Option<u64>,
+    /// That timer expired: the `receive` takes its `after` branch.
+    pub timed_out: bool,
+    pub trap_exit: bool,
+    /// Linked processes.
+    pub links: Vec<u64>,
+    /// Monitors this process holds: (reference, monitored pid, name it was
+    /// monitored by, or `[]`).
+    pub monitors: Vec<(u64, u64, Term)>,
+    /// Monitors on this process: (reference, watcher, the name the watcher
+    /// used, or `[]`).
+    pub watchers: Vec<(u64, u64, Term)>,
+    /// Set when a signal kills the process: it exits with this reason at the
+    /// next safe point.
+    pub killed: Option<crate::copy::Message>,
+}
+
+/// Where a suspended process goes on.
+#[derive(Debug, Clone)]
+pub enum Resume {
+    /// Calls `module:function` with `saved_x` as the arguments (a new process).
+    Start { module: Term, function: Term },
+    /// Runs from `pc` in `module` with the continuation register `cont`.
+    At { module: Arc<LoadedModule>, pc: u32, cont: Continuation },
 }
 
 impl Process {
@@ -79,26 +122,57 @@ impl Process {
             handlers: Vec::new(),
             caught: None,
             reductions: 0,
+            slice_end: u64::MAX,
             dictionary: Vec::new(),
+            messages: VecDeque::new(),
+            save: 0,
+            resume: None,
+            saved_x: Vec::new(),
+            timer: None,
+            timed_out: false,
+            trap_exit: false,
+            links: Vec::new(),
+            monitors: Vec::new(),
+            watchers: Vec::new(),
+            killed: None,
         }
     }
 
-    /// Makes room for `words` heap words; `roots` (and the stack) are kept
-    /// and updated. The collector's work is charged as reductions.
+    /// Makes room for `words` heap words; `roots` (and the stack, the
+    /// dictionary, the mailbox and the saved registers) are kept and
+    /// updated. The collector's work is charged as reductions.
     pub fn ensure(&mut self, words: usize, roots: &mut [Term]) {
-        let work = self.heap.ensure(words, &mut [roots, &mut self.stack, &mut self.dictionary]);
+        let (front, back) = self.messages.as_mut_slices();
+        let work = self
+            .heap
+            .ensure(words, &mut [roots, &mut self.stack, &mut self.dictionary, front, back, &mut self.saved_x]);
         self.reductions += (work / 64) as u64;
     }
 
     /// A major collection now (`erlang:garbage_collect/0`), keeping `roots`.
     pub fn collect_all(&mut self, roots: &mut [Term]) {
-        let work = self.heap.collect_all(&mut [roots, &mut self.stack, &mut self.dictionary]);
+        let (front, back) = self.messages.as_mut_slices();
+        let work =
+            self.heap.collect_all(&mut [roots, &mut self.stack, &mut self.dictionary, front, back, &mut self.saved_x]);
         self.reductions += (work / 64) as u64;
     }
 
-    /// Bytes this process holds: its heap blocks, its stack and frames.
+    /// Takes a message in: copies it into the heap, at the end of the
+    /// mailbox; `roots` are kept.
+    pub fn take_in(&mut self, message: &crate::copy::Message, roots: &mut [Term]) {
+        self.ensure(message.words(), roots);
+        let term = message.copy_into(&mut self.heap);
+        self.messages.push_back(term);
+        self.reductions += (message.words() / 64) as u64;
+    }
+
+    /// Bytes this process holds: its heap blocks, its stack, frames and mailbox.
     pub fn memory_bytes(&self) -> usize {
-        8 * (self.heap.held_words() + self.stack.capacity() + self.dictionary.capacity())
+        8 * (self.heap.held_words()
+            + self.stack.capacity()
+            + self.dictionary.capacity()
+            + self.messages.capacity()
+            + self.saved_x.capacity())
             + std::mem::size_of::<Frame>() * self.frames.capacity()
             + std::mem::size_of::<Process>()
     }

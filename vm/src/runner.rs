@@ -3,21 +3,22 @@
 //! use), runs `main/0` (or `main/1` with the arguments as strings), and turns
 //! the outcome into an exit status: 0 when `main` returns, 1 when it raises
 //! (the error printed to stderr as the erl shell prints it), or the status
-//! given to `erlang:halt/1`.
+//! given to `erlang:halt/1`. `main` runs as a process on the schedulers;
+//! the run ends when it does, whatever other processes are doing.
 
 use std::io::Write as _;
 use std::path::Path;
 
 use crate::atom::{self, atoms};
 use crate::code::{CodeServer, Source};
-use crate::exception::{Class, Exception, Stop};
-use crate::interp::Machine;
+use crate::exception::{Class, Exception};
 use crate::print;
-use crate::process::Process;
+use crate::process::{Process, Resume};
+use crate::scheduler::Runtime;
 use crate::term::Term;
 
 /// Runs a program; returns the process exit status.
-pub fn run(path: &Path, args: &[String]) -> i32 {
+pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
     let code = CodeServer::new();
     crate::stdlib::register(&code);
     let Some(module_name) = path.file_stem().and_then(|s| s.to_str()) else {
@@ -66,41 +67,15 @@ pub fn run(path: &Path, args: &[String]) -> i32 {
     let (Ok(module_atom), Ok(main)) = (atom::intern(module_name), atom::intern("main")) else {
         return 1;
     };
-    // Native code recurses on nested terms (comparing, printing): the run
-    // gets a thread with a large stack, reserved rather than committed, so a
-    // program's deep terms cannot overflow it.
-    let outcome = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("main".to_owned())
-            .stack_size(RUN_STACK_SIZE)
-            .spawn_scoped(scope, || run_main(&code, module_atom, main, args))
-            .map(|handle| handle.join())
-    });
-    match outcome {
-        Ok(Ok(status)) => status,
-        Ok(Err(_)) => {
-            eprintln!("vm: the program's thread stopped abnormally");
-            1
-        }
+    let runtime = match Runtime::start(code, schedulers) {
+        Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("vm: cannot start the program's thread: {error}");
-            1
+            eprintln!("vm: cannot start the schedulers: {error}");
+            return 1;
         }
-    }
-}
-
-/// The address space reserved for the thread that runs the program.
-const RUN_STACK_SIZE: usize = 1 << 30;
-
-/// Runs `module:main/0`, or `main/1` with the arguments as strings, and
-/// reports how it ended; returns the exit status. An uncaught exception is
-/// described here, while the process whose heap holds its terms still lives.
-fn run_main(code: &CodeServer, module: Term, main: Term, args: &[String]) -> i32 {
-    let mut process = Process::new(0);
-    let mut machine = Machine::new(code);
-    let arguments = if args.is_empty() {
-        Vec::new()
-    } else {
+    };
+    let mut process = Process::new(runtime.new_pid());
+    if !args.is_empty() {
         process.ensure(args.iter().map(|a| 2 * a.chars().count() + 2).sum(), &mut []);
         let strings: Vec<Term> = args
             .iter()
@@ -109,18 +84,13 @@ fn run_main(code: &CodeServer, module: Term, main: Term, args: &[String]) -> i32
                 process.heap.list(&chars)
             })
             .collect();
-        vec![process.heap.list(&strings)]
-    };
-    let outcome = machine.call(&mut process, module, main, &arguments);
-    let _ = std::io::stdout().flush();
-    match outcome {
-        Ok(_) => 0,
-        Err(Stop::Halt(status)) => status,
-        Err(Stop::Raise(exception)) => {
-            eprint!("{}", describe(&exception));
-            1
-        }
+        process.saved_x = vec![process.heap.list(&strings)];
     }
+    process.resume = Some(Resume::Start { module: module_atom, function: main });
+    runtime.spawn_main(process);
+    let status = runtime.wait();
+    let _ = std::io::stdout().flush();
+    status
 }
 
 /// An uncaught exception as the erl shell shows it.

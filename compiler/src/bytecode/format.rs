@@ -11,7 +11,7 @@ pub const MAGIC: &[u8; 4] = b"ACTB";
 
 /// Bumped whenever an opcode's number, operands or meaning, or the layout
 /// below, changes: a VM refuses files of another version.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 
 /// No table in a module file may claim more entries than this; it bounds the
 /// memory a hostile file can make the decoder reserve.

@@ -221,4 +221,22 @@ instructions! {
     57 BsGet { fail: Label, bin: Src, offset: Reg, segment: Segment, dst: Reg, live: u32 }
     /// unless the binary `bin` ends at byte `offset`: pc := fail
     58 BsTestTail { fail: Label, bin: Src, offset: Reg }
+    /// dst := the message at the receive position of the mailbox (after
+    /// taking in the messages that arrived); pc := fail when there is none.
+    /// Every x register is dead here (collects).
+    59 LoopRec { fail: Label, dst: Reg }
+    /// The message at the receive position did not match: step past it;
+    /// pc := target (the `LoopRec`)
+    60 LoopRecEnd { target: Label }
+    /// Takes the message at the receive position out of the mailbox, resets
+    /// the position to the oldest message and cancels the receive's timer
+    61 RemoveMessage {}
+    /// Suspends until a message arrives; then pc := target (the `LoopRec`)
+    62 Wait { target: Label }
+    /// As `Wait`, with a timeout in milliseconds (or `infinity`) started
+    /// the first time; when it expires, goes on to the next instruction.
+    /// Raises error:timeout_value for anything else
+    63 WaitTimeout { target: Label, timeout: Src }
+    /// The receive timed out: resets the receive position
+    64 Timeout {}
 }

@@ -361,7 +361,12 @@ fn flow(instruction: &Instruction, frame: Option<u32>) -> Result<Flow, String> {
         | I::PutTuple { .. }
         | I::TryEnd { .. }
         | I::TryCase { .. }
-        | I::CatchEnd { .. } => next(frame),
+        | I::CatchEnd { .. }
+        | I::RemoveMessage {}
+        | I::Timeout {} => next(frame),
+        // Waiting keeps the frame: the wait resumes at its target.
+        I::LoopRec { .. } | I::WaitTimeout { .. } => branch(instruction.labels()),
+        I::LoopRecEnd { target } | I::Wait { target } => Ok(Flow { frame, next: false, targets: vec![*target] }),
         I::Jump { target } => Ok(Flow { frame, next: false, targets: vec![*target] }),
         // Every conditional test: falls through, or branches to its label.
         I::IsInteger { .. }

@@ -40,6 +40,16 @@ impl Generator {
     }
 }
 
+/// What happens when no clause of a `case`, `if`, `try ... of` or `receive`
+/// matches.
+enum NoMatch<'a> {
+    /// Raise: `CaseEnd`, `IfEnd` or `TryCaseEnd`.
+    Raise(I),
+    /// Step to the next message (`top` is the `LoopRec`), and wait at
+    /// `wait`: for ever, or for a timeout (its value) and then run the body.
+    Receive { top: Label, wait: Label, after: Option<(Src, &'a [Expr])> },
+}
+
 struct FunctionCompiler<'g> {
     g: &'g mut Generator,
     /// The name used to name the function's lambdas.
@@ -274,9 +284,9 @@ impl<'g> FunctionCompiler<'g> {
             ExprKind::Call(target, args) => self.call(target, args, expr.span, tail),
             ExprKind::Case(subject, clauses) => {
                 let subject = self.value(subject);
-                self.clauses(clauses, Some(subject), tail, |f| f.emit(I::CaseEnd { src: subject }))
+                self.clauses(clauses, Some(subject), tail, NoMatch::Raise(I::CaseEnd { src: subject }))
             }
-            ExprKind::If(clauses) => self.clauses(clauses, None, tail, |f| f.emit(I::IfEnd {})),
+            ExprKind::If(clauses) => self.clauses(clauses, None, tail, NoMatch::Raise(I::IfEnd {})),
             ExprKind::Block(body) => self.body(body, tail),
             ExprKind::Catch(inner) => {
                 let result = self.temp();
@@ -354,13 +364,18 @@ impl<'g> FunctionCompiler<'g> {
                 let lowered = self.g.lower_comprehension(head, qualifiers, expr.span);
                 self.expr(&lowered, tail)
             }
-            ExprKind::Receive(..) => {
-                self.g.unsupported(expr.span, "receive");
-                Some(Src::Nil)
-            }
-            ExprKind::Send(..) => {
-                self.g.unsupported(expr.span, "sending messages");
-                Some(Src::Nil)
+            ExprKind::Receive(clauses, after) => self.receive(clauses, after.as_deref(), tail),
+            ExprKind::Send(to, message) => {
+                let result = self.temp();
+                let mark = self.temps;
+                let to = self.value(to);
+                let message = self.value(message);
+                // Through the operator's name, so that a failure reads as erl's
+                // `in operator !/2`.
+                let import = self.g.import("erlang", "!", 2);
+                self.emit(I::Bif { import, args: vec![to, message], dst: result, live: 0 });
+                self.release(mark);
+                self.finish(Src::Reg(result), tail)
             }
             ExprKind::Literal(_) | ExprKind::Nil | ExprKind::RecordIndex(..) => {
                 unreachable!("constants are handled above")
@@ -410,14 +425,25 @@ impl<'g> FunctionCompiler<'g> {
         self.emit(I::CallExt { arity: 1, import });
     }
 
+    /// `receive`: the mailbox is scanned from the oldest message; each one is
+    /// tried against every clause, a message no clause takes keeps its place
+    /// (`LoopRecEnd`), and when none is left the process waits (`Wait`, or
+    /// `WaitTimeout` and the `after` body). Every variable lives in a frame
+    /// slot, so no x register is live across the wait. The timeout is
+    /// evaluated once, before the first message is looked at.
+    fn receive(&mut self, clauses: &[Clause], after: Option<&After>, tail: bool) -> Option<Src> {
+        let after = after.map(|after| (self.value(&after.timeout), &after.body[..]));
+        let message = self.temp();
+        let top = self.g.new_label();
+        let wait = self.g.new_label();
+        self.g.place(top);
+        self.emit(I::LoopRec { fail: wait, dst: message });
+        self.clauses(clauses, Some(Src::Reg(message)), tail, NoMatch::Receive { top, wait, after })
+    }
+
     /// Case, if and receive clauses: each from the same bindings, joined after.
-    fn clauses(
-        &mut self,
-        clauses: &[Clause],
-        subject: Option<Src>,
-        tail: bool,
-        no_match: impl FnOnce(&mut Self),
-    ) -> Option<Src> {
+    fn clauses(&mut self, clauses: &[Clause], subject: Option<Src>, tail: bool, no_match: NoMatch<'_>) -> Option<Src> {
+        let receive = matches!(no_match, NoMatch::Receive { .. });
         let result = if tail { None } else { Some(self.temp()) };
         let mark = self.temps;
         let end = self.g.new_label();
@@ -437,6 +463,9 @@ impl<'g> FunctionCompiler<'g> {
             if let Some(guard) = &clause.guard {
                 self.guard(guard, next);
             }
+            if receive {
+                self.emit(I::RemoveMessage {});
+            }
             if let Some(value) = self.body(&clause.body, tail) {
                 if let Some(result) = result {
                     self.emit(I::Move { src: value, dst: result });
@@ -448,7 +477,29 @@ impl<'g> FunctionCompiler<'g> {
             self.clause_end(dispatch.as_ref(), next);
         }
         self.clauses_end(dispatch.as_ref());
-        no_match(self);
+        match no_match {
+            NoMatch::Raise(instruction) => self.emit(instruction),
+            NoMatch::Receive { top, wait, after: timeout } => {
+                self.emit(I::LoopRecEnd { target: top });
+                self.g.place(wait);
+                match timeout {
+                    None => self.emit(I::Wait { target: top }),
+                    Some((timeout, body)) => {
+                        self.emit(I::WaitTimeout { target: top, timeout });
+                        self.emit(I::Timeout {});
+                        self.bound = before.clone();
+                        if let Some(value) = self.body(body, tail) {
+                            if let Some(result) = result {
+                                self.emit(I::Move { src: value, dst: result });
+                            }
+                            self.emit(I::Jump { target: end });
+                        }
+                        self.release(mark);
+                        after.extend(self.bound.iter().cloned());
+                    }
+                }
+            }
+        }
         self.g.place(end);
         self.bound = after;
         result.map(Src::Reg)
@@ -511,7 +562,7 @@ impl<'g> FunctionCompiler<'g> {
             self.emit(I::Jump { target: done });
         } else {
             let subject = Src::Reg(value_reg);
-            let value = self.clauses(&t.clauses, Some(subject), false, |f| f.emit(I::TryCaseEnd { src: subject }));
+            let value = self.clauses(&t.clauses, Some(subject), false, NoMatch::Raise(I::TryCaseEnd { src: subject }));
             if let Some(value) = value {
                 self.emit(I::Move { src: value, dst: result });
             }

@@ -13,6 +13,7 @@ mod io;
 mod maps;
 mod math;
 mod owned;
+mod process;
 mod system;
 
 use crate::exception::Stop;
@@ -28,6 +29,7 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
             .or_else(|| maps::lookup_erlang(function, arity))
             .or_else(|| binary::lookup_erlang(function, arity))
             .or_else(|| system::lookup(function, arity))
+            .or_else(|| process::lookup(function, arity))
             .or_else(|| etf::lookup(function, arity)),
         "binary" => binary::lookup_module(function, arity),
         "unicode" => binary::lookup_unicode(function, arity),

@@ -1,8 +1,7 @@
 //! The `erlang` BIFs about the process and the system rather than data:
 //! the process dictionary, references and unique integers, hashing, time,
-//! `statistics/1`, `system_info/1`, `memory/0,1`, `garbage_collect/0` and
-//! `process_info/2` (of the calling process; other processes arrive with
-//! the scheduler).
+//! `statistics/1`, `system_info/1`, `memory/0,1` and `garbage_collect/0`.
+//! (`process_info` is with the other process BIFs, in `process.rs`.)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -53,8 +52,7 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
             Ok(p.heap.list(&items))
         },
         ("make_ref", 0) => |p, a| {
-            static NEXT: AtomicU64 = AtomicU64::new(1);
-            let number = NEXT.fetch_add(1, Ordering::Relaxed);
+            let number = crate::scheduler::new_reference();
             p.ensure(2, a);
             Ok(p.heap.reference(number))
         },
@@ -102,7 +100,6 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
             p.collect_all(a);
             Ok(atoms::TRUE)
         },
-        ("process_info", 2) => process_info,
         ("memory", 0) => |p, a| {
             let figures = memory_figures(p);
             p.ensure(figures.len() * 5, a);
@@ -212,56 +209,6 @@ fn floor_div(a: BigInt, b: &BigInt) -> BigInt {
     } else {
         quotient
     }
-}
-
-fn process_info(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
-    if !a[0].is_pid() {
-        return Err(error(atoms::BADARG));
-    }
-    if a[0].pid_number() != p.pid {
-        // No other process exists yet: a pid that is not ours is dead.
-        return Ok(atoms::UNDEFINED);
-    }
-    let single = a[1].is_atom();
-    let names = if single { vec![a[1]] } else { list_items(a[1])? };
-    let mut values = Vec::new();
-    for &name in &names {
-        values.push(info_item(p, name)?);
-    }
-    let dictionary_words = 7 * (p.dictionary.len() / 2);
-    p.ensure(names.len() * (3 + 2) + dictionary_words, a);
-    let mut items = Vec::new();
-    for (&name, value) in names.iter().zip(values) {
-        let value = match value {
-            Info::Number(n) => small(n as i64),
-            Info::Atom(t) => t,
-            Info::Dictionary => dictionary_list(p),
-        };
-        items.push(p.heap.tuple(&[name, value]));
-    }
-    Ok(if single { items[0] } else { p.heap.list(&items) })
-}
-
-enum Info {
-    Number(usize),
-    Atom(Term),
-    Dictionary,
-}
-
-fn info_item(p: &Process, name: Term) -> Result<Info, Stop> {
-    Ok(match atom::name(name).unwrap_or("") {
-        "heap_size" => Info::Number(p.heap.young_words()),
-        "total_heap_size" => Info::Number(p.heap.total_words()),
-        "memory" => Info::Number(p.memory_bytes()),
-        "stack_size" => Info::Number(p.stack.len() + 2 * p.frames.len()),
-        "reductions" => Info::Number(p.reductions as usize),
-        "message_queue_len" => Info::Number(0),
-        "status" => Info::Atom(atom::intern("running").unwrap_or(atoms::UNDEFINED)),
-        "registered_name" => Info::Atom(Term::NIL),
-        "trap_exit" => Info::Atom(atoms::FALSE),
-        "dictionary" => Info::Dictionary,
-        _ => return Err(error(atoms::BADARG)),
-    })
 }
 
 /// `erlang:memory/0`'s figures in bytes, in erl's order. Only this process

@@ -1,0 +1,525 @@
+//! The runtime: the process table, the registry of names, the schedulers
+//! and the timer thread (invariants 4 to 6 of DESIGN.md; the design is in
+//! `docs/design/scheduling.md`).
+//!
+//! A process is a [`Proc`]: the part other threads reach (its pid, its
+//! lock-free inbox, its run state) and its body, the [`Process`] only the
+//! scheduler running it touches, behind a mutex that scheduler holds for
+//! the length of a time slice (uncontended: a process is in at most one run
+//! queue or on one scheduler at a time).
+//!
+//! Each scheduler thread owns a FIFO run queue (`crossbeam-deque`); idle
+//! schedulers steal from the global injector and from each other, and park
+//! on a condition variable when there is nothing to run, so an idle VM uses
+//! no CPU. The run state makes wake-ups exact: a process about to wait
+//! publishes `WAITING` and then looks at its inbox once more; a sender
+//! pushes to the inbox and then looks at the state; whichever comes second
+//! sees the other (both sides are sequentially consistent), and only the
+//! one that moves the state from `WAITING` to `ACTIVE` queues the process.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+
+use crate::atom::atoms;
+use crate::code::CodeServer;
+use crate::copy::Message;
+use crate::exception::{Class, Exception};
+use crate::heap::Heap;
+use crate::interp::{Machine, SliceEnd};
+use crate::mailbox::{Inbox, Signal};
+use crate::process::Process;
+use crate::term::Term;
+use crate::timer::{Action, Timers};
+
+/// Reductions in a time slice. BEAM uses 4000; see `docs/design/scheduling.md`.
+pub const QUOTA: u64 = 4000;
+
+/// The address space reserved for each scheduler thread's native stack:
+/// native code recurses on nested terms (comparing, printing), and the
+/// reservation costs no memory until used.
+const SCHEDULER_STACK: usize = 1 << 30;
+
+/// Shards of the process table (a pid's shard is its number modulo this).
+const SHARDS: usize = 64;
+
+/// Queued or running.
+const ACTIVE: u8 = 0;
+/// Suspended in `receive`, in no run queue.
+const WAITING: u8 = 1;
+/// Gone: its inbox is closed.
+const EXITED: u8 = 2;
+
+/// A process as the runtime holds it.
+#[derive(Debug)]
+pub struct Proc {
+    pub pid: u64,
+    pub inbox: Inbox,
+    state: AtomicU8,
+    body: Mutex<Process>,
+}
+
+impl Proc {
+    pub fn is_alive(&self) -> bool {
+        self.state.load(Ordering::SeqCst) != EXITED
+    }
+
+    /// The body, if no scheduler is running the process right now.
+    pub fn try_body(&self) -> Option<MutexGuard<'_, Process>> {
+        self.body.try_lock().ok()
+    }
+}
+
+type Task = Arc<Proc>;
+
+#[derive(Debug, Default)]
+struct Registry {
+    by_name: HashMap<Term, u64>,
+    by_pid: HashMap<u64, Term>,
+}
+
+/// The VM's shared state. One per `vm run`, made by [`Runtime::start`] and
+/// never freed (the OS process ends with it).
+#[derive(Debug)]
+pub struct Runtime {
+    pub code: CodeServer,
+    table: Box<[RwLock<HashMap<u64, Task>>]>,
+    registry: Mutex<Registry>,
+    next_pid: AtomicU64,
+    injector: Injector<Task>,
+    stealers: Vec<Stealer<Task>>,
+    sleepers: AtomicUsize,
+    sleep_lock: Mutex<()>,
+    wake_up: Condvar,
+    outcome: Mutex<Option<i32>>,
+    ended: Condvar,
+    finished: AtomicBool,
+    main_pid: AtomicU64,
+    pub timers: Timers,
+}
+
+thread_local! {
+    static CURRENT: Cell<Option<&'static Runtime>> = const { Cell::new(None) };
+    static LOCAL: Cell<*const Worker<Task>> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The runtime of the scheduler thread this runs on, if any.
+pub fn current() -> Option<&'static Runtime> {
+    CURRENT.with(Cell::get)
+}
+
+/// A fresh reference number, unique in the VM (`make_ref/0`, monitors, timers).
+pub fn new_reference() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Starts the timer of a `receive ... after` for process `pid`; `None`
+/// when not running under a scheduler.
+pub fn start_receive_timer(pid: u64, millis: u64) -> Option<u64> {
+    let runtime = current()?;
+    let id = new_reference();
+    runtime.timers.start(id, Duration::from_millis(millis), Action::Timeout { pid });
+    Some(id)
+}
+
+pub fn cancel_receive_timer(id: u64) {
+    if let Some(runtime) = current() {
+        runtime.timers.cancel(id);
+    }
+}
+
+impl Runtime {
+    /// Makes the runtime and starts `schedulers` scheduler threads and the
+    /// timer thread.
+    pub fn start(code: CodeServer, schedulers: usize) -> std::io::Result<&'static Runtime> {
+        let schedulers = schedulers.max(1);
+        let workers: Vec<Worker<Task>> = (0..schedulers).map(|_| Worker::new_fifo()).collect();
+        let runtime: &'static Runtime = Box::leak(Box::new(Runtime {
+            code,
+            table: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            registry: Mutex::new(Registry::default()),
+            next_pid: AtomicU64::new(80),
+            injector: Injector::new(),
+            stealers: workers.iter().map(Worker::stealer).collect(),
+            sleepers: AtomicUsize::new(0),
+            sleep_lock: Mutex::new(()),
+            wake_up: Condvar::new(),
+            outcome: Mutex::new(None),
+            ended: Condvar::new(),
+            finished: AtomicBool::new(false),
+            main_pid: AtomicU64::new(u64::MAX),
+            timers: Timers::default(),
+        }));
+        for (index, worker) in workers.into_iter().enumerate() {
+            std::thread::Builder::new()
+                .name(format!("scheduler-{}", index + 1))
+                .stack_size(SCHEDULER_STACK)
+                .spawn(move || runtime.schedule(worker))?;
+        }
+        std::thread::Builder::new().name("timers".to_owned()).spawn(move || {
+            CURRENT.with(|c| c.set(Some(runtime)));
+            runtime.timers.run(runtime)
+        })?;
+        Ok(runtime)
+    }
+
+    /// A pid for a new process.
+    pub fn new_pid(&self) -> u64 {
+        self.next_pid.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Makes `process` (its pid from [`Runtime::new_pid`], its `resume`
+    /// set) a live process and queues it.
+    pub fn spawn(&self, process: Process) -> u64 {
+        let pid = process.pid;
+        let proc =
+            Arc::new(Proc { pid, inbox: Inbox::default(), state: AtomicU8::new(ACTIVE), body: Mutex::new(process) });
+        self.shard(pid).write().unwrap_or_else(PoisonError::into_inner).insert(pid, proc.clone());
+        self.enqueue(proc);
+        pid
+    }
+
+    /// Spawns the program's main process: its end ends the run.
+    pub fn spawn_main(&self, process: Process) {
+        self.main_pid.store(process.pid, Ordering::SeqCst);
+        self.spawn(process);
+    }
+
+    /// Waits until the run ends; returns its exit status.
+    pub fn wait(&self) -> i32 {
+        let mut outcome = self.outcome.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(status) = *outcome {
+                return status;
+            }
+            outcome = self.ended.wait(outcome).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Ends the run with `status` (the first call wins).
+    pub fn finish(&self, status: i32) {
+        let mut outcome = self.outcome.lock().unwrap_or_else(PoisonError::into_inner);
+        if outcome.is_none() {
+            *outcome = Some(status);
+        }
+        self.finished.store(true, Ordering::SeqCst);
+        self.ended.notify_all();
+    }
+
+    fn shard(&self, pid: u64) -> &RwLock<HashMap<u64, Task>> {
+        &self.table[pid as usize % SHARDS]
+    }
+
+    pub fn lookup(&self, pid: u64) -> Option<Task> {
+        self.shard(pid).read().unwrap_or_else(PoisonError::into_inner).get(&pid).cloned()
+    }
+
+    /// Every live process's pid, in order.
+    pub fn pids(&self) -> Vec<u64> {
+        let mut pids: Vec<u64> = self
+            .table
+            .iter()
+            .flat_map(|shard| shard.read().unwrap_or_else(PoisonError::into_inner).keys().copied().collect::<Vec<_>>())
+            .collect();
+        pids.sort_unstable();
+        pids
+    }
+
+    pub fn process_count(&self) -> usize {
+        self.table.iter().map(|shard| shard.read().unwrap_or_else(PoisonError::into_inner).len()).sum()
+    }
+
+    // The signal is handed back on the rare failure path only; boxing it
+    // would cost every message an allocation.
+    #[allow(clippy::result_large_err)]
+    /// Sends a signal to process `pid`; gives it back if there is no such
+    /// process (or it is exiting).
+    pub fn signal(&self, pid: u64, signal: Signal) -> Result<(), Signal> {
+        let Some(proc) = self.lookup(pid) else { return Err(signal) };
+        proc.inbox.push(signal)?;
+        self.wake(&proc);
+        Ok(())
+    }
+
+    /// Queues a process that waits, if the signal just pushed is the first
+    /// to find it waiting.
+    fn wake(&self, proc: &Task) {
+        if proc.state.load(Ordering::SeqCst) == WAITING
+            && proc.state.compare_exchange(WAITING, ACTIVE, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+        {
+            self.enqueue(proc.clone());
+        }
+    }
+
+    /// Puts a runnable process in this scheduler's queue (or, from another
+    /// thread, the injector), and wakes a parked scheduler when there is
+    /// more work here than this scheduler can start now.
+    fn enqueue(&self, task: Task) {
+        let local = LOCAL.with(Cell::get);
+        let here = current().is_some_and(|r| std::ptr::eq(r, self));
+        if !local.is_null() && here {
+            // SAFETY: `LOCAL` is set by `schedule` on this thread to its own
+            // worker, which lives (on that function's stack) as long as the
+            // thread schedules; it is only used from this thread.
+            let worker = unsafe { &*local };
+            worker.push(task);
+            if worker.len() > 1 {
+                self.notify();
+            }
+        } else {
+            self.injector.push(task);
+            self.notify();
+        }
+    }
+
+    /// Wakes one parked scheduler, if any.
+    fn notify(&self) {
+        // Pairs with the fence in `park`: either this sees the sleeper, or
+        // the sleeper sees the work just queued.
+        fence(Ordering::SeqCst);
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            let _guard = self.sleep_lock.lock().unwrap_or_else(PoisonError::into_inner);
+            self.wake_up.notify_one();
+        }
+    }
+
+    fn has_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    fn park(&self) {
+        let guard = self.sleep_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if !self.has_work() && !self.finished.load(Ordering::SeqCst) {
+            drop(self.wake_up.wait(guard).unwrap_or_else(PoisonError::into_inner));
+        }
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn find_work(&self, local: &Worker<Task>) -> Option<Task> {
+        local.pop().or_else(|| {
+            std::iter::repeat_with(|| {
+                self.injector
+                    .steal_batch_and_pop(local)
+                    .or_else(|| self.stealers.iter().map(|s| s.steal_batch_and_pop(local)).collect())
+            })
+            .find(|s| !s.is_retry())
+            .and_then(Steal::success)
+        })
+    }
+
+    /// A scheduler thread: runs processes until the run ends.
+    fn schedule(&'static self, worker: Worker<Task>) {
+        CURRENT.with(|c| c.set(Some(self)));
+        LOCAL.with(|l| l.set(&worker));
+        let mut machine = Machine::new(&self.code);
+        while !self.finished.load(Ordering::Relaxed) {
+            match self.find_work(&worker) {
+                Some(task) => self.run(&mut machine, task),
+                None => self.park(),
+            }
+        }
+        LOCAL.with(|l| l.set(std::ptr::null()));
+    }
+
+    /// Runs one time slice of a process.
+    fn run(&self, machine: &mut Machine<'_>, task: Task) {
+        let mut body = task.body.lock().unwrap_or_else(PoisonError::into_inner);
+        let killed = crate::signals::handle(&mut body, task.inbox.take(), &mut []);
+        let end = if killed { SliceEnd::Killed } else { machine.run_slice(&mut body, &task.inbox, QUOTA) };
+        match end {
+            SliceEnd::Yield => {
+                drop(body);
+                self.enqueue(task);
+            }
+            SliceEnd::Wait => {
+                drop(body);
+                task.state.store(WAITING, Ordering::SeqCst);
+                if task.inbox.has_signals()
+                    && task.state.compare_exchange(WAITING, ACTIVE, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+                {
+                    self.enqueue(task);
+                }
+            }
+            SliceEnd::Halt(status) => self.finish(status),
+            SliceEnd::Finished(_) => self.exit(&task, body, Message::new(atoms::NORMAL), false),
+            SliceEnd::Killed => {
+                let reason = body.killed.take().unwrap_or_else(|| Message::new(atoms::KILLED));
+                self.exit(&task, body, reason, false)
+            }
+            SliceEnd::Crashed(exception) => {
+                // Described before the reason is built: building it may
+                // collect, which moves the exception's terms.
+                if task.pid == self.main_pid.load(Ordering::SeqCst) {
+                    self.main_ended(&Message::new(atoms::NORMAL), Some(&exception));
+                }
+                let reason = machine.exit_reason(&mut body, &exception);
+                let reason = Message::new(reason);
+                self.exit(&task, body, reason, exception.class != Class::Exit)
+            }
+        }
+    }
+
+    /// A process ends with `reason`: it leaves the table and the registry,
+    /// then its links get exit signals and its watchers `'DOWN'` messages.
+    /// `report`: it raised an error or a throw, which erl reports.
+    fn exit(&self, task: &Task, mut body: MutexGuard<'_, Process>, reason: Message, report: bool) {
+        let pid = task.pid;
+        if pid == self.main_pid.load(Ordering::SeqCst) {
+            if !report {
+                self.main_ended(&reason, None);
+            }
+        } else if report {
+            error_report(pid, reason.term());
+        }
+        task.state.store(EXITED, Ordering::SeqCst);
+        let late = task.inbox.close();
+        self.shard(pid).write().unwrap_or_else(PoisonError::into_inner).remove(&pid);
+        self.unregister_pid(pid);
+        // Requests that arrived while it was ending are answered as if it had
+        // ended just after them.
+        for signal in late {
+            match signal {
+                Signal::Link(from) if !body.links.contains(&from) => body.links.push(from),
+                Signal::Unlink(from) => body.links.retain(|&l| l != from),
+                Signal::Monitor { watcher, reference, name } => body.watchers.push((reference, watcher, name)),
+                Signal::Demonitor(reference) => body.watchers.retain(|w| w.0 != reference),
+                _ => {}
+            }
+        }
+        if let Some(timer) = body.timer.take() {
+            self.timers.cancel(timer);
+        }
+        let value = reason.term();
+        for &link in &body.links {
+            let _ = self.signal(link, Signal::Exit { from: pid, reason: Message::new(value), linked: true });
+        }
+        for &(reference, watcher, name) in &body.watchers {
+            let _ = self.signal(watcher, Signal::Message(down_message(reference, pid, name, value)));
+        }
+        for &(reference, target, _) in &body.monitors {
+            let _ = self.signal(target, Signal::Demonitor(reference));
+        }
+        body.links.clear();
+        body.watchers.clear();
+        body.monitors.clear();
+    }
+
+    /// The main process ended: the run ends, with an uncaught error printed
+    /// as erl prints it.
+    fn main_ended(&self, reason: &Message, crash: Option<&Exception>) {
+        use std::io::Write as _;
+        let status = match crash {
+            Some(exception) => {
+                let _ = std::io::stdout().flush();
+                eprint!("{}", crate::runner::describe(exception));
+                1
+            }
+            None if reason.term() == atoms::NORMAL => 0,
+            None => {
+                let _ = std::io::stdout().flush();
+                eprint!("{}", crate::runner::describe(&Exception::new(Class::Exit, reason.term())));
+                1
+            }
+        };
+        self.finish(status);
+    }
+
+    // ------------------------------------------------------------ registry
+
+    /// `register(Name, Pid)`: false if the name is taken, the process is
+    /// gone, or it has a name already.
+    pub fn register(&self, name: Term, pid: u64) -> bool {
+        let mut registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        let alive = self.lookup(pid).is_some_and(|p| p.is_alive());
+        if !alive || registry.by_name.contains_key(&name) || registry.by_pid.contains_key(&pid) {
+            return false;
+        }
+        registry.by_name.insert(name, pid);
+        registry.by_pid.insert(pid, name);
+        true
+    }
+
+    pub fn unregister(&self, name: Term) -> bool {
+        let mut registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        match registry.by_name.remove(&name) {
+            Some(pid) => {
+                registry.by_pid.remove(&pid);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn unregister_pid(&self, pid: u64) {
+        let mut registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(name) = registry.by_pid.remove(&pid) {
+            registry.by_name.remove(&name);
+        }
+    }
+
+    pub fn whereis(&self, name: Term) -> Option<u64> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner).by_name.get(&name).copied()
+    }
+
+    pub fn name_of(&self, pid: u64) -> Option<Term> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner).by_pid.get(&pid).copied()
+    }
+
+    pub fn registered(&self) -> Vec<Term> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner).by_name.keys().copied().collect()
+    }
+}
+
+/// `{'DOWN', Ref, process, Object, Reason}`, where Object is the pid, or
+/// `{Name, Node}` for a monitor made by name.
+pub fn down_message(reference: u64, pid: u64, name: Term, reason: Term) -> Message {
+    let mut heap = Heap::with_young_words(2 + 3 + 6);
+    let reference = heap.reference(reference);
+    let object = if name.is_nil() { Term::pid(pid) } else { heap.tuple(&[name, atoms::NONODE]) };
+    let down = heap.tuple(&[atoms::DOWN, reference, atoms::PROCESS, object, reason]);
+    // The reason is copied from where it is (the dying process's message
+    // buffer): the message owns all of its terms.
+    Message::new(down)
+}
+
+/// erl's report of a process that crashed (on stderr).
+fn error_report(pid: u64, reason: Term) {
+    use std::io::Write as _;
+    let text = crate::pretty::pretty(reason, 0, 80);
+    let report =
+        format!("=ERROR REPORT==== {} ===\nError in process <0.{pid}.0> with exit value:\n{text}\n\n", timestamp());
+    let _ = std::io::stderr().lock().write_all(report.as_bytes());
+}
+
+/// The report's time, as erl writes it (`28-Nov-2026::21:30:00.123456`), in UTC.
+fn timestamp() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let seconds = now.as_secs();
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{day}-{}-{year}::{:02}:{:02}:{:02}.{:06}",
+        MONTHS[(month - 1) as usize],
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60,
+        now.subsec_micros()
+    )
+}

@@ -1,0 +1,76 @@
+//! What a process does with the signals it takes from its inbox, in the
+//! order they were sent: messages join the mailbox (copied into the heap),
+//! link and monitor requests update its tables, receive timeouts mark the
+//! `receive` as timed out, and exit signals follow OTP's rules:
+//!
+//! - `exit(Pid, kill)` (not over a link) kills unconditionally, with reason
+//!   `killed`;
+//! - with `trap_exit` set, every other exit signal becomes the message
+//!   `{'EXIT', From, Reason}` (a `kill` arriving over a link included);
+//! - otherwise `normal` is ignored (except `exit(self(), normal)`, which
+//!   ends the process), and any other reason kills the process with it.
+//!
+//! An exit signal over a link that no longer exists (an `unlink` raced it)
+//! is dropped. Once the process is killed, later messages and exit signals
+//! are dropped; link and monitor requests are still recorded, so that the
+//! exit answers them.
+
+use crate::atom::atoms;
+use crate::copy::Message;
+use crate::mailbox::Signal;
+use crate::process::Process;
+use crate::term::Term;
+
+/// Handles `signals`, keeping `roots` across the copying; returns whether
+/// the process was killed (its reason is then in `Process::killed`).
+pub fn handle(process: &mut Process, signals: Vec<Signal>, roots: &mut [Term]) -> bool {
+    for signal in signals {
+        match signal {
+            Signal::Message(message) => {
+                if process.killed.is_none() {
+                    process.take_in(&message, roots);
+                }
+            }
+            Signal::Exit { from, reason, linked } => {
+                if process.killed.is_none() {
+                    exit_signal(process, from, reason, linked, roots);
+                }
+            }
+            Signal::Link(from) => {
+                if !process.links.contains(&from) {
+                    process.links.push(from);
+                }
+            }
+            Signal::Unlink(from) => process.links.retain(|&l| l != from),
+            Signal::Monitor { watcher, reference, name } => process.watchers.push((reference, watcher, name)),
+            Signal::Demonitor(reference) => process.watchers.retain(|w| w.0 != reference),
+            Signal::Timeout(timer) => {
+                if process.timer == Some(timer) {
+                    process.timer = None;
+                    process.timed_out = true;
+                }
+            }
+        }
+    }
+    process.killed.is_some()
+}
+
+fn exit_signal(process: &mut Process, from: u64, reason: Message, linked: bool, roots: &mut [Term]) {
+    let value = reason.term();
+    if linked {
+        if !process.links.contains(&from) {
+            return;
+        }
+        process.links.retain(|&l| l != from);
+    }
+    if !linked && value == atoms::KILL {
+        process.killed = Some(Message::new(atoms::KILLED));
+    } else if process.trap_exit {
+        process.ensure(reason.words() + 4, roots);
+        let value = reason.copy_into(&mut process.heap);
+        let message = process.heap.tuple(&[atoms::EXIT_SIGNAL, Term::pid(from), value]);
+        process.messages.push_back(message);
+    } else if value != atoms::NORMAL || (!linked && from == process.pid) {
+        process.killed = Some(reason);
+    }
+}
