@@ -74,7 +74,7 @@ pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
             return 1;
         }
     };
-    let mut process = Process::new(runtime.new_pid());
+    let mut process = Process::new(crate::scheduler::MAIN_PID);
     if !args.is_empty() {
         process.ensure(args.iter().map(|a| 2 * a.chars().count() + 2).sum(), &mut []);
         let strings: Vec<Term> = args
@@ -87,6 +87,9 @@ pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
         process.saved_x = vec![process.heap.list(&strings)];
     }
     process.resume = Some(Resume::Start { module: module_atom, function: main });
+    // erl runs `-eval` in a process that traps exits; so does `vm run`, so
+    // that a program's links behave as under `erl -noshell -eval`.
+    process.trap_exit = true;
     runtime.spawn_main(process);
     let status = runtime.wait();
     let _ = std::io::stdout().flush();

@@ -44,6 +44,12 @@ pub const QUOTA: u64 = 4000;
 /// reservation costs no memory until used.
 const SCHEDULER_STACK: usize = 1 << 30;
 
+/// The main process's pid number, and the first of the others: erl's
+/// `-eval` process is `<0.9.0>` and the first process it spawns is
+/// usually `<0.79.0>`, so a program's pids read as they do under erl.
+pub const MAIN_PID: u64 = 9;
+const FIRST_PID: u64 = 79;
+
 /// Shards of the process table (a pid's shard is its number modulo this).
 const SHARDS: usize = 64;
 
@@ -143,7 +149,7 @@ impl Runtime {
             code,
             table: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
             registry: Mutex::new(Registry::default()),
-            next_pid: AtomicU64::new(80),
+            next_pid: AtomicU64::new(FIRST_PID),
             injector: Injector::new(),
             stealers: workers.iter().map(Worker::stealer).collect(),
             sleepers: AtomicUsize::new(0),

@@ -370,9 +370,8 @@ impl<'g> FunctionCompiler<'g> {
                 let mark = self.temps;
                 let to = self.value(to);
                 let message = self.value(message);
-                // Through the operator's name, so that a failure reads as erl's
-                // `in operator !/2`.
-                let import = self.g.import("erlang", "!", 2);
+                // As erl: a failure is reported in erlang:send/2.
+                let import = self.g.import("erlang", "send", 2);
                 self.emit(I::Bif { import, args: vec![to, message], dst: result, live: 0 });
                 self.release(mark);
                 self.finish(Src::Reg(result), tail)

@@ -456,7 +456,11 @@ fn process_info(p: &mut Process, pid: Term, items: Option<Term>) -> Result<Term,
         tries += 1;
         body = proc.try_body();
     }
-    let Some(body) = body else { return Ok(atoms::UNDEFINED) };
+    let Some(mut body) = body else { return Ok(atoms::UNDEFINED) };
+    // Holding the body makes this thread the inbox's one consumer: what was
+    // sent to the process so far counts. (Every push already queued the
+    // process if it was waiting, so it will see what was taken in.)
+    crate::signals::handle(&mut body, proc.inbox.take(), &mut []);
     let values = names.iter().map(|&n| item(&body, n, name, false)).collect::<Result<Vec<_>, _>>()?;
     p.ensure(info_words(&values, name), &mut []);
     // Built while the other process is held: its terms are copied from where they are.
