@@ -131,7 +131,11 @@ fn keep_spare(heap: &mut Heap, block: Block) {
 /// that size when it is too small to be worth keeping (the next collection
 /// would come soon) or more than twice too big (garbage that died).
 fn install_young(heap: &mut Heap, block: Block, live: usize, need: usize, roots: &mut [&mut [Term]]) {
-    let ideal = next_size((2 * live + need).max(INITIAL_YOUNG_WORDS));
+    // Every collection scans every root (a long mailbox, a deep stack):
+    // a young heap at least as large as the roots keeps that scan paid for
+    // by the words allocated between collections.
+    let root_words: usize = roots.iter().map(|r| r.len()).sum();
+    let ideal = next_size((2 * live + need).max(root_words).max(INITIAL_YOUNG_WORDS));
     let from = std::mem::replace(&mut heap.young, block);
     keep_spare(heap, from);
     heap.top = live;

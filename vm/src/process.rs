@@ -160,7 +160,9 @@ impl Process {
     /// Takes a message in: copies it into the heap, at the end of the
     /// mailbox; `roots` are kept.
     pub fn take_in(&mut self, message: &crate::copy::Message, roots: &mut [Term]) {
-        self.ensure(message.words(), roots);
+        if !self.heap.has_room(message.words()) {
+            self.ensure(message.words(), roots);
+        }
         let term = message.copy_into(&mut self.heap);
         self.messages.push_back(term);
         self.reductions += (message.words() / 64) as u64;

@@ -50,6 +50,9 @@ const SCHEDULER_STACK: usize = 1 << 30;
 pub const MAIN_PID: u64 = 9;
 const FIRST_PID: u64 = 79;
 
+/// How often (in picks) a scheduler looks at the injector before its own queue.
+const INJECTOR_EVERY: u64 = 61;
+
 /// Shards of the process table (a pid's shard is its number modulo this).
 const SHARDS: usize = 64;
 
@@ -308,7 +311,19 @@ impl Runtime {
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
     }
 
-    fn find_work(&self, local: &Worker<Task>) -> Option<Task> {
+    /// The next process to run: from the local queue, except that every
+    /// [`INJECTOR_EVERY`]th pick looks at the injector first, so that
+    /// processes woken from other threads (by timers) are not starved by a
+    /// local queue that never empties.
+    fn find_work(&self, local: &Worker<Task>, tick: u64) -> Option<Task> {
+        if tick % INJECTOR_EVERY == 0 {
+            if let Some(task) = std::iter::repeat_with(|| self.injector.steal_batch_and_pop(local))
+                .find(|s| !s.is_retry())
+                .and_then(Steal::success)
+            {
+                return Some(task);
+            }
+        }
         local.pop().or_else(|| {
             std::iter::repeat_with(|| {
                 self.injector
@@ -325,8 +340,10 @@ impl Runtime {
         CURRENT.with(|c| c.set(Some(self)));
         LOCAL.with(|l| l.set(&worker));
         let mut machine = Machine::new(&self.code);
+        let mut tick = 0u64;
         while !self.finished.load(Ordering::Relaxed) {
-            match self.find_work(&worker) {
+            tick = tick.wrapping_add(1);
+            match self.find_work(&worker, tick) {
                 Some(task) => self.run(&mut machine, task),
                 None => self.park(),
             }

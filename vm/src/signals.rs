@@ -24,6 +24,12 @@ use crate::term::Term;
 /// Handles `signals`, keeping `roots` across the copying; returns whether
 /// the process was killed (its reason is then in `Process::killed`).
 pub fn handle(process: &mut Process, signals: Vec<Signal>, roots: &mut [Term]) -> bool {
+    // Room for every message at once: one collection at most, not one per
+    // message when a burst arrives.
+    let words: usize = signals.iter().map(|s| if let Signal::Message(m) = s { m.words() } else { 0 }).sum();
+    if words > 0 && process.killed.is_none() {
+        process.ensure(words, roots);
+    }
     for signal in signals {
         match signal {
             Signal::Message(message) => {
