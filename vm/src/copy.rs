@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use crate::gc::for_each_term_slot;
-use crate::heap::{Heap, SharedBytes};
+use crate::heap::{release_refc, Heap, SharedBytes};
 use crate::term::{Header, Kind, Term};
 
 /// The heap words a copy of `term` takes.
@@ -42,79 +42,115 @@ pub fn size(term: Term) -> usize {
 /// Copies `term` into `heap`, which must have [`size`]`(term)` words of room
 /// (made with `Heap::ensure`); returns the copy.
 pub fn copy(term: Term, heap: &mut Heap) -> Term {
+    let (base, len, top) = (heap.young.as_mut_ptr(), heap.young.len(), heap.top);
+    let off_heap = &mut heap.off_heap;
+    // SAFETY: `base[top..len]` is the young block's free part, which nothing
+    // else uses while the copy is made.
+    let (copied, top) = unsafe { copy_to(term, base, len, top, &mut |object| off_heap.push(object)) };
+    heap.top = top;
+    copied
+}
+
+/// Copies `term` to the words `base[top..len]`; returns the copy and the
+/// new top. `refc` is told of every refc binary handle made (each holds one
+/// more count of its bytes).
+///
+/// # Safety
+/// `base[..len]` must be a block of words this thread may write, with
+/// [`size`]`(term)` free words from `top`.
+unsafe fn copy_to(term: Term, base: *mut u64, len: usize, top: usize, refc: &mut dyn FnMut(*mut u64)) -> (Term, usize) {
     if !term.is_cons() && !term.is_boxed() {
-        return term;
+        return (term, top);
     }
-    let start = heap.top;
-    let root = copy_object(term, heap);
-    // Every object copied so far lies in `start..heap.top`; scanning them in
+    let mut to = Target { base, len, top };
+    let root = to.object(term, refc);
+    // Every object copied so far lies in `start..to.top`; scanning them in
     // order copies what their term slots point to (still the source's
     // objects) and makes the slots point to the copies.
-    let mut scan = start;
-    while scan < heap.top {
-        let base = heap.young.as_mut_ptr();
-        // SAFETY: `scan` walks the starts of the objects just copied into
-        // the young block, which are well formed; `copy_object` allocates
-        // only above `heap.top`, past the object being scanned, and the
-        // block does not move (the room was made beforehand).
+    let mut scan = top;
+    while scan < to.top {
+        // SAFETY: `scan` walks the starts of the objects just copied, which
+        // are well formed; `object` allocates only above `to.top`, past the
+        // object being scanned.
         scan = unsafe {
             for_each_term_slot(base, scan, |slot| {
-                let copied = copy_object(Term::from_raw(*slot), heap);
+                let copied = to.object(Term::from_raw(*slot), refc);
                 *slot = copied.raw();
             })
         };
     }
-    root
+    (root, to.top)
 }
 
-/// Copies one cons cell or boxed object as it is (its term slots still
-/// pointing into the source); immediates are returned unchanged.
-fn copy_object(term: Term, heap: &mut Heap) -> Term {
-    if term.is_cons() {
-        return heap.cons(term.head(), term.tail());
+/// Where a copy goes: free words of a block.
+struct Target {
+    base: *mut u64,
+    len: usize,
+    top: usize,
+}
+
+impl Target {
+    /// Copies one cons cell or boxed object as it is (its term slots still
+    /// pointing into the source); immediates are returned unchanged.
+    fn object(&mut self, term: Term, refc: &mut dyn FnMut(*mut u64)) -> Term {
+        let words = if term.is_cons() {
+            2
+        } else if term.is_boxed() {
+            1 + term.header().arity()
+        } else {
+            return term;
+        };
+        // Sized by `size`: running out is a VM bug.
+        assert!(self.top + words <= self.len, "message copy overflow");
+        // SAFETY: `top + words <= len`: inside the target block; the source
+        // object has `words` words (a cell, or a header and its payload).
+        unsafe {
+            let object = self.base.add(self.top);
+            self.top += words;
+            std::ptr::copy_nonoverlapping(term.pointer(), object, words);
+            if term.is_cons() {
+                return Term::from_cons_ptr(object);
+            }
+            if term.header().kind() == Some(Kind::RefcBinary) {
+                // The payload word is a pointer made by `Arc::into_raw`;
+                // the copy holds one more count of it.
+                Arc::increment_strong_count(*object.add(1) as *const SharedBytes);
+                refc(object);
+            }
+            Term::from_boxed_ptr(object)
+        }
     }
-    if !term.is_boxed() {
-        return term;
-    }
-    let header: Header = term.header();
-    let copy = heap.raw_object(header, term.payload());
-    if header.kind() == Some(Kind::RefcBinary) {
-        let object = copy.pointer();
-        // SAFETY: a refc handle's payload word is a pointer made by
-        // `Arc::into_raw`; the copy takes one more count of it, which its
-        // heap releases (it is listed in `off_heap`).
-        unsafe { Arc::increment_strong_count(*object.add(1) as *const SharedBytes) };
-        heap.off_heap.push(object);
-    }
-    copy
 }
 
 /// A message on its way: a term copied out of its sender into a buffer of
 /// its own, which the receiver copies into its heap when it takes the
-/// message in. Dropping an unreceived message releases its binaries.
+/// message in. Dropping a message releases the binary counts it holds.
 #[derive(Debug)]
 pub struct Message {
-    heap: Heap,
+    buffer: Vec<u64>,
     term: Term,
-    words: usize,
+    /// Whether the buffer holds refc binary handles.
+    shares: bool,
 }
 
-// SAFETY: the buffer heap is owned by the message alone (nothing else points
-// into it), and shared binary bytes are behind `Arc`s.
+// SAFETY: the buffer is owned by the message alone (nothing else points into
+// it), and shared binary bytes are behind `Arc`s.
 unsafe impl Send for Message {}
 
 impl Message {
-    /// Copies `term` out of its heap; returns the message and the words copied.
+    /// Copies `term` out of its heap.
     pub fn new(term: Term) -> Message {
         let words = size(term);
-        let mut heap = Heap::with_young_words(words);
-        let term = copy(term, &mut heap);
-        Message { heap, term, words }
+        let mut buffer = vec![0u64; words];
+        let mut shares = false;
+        // SAFETY: the buffer is `words` words, all free.
+        let (term, _) = unsafe { copy_to(term, buffer.as_mut_ptr(), words, 0, &mut |_| shares = true) };
+        Message { buffer, term, shares }
     }
 
     /// The words the message takes in the receiver's heap.
     pub fn words(&self) -> usize {
-        self.words
+        self.buffer.len()
     }
 
     /// The term, valid while the message lives (for printing a crash's reason).
@@ -124,9 +160,30 @@ impl Message {
 
     /// Copies the message into `heap`, which must have [`Message::words`] of room.
     pub fn copy_into(&self, heap: &mut Heap) -> Term {
-        debug_assert!(heap.has_room(self.words));
-        let _ = &self.heap;
+        debug_assert!(heap.has_room(self.words()));
         copy(self.term, heap)
+    }
+}
+
+impl Drop for Message {
+    fn drop(&mut self) {
+        if !self.shares {
+            return;
+        }
+        let mut index = 0;
+        while index < self.buffer.len() {
+            let header = Header::from_raw(self.buffer[index]);
+            if !header.is_header() {
+                index += 2;
+                continue;
+            }
+            if header.kind() == Some(Kind::RefcBinary) {
+                // SAFETY: a refc handle this message's copy made, holding one
+                // count, released once here.
+                unsafe { release_refc(self.buffer.as_mut_ptr().add(index)) };
+            }
+            index += 1 + header.arity();
+        }
     }
 }
 
@@ -190,6 +247,25 @@ mod tests {
             (cursor, depth) = (inner[0], depth + 1);
         }
         assert_eq!((cursor, depth), (Term::NIL, 200_000));
+    }
+
+    #[test]
+    fn messages_hold_and_release_counts_of_shared_bytes() {
+        let bytes = SharedBytes::new(vec![1u8; 100]);
+        let mut source = Heap::with_young_words(64);
+        let handle = source.refc_binary(bytes.clone());
+        let term = source.tuple(&[handle, handle]);
+        assert_eq!(Arc::strong_count(&bytes), 2);
+        let message = Message::new(term);
+        assert_eq!(Arc::strong_count(&bytes), 4, "the message holds a count per handle copied");
+        let mut target = Heap::with_young_words(message.words());
+        message.copy_into(&mut target);
+        assert_eq!(Arc::strong_count(&bytes), 6);
+        drop(message);
+        assert_eq!(Arc::strong_count(&bytes), 4);
+        drop(target);
+        drop(source);
+        assert_eq!(Arc::strong_count(&bytes), 1);
     }
 
     #[test]

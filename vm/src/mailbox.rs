@@ -88,11 +88,11 @@ impl Inbox {
     }
 
     /// Takes every waiting signal, oldest first.
-    pub fn take(&self) -> Vec<Signal> {
+    pub fn take(&self) -> Signals {
         let mut head = self.head.load(Ordering::Acquire);
         loop {
             if head.is_null() || head == closed() {
-                return Vec::new();
+                return Signals { head: ptr::null_mut() };
             }
             match self.head.compare_exchange_weak(head, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => break,
@@ -100,35 +100,84 @@ impl Inbox {
             }
         }
         // SAFETY: the list was swapped out, so this thread owns its nodes.
-        unsafe { drain(head) }
+        unsafe { Signals::reversed(head) }
     }
 
     /// Closes the inbox; returns the signals that were waiting, oldest first.
-    pub fn close(&self) -> Vec<Signal> {
+    pub fn close(&self) -> Signals {
         let head = self.head.swap(closed(), Ordering::AcqRel);
         if head == closed() {
-            return Vec::new();
+            return Signals { head: ptr::null_mut() };
         }
         // SAFETY: as in `take`.
-        unsafe { drain(head) }
+        unsafe { Signals::reversed(head) }
     }
 }
 
-/// Frees a swapped-out list, returning its signals in push order.
-///
-/// # Safety
-/// `head` must be null or the head of a list of nodes made by `push` that
-/// no other thread can reach any more.
-unsafe fn drain(mut head: *mut Node) -> Vec<Signal> {
-    let mut signals = Vec::new();
-    while !head.is_null() {
-        // SAFETY: each node came from `Box::into_raw` and is owned here.
-        let node = unsafe { Box::from_raw(head) };
-        head = node.next;
-        signals.push(node.signal);
+/// Signals taken from an inbox, oldest first: the nodes themselves, freed
+/// as they are consumed (taking from an inbox allocates nothing).
+#[derive(Debug)]
+pub struct Signals {
+    head: *mut Node,
+}
+
+impl Signals {
+    /// Puts a swapped-out list (newest first) in push order.
+    ///
+    /// # Safety
+    /// `head` must be null or the head of a list of nodes made by `push`
+    /// that no other thread can reach any more.
+    unsafe fn reversed(mut head: *mut Node) -> Signals {
+        let mut reversed = ptr::null_mut();
+        while !head.is_null() {
+            // SAFETY: the nodes are owned here (the caller's guarantee).
+            unsafe {
+                let next = (*head).next;
+                (*head).next = reversed;
+                reversed = head;
+                head = next;
+            }
+        }
+        Signals { head: reversed }
     }
-    signals.reverse();
-    signals
+
+    /// The heap words the messages among these signals take.
+    pub fn message_words(&self) -> usize {
+        let mut words = 0;
+        let mut node = self.head;
+        while !node.is_null() {
+            // SAFETY: the list's nodes are owned by `self` and alive.
+            unsafe {
+                if let Signal::Message(message) = &(*node).signal {
+                    words += message.words();
+                }
+                node = (*node).next;
+            }
+        }
+        words
+    }
+}
+
+impl Iterator for Signals {
+    type Item = Signal;
+
+    fn next(&mut self) -> Option<Signal> {
+        if self.head.is_null() {
+            return None;
+        }
+        // SAFETY: the node came from `Box::into_raw` and is owned by `self`.
+        let node = unsafe { Box::from_raw(self.head) };
+        self.head = node.next;
+        Some(node.signal)
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        for signal in self.by_ref() {
+            drop(signal);
+        }
+    }
 }
 
 impl Drop for Inbox {
@@ -136,7 +185,7 @@ impl Drop for Inbox {
         let head = *self.head.get_mut();
         if head != closed() {
             // SAFETY: `&mut self`: no other thread can reach the list.
-            drop(unsafe { drain(head) });
+            drop(unsafe { Signals::reversed(head) });
         }
     }
 }
@@ -161,11 +210,11 @@ mod tests {
             inbox.push(Signal::Link(n)).unwrap();
         }
         assert!(inbox.has_signals());
-        let taken: Vec<u64> = inbox.take().iter().map(link_of).collect();
+        let taken: Vec<u64> = inbox.take().map(|s| link_of(&s)).collect();
         assert_eq!(taken, [0, 1, 2, 3, 4]);
-        assert!(inbox.take().is_empty());
+        assert_eq!(inbox.take().count(), 0);
         inbox.push(Signal::Link(9)).unwrap();
-        let left: Vec<u64> = inbox.close().iter().map(link_of).collect();
+        let left: Vec<u64> = inbox.close().map(|s| link_of(&s)).collect();
         assert_eq!(left, [9]);
         assert!(matches!(inbox.push(Signal::Link(10)), Err(Signal::Link(10))));
     }

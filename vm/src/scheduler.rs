@@ -85,6 +85,30 @@ impl Proc {
 
 type Task = Arc<Proc>;
 
+/// The process table's hash of a pid: a multiply and a fold (SipHash, the
+/// default, was a visible part of every send).
+#[derive(Debug, Default, Clone, Copy)]
+struct PidHasher(u64);
+
+impl std::hash::Hasher for PidHasher {
+    fn finish(&self) -> u64 {
+        let h = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^ (h >> 29)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+type Table = HashMap<u64, Task, std::hash::BuildHasherDefault<PidHasher>>;
+
 #[derive(Debug, Default)]
 struct Registry {
     by_name: HashMap<Term, u64>,
@@ -96,7 +120,7 @@ struct Registry {
 #[derive(Debug)]
 pub struct Runtime {
     pub code: CodeServer,
-    table: Box<[RwLock<HashMap<u64, Task>>]>,
+    table: Box<[RwLock<Table>]>,
     registry: Mutex<Registry>,
     next_pid: AtomicU64,
     injector: Injector<Task>,
@@ -150,7 +174,7 @@ impl Runtime {
         let workers: Vec<Worker<Task>> = (0..schedulers).map(|_| Worker::new_fifo()).collect();
         let runtime: &'static Runtime = Box::leak(Box::new(Runtime {
             code,
-            table: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            table: (0..SHARDS).map(|_| RwLock::new(Table::default())).collect(),
             registry: Mutex::new(Registry::default()),
             next_pid: AtomicU64::new(FIRST_PID),
             injector: Injector::new(),
@@ -220,7 +244,7 @@ impl Runtime {
         self.ended.notify_all();
     }
 
-    fn shard(&self, pid: u64) -> &RwLock<HashMap<u64, Task>> {
+    fn shard(&self, pid: u64) -> &RwLock<Table> {
         &self.table[pid as usize % SHARDS]
     }
 

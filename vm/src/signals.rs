@@ -17,16 +17,16 @@
 
 use crate::atom::atoms;
 use crate::copy::Message;
-use crate::mailbox::Signal;
+use crate::mailbox::{Signal, Signals};
 use crate::process::Process;
 use crate::term::Term;
 
 /// Handles `signals`, keeping `roots` across the copying; returns whether
 /// the process was killed (its reason is then in `Process::killed`).
-pub fn handle(process: &mut Process, signals: Vec<Signal>, roots: &mut [Term]) -> bool {
+pub fn handle(process: &mut Process, signals: Signals, roots: &mut [Term]) -> bool {
     // Room for every message at once: one collection at most, not one per
     // message when a burst arrives.
-    let words: usize = signals.iter().map(|s| if let Signal::Message(m) = s { m.words() } else { 0 }).sum();
+    let words = signals.message_words();
     if words > 0 && process.killed.is_none() {
         process.ensure(words, roots);
     }
@@ -56,6 +56,16 @@ pub fn handle(process: &mut Process, signals: Vec<Signal>, roots: &mut [Term]) -
                     process.timed_out = true;
                 }
             }
+        }
+    }
+    process.killed.is_some()
+}
+
+/// Handles one signal the process sends itself (`exit(self(), Reason)`).
+pub fn handle_one(process: &mut Process, signal: Signal, roots: &mut [Term]) -> bool {
+    if let Signal::Exit { from, reason, linked } = signal {
+        if process.killed.is_none() {
+            exit_signal(process, from, reason, linked, roots);
         }
     }
     process.killed.is_some()

@@ -308,7 +308,7 @@ fn exit(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let signal = Signal::Exit { from: p.pid, reason: Message::new(a[1]), linked: false };
     if pid == p.pid {
         // Handled at once, as the BEAM does with a signal to itself.
-        if crate::signals::handle(p, vec![signal], a) {
+        if crate::signals::handle_one(p, signal, a) {
             p.slice_end = 0;
         }
     } else {
