@@ -17,8 +17,12 @@ use crate::term::{Header, Kind, Term};
 
 /// The heap words a copy of `term` takes.
 pub fn size(term: Term) -> usize {
+    if !term.is_cons() && !term.is_boxed() {
+        return 0;
+    }
     let mut words = 0;
-    let mut pending = vec![term];
+    let mut pending = Pending::default();
+    pending.push(term);
     while let Some(term) = pending.pop() {
         if term.is_cons() {
             words += 2;
@@ -32,11 +36,45 @@ pub fn size(term: Term) -> usize {
             let payload = term.payload();
             for offset in header.kind().map_or(0..0, |kind| kind.term_words(arity)) {
                 // SAFETY: `term_words` names the payload words that hold terms.
-                pending.push(unsafe { Term::from_raw(payload[offset - 1]) });
+                let inner = unsafe { Term::from_raw(payload[offset - 1]) };
+                if inner.is_cons() || inner.is_boxed() {
+                    pending.push(inner);
+                }
             }
         }
     }
     words
+}
+
+/// The terms still to size: a small array first, so that sizing a small
+/// message allocates nothing, then a vector.
+#[derive(Default)]
+struct Pending {
+    near: [Option<Term>; 16],
+    len: usize,
+    far: Vec<Term>,
+}
+
+impl Pending {
+    fn push(&mut self, term: Term) {
+        if self.len < self.near.len() {
+            self.near[self.len] = Some(term);
+            self.len += 1;
+        } else {
+            self.far.push(term);
+        }
+    }
+
+    fn pop(&mut self) -> Option<Term> {
+        if let Some(term) = self.far.pop() {
+            return Some(term);
+        }
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        self.near[self.len]
+    }
 }
 
 /// Copies `term` into `heap`, which must have [`size`]`(term)` words of room

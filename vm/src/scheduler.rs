@@ -273,20 +273,19 @@ impl Runtime {
     /// Sends a signal to process `pid`; gives it back if there is no such
     /// process (or it is exiting).
     pub fn signal(&self, pid: u64, signal: Signal) -> Result<(), Signal> {
-        let Some(proc) = self.lookup(pid) else { return Err(signal) };
+        // Pushed under the shard's read lock: no reference count is taken
+        // unless the process must be queued.
+        let shard = self.shard(pid).read().unwrap_or_else(PoisonError::into_inner);
+        let Some(proc) = shard.get(&pid) else { return Err(signal) };
         proc.inbox.push(signal)?;
-        self.wake(&proc);
-        Ok(())
-    }
-
-    /// Queues a process that waits, if the signal just pushed is the first
-    /// to find it waiting.
-    fn wake(&self, proc: &Task) {
         if proc.state.load(Ordering::SeqCst) == WAITING
             && proc.state.compare_exchange(WAITING, ACTIVE, Ordering::SeqCst, Ordering::SeqCst).is_ok()
         {
-            self.enqueue(proc.clone());
+            let task = proc.clone();
+            drop(shard);
+            self.enqueue(task);
         }
+        Ok(())
     }
 
     /// Puts a runnable process in this scheduler's queue (or, from another
