@@ -1187,7 +1187,7 @@ fn unwind(process: &mut Process, exception: Exception) -> Result<(Arc<LoadedModu
             let mut ignored = Continuation::Done;
             deallocate(process, &mut ignored);
         }
-        process.caught = Some(exception);
+        process.caught = Some(Box::new(exception));
         return Ok((handler.module, handler.pc));
     }
     Err(exception)

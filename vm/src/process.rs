@@ -65,7 +65,7 @@ pub struct Process {
     pub frames: Vec<Frame>,
     pub handlers: Vec<Handler>,
     /// The exception a handler was entered for, until `TryCase`/`CatchEnd` takes it.
-    pub caught: Option<Exception>,
+    pub caught: Option<Box<Exception>>,
     pub reductions: u64,
     /// The reduction count at which the running slice ends (the process
     /// yields at its next call); a built-in sets it to 0 to make the
@@ -89,6 +89,17 @@ pub struct Process {
     /// That timer expired: the `receive` takes its `after` branch.
     pub timed_out: bool,
     pub trap_exit: bool,
+    /// Links and monitors; boxed, and made on first use, because most
+    /// processes have none and an idle process must stay small.
+    pub ties: Option<Box<Ties>>,
+    /// Set when a signal kills the process: it exits with this reason at the
+    /// next safe point.
+    pub killed: Option<Box<crate::copy::Message>>,
+}
+
+/// A process's links and monitors.
+#[derive(Debug, Default)]
+pub struct Ties {
     /// Linked processes.
     pub links: Vec<u64>,
     /// Monitors this process holds: (reference, monitored pid, name it was
@@ -97,10 +108,9 @@ pub struct Process {
     /// Monitors on this process: (reference, watcher, the name the watcher
     /// used, or `[]`).
     pub watchers: Vec<(u64, u64, Term)>,
-    /// Set when a signal kills the process: it exits with this reason at the
-    /// next safe point.
-    pub killed: Option<crate::copy::Message>,
 }
+
+static NO_TIES: Ties = Ties { links: Vec::new(), monitors: Vec::new(), watchers: Vec::new() };
 
 /// Where a suspended process goes on.
 #[derive(Debug, Clone)]
@@ -131,11 +141,17 @@ impl Process {
             timer: None,
             timed_out: false,
             trap_exit: false,
-            links: Vec::new(),
-            monitors: Vec::new(),
-            watchers: Vec::new(),
+            ties: None,
             killed: None,
         }
+    }
+
+    pub fn ties(&self) -> &Ties {
+        self.ties.as_deref().unwrap_or(&NO_TIES)
+    }
+
+    pub fn ties_mut(&mut self) -> &mut Ties {
+        self.ties.get_or_insert_with(Box::default)
     }
 
     /// Makes room for `words` heap words; `roots` (and the stack, the

@@ -43,13 +43,15 @@ pub fn handle(process: &mut Process, signals: Signals, roots: &mut [Term]) -> bo
                 }
             }
             Signal::Link(from) => {
-                if !process.links.contains(&from) {
-                    process.links.push(from);
+                if !process.ties().links.contains(&from) {
+                    process.ties_mut().links.push(from);
                 }
             }
-            Signal::Unlink(from) => process.links.retain(|&l| l != from),
-            Signal::Monitor { watcher, reference, name } => process.watchers.push((reference, watcher, name)),
-            Signal::Demonitor(reference) => process.watchers.retain(|w| w.0 != reference),
+            Signal::Unlink(from) => process.ties_mut().links.retain(|&l| l != from),
+            Signal::Monitor { watcher, reference, name } => {
+                process.ties_mut().watchers.push((reference, watcher, name))
+            }
+            Signal::Demonitor(reference) => process.ties_mut().watchers.retain(|w| w.0 != reference),
             Signal::Timeout(timer) => {
                 if process.timer == Some(timer) {
                     process.timer = None;
@@ -74,19 +76,19 @@ pub fn handle_one(process: &mut Process, signal: Signal, roots: &mut [Term]) -> 
 fn exit_signal(process: &mut Process, from: u64, reason: Message, linked: bool, roots: &mut [Term]) {
     let value = reason.term();
     if linked {
-        if !process.links.contains(&from) {
+        if !process.ties().links.contains(&from) {
             return;
         }
-        process.links.retain(|&l| l != from);
+        process.ties_mut().links.retain(|&l| l != from);
     }
     if !linked && value == atoms::KILL {
-        process.killed = Some(Message::new(atoms::KILLED));
+        process.killed = Some(Box::new(Message::new(atoms::KILLED)));
     } else if process.trap_exit {
         process.ensure(reason.words() + 4, roots);
         let value = reason.copy_into(&mut process.heap);
         let message = process.heap.tuple(&[atoms::EXIT_SIGNAL, Term::pid(from), value]);
         process.messages.push_back(message);
     } else if value != atoms::NORMAL || (!linked && from == process.pid) {
-        process.killed = Some(reason);
+        process.killed = Some(Box::new(reason));
     }
 }

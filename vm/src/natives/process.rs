@@ -122,14 +122,14 @@ fn spawn(p: &mut Process, module: Term, function: Term, args: Term, link: Tie, i
     let monitor = match link {
         Tie::None => None,
         Tie::Link => {
-            child.links.push(p.pid);
-            p.links.push(pid);
+            child.ties_mut().links.push(p.pid);
+            p.ties_mut().links.push(pid);
             None
         }
         Tie::Monitor => {
             let reference = new_reference();
-            child.watchers.push((reference, p.pid, Term::NIL));
-            p.monitors.push((reference, pid, Term::NIL));
+            child.ties_mut().watchers.push((reference, p.pid, Term::NIL));
+            p.ties_mut().monitors.push((reference, pid, Term::NIL));
             Some(reference)
         }
     };
@@ -200,11 +200,11 @@ fn pid_of(term: Term) -> Result<u64, Stop> {
 
 fn link(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let pid = pid_of(a[0])?;
-    if pid == p.pid || p.links.contains(&pid) {
+    if pid == p.pid || p.ties().links.contains(&pid) {
         return Ok(atoms::TRUE);
     }
     match runtime()?.signal(pid, Signal::Link(p.pid)) {
-        Ok(()) => p.links.push(pid),
+        Ok(()) => p.ties_mut().links.push(pid),
         Err(_) if p.trap_exit => {
             let mut heap = Heap::with_young_words(4);
             let exit = heap.tuple(&[atoms::EXIT_SIGNAL, Term::pid(pid), atoms::NOPROC]);
@@ -217,8 +217,8 @@ fn link(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 
 fn unlink(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let pid = pid_of(a[0])?;
-    if p.links.contains(&pid) {
-        p.links.retain(|&l| l != pid);
+    if p.ties().links.contains(&pid) {
+        p.ties_mut().links.retain(|&l| l != pid);
         let _ = runtime()?.signal(pid, Signal::Unlink(p.pid));
     }
     Ok(atoms::TRUE)
@@ -244,7 +244,7 @@ fn monitor(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let reference = new_reference();
     let watched = pid.filter(|&pid| runtime.signal(pid, Signal::Monitor { watcher: p.pid, reference, name }).is_ok());
     match watched {
-        Some(pid) => p.monitors.push((reference, pid, name)),
+        Some(pid) => p.ties_mut().monitors.push((reference, pid, name)),
         None => {
             let down = down_message(reference, pid.unwrap_or(0), name, atoms::NOPROC);
             p.take_in(&down, a);
@@ -270,7 +270,8 @@ fn demonitor(p: &mut Process, reference: Term, options: Term) -> Result<Term, St
         }
     }
     let runtime = runtime()?;
-    let found = p.monitors.iter().position(|m| m.0 == number).map(|i| p.monitors.remove(i));
+    let ties = p.ties_mut();
+    let found = ties.monitors.iter().position(|m| m.0 == number).map(|i| ties.monitors.remove(i));
     if let Some((_, target, _)) = found {
         let _ = runtime.signal(target, Signal::Demonitor(number));
     }
@@ -520,10 +521,11 @@ fn item(p: &Process, name: Term, registered: Option<Term>, is_self: bool) -> Res
             None => Value::Owned(Owned::Nil),
         },
         "trap_exit" => Value::Owned(Owned::Atom(boolean(p.trap_exit))),
-        "links" => pids(&mut p.links.iter().copied()),
-        "monitored_by" => pids(&mut p.watchers.iter().map(|w| w.1)),
+        "links" => pids(&mut p.ties().links.iter().copied()),
+        "monitored_by" => pids(&mut p.ties().watchers.iter().map(|w| w.1)),
         "monitors" => Value::Owned(Owned::List(
-            p.monitors
+            p.ties()
+                .monitors
                 .iter()
                 .map(|&(_, pid, name)| {
                     let object = if name.is_nil() {

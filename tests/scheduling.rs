@@ -1,0 +1,79 @@
+//! Scheduling properties seen from outside the VM: a million idle
+//! processes fit in 1.5 GB; a VM whose processes all wait uses no CPU; busy
+//! loops do not starve others, whatever the number of schedulers. Each
+//! reads the running VM's `/proc` entries (Linux) rather than timing it.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn start(program: &str, args: &[&str]) -> (Child, BufReader<std::process::ChildStdout>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .arg("run")
+        .args(args)
+        .arg(format!("tests/scheduling/{program}"))
+        .current_dir(support::root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run vm");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    (child, stdout)
+}
+
+fn line(stdout: &mut BufReader<std::process::ChildStdout>) -> String {
+    let mut text = String::new();
+    stdout.read_line(&mut text).expect("read a line");
+    text
+}
+
+/// A field of `/proc/PID/status`, in kB.
+fn status_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc status");
+    let line = status.lines().find(|l| l.starts_with(field)).expect("field");
+    line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).expect("a number")
+}
+
+/// User plus system CPU time of the process so far, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc stat");
+    // Fields after the command name (which ends with the last ')').
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("comm") + 2..].split_whitespace().collect();
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+}
+
+#[test]
+fn a_million_processes_blocked_in_receive_fit_in_one_and_a_half_gigabytes() {
+    let (mut child, mut stdout) = start("idle_million.actor", &[]);
+    assert_eq!(line(&mut stdout), "ready 1000000\n");
+    let rss_kb = status_kb(child.id(), "VmRSS:");
+    child.kill().expect("stop the VM");
+    let _ = child.wait();
+    assert!(rss_kb < 1_500_000, "a million idle processes take {rss_kb} kB");
+}
+
+#[test]
+fn a_vm_whose_processes_all_wait_uses_no_cpu() {
+    let (mut child, mut stdout) = start("sleepers.actor", &[]);
+    assert_eq!(line(&mut stdout), "ready\n");
+    // Let the spawning settle, then watch for a second.
+    std::thread::sleep(Duration::from_millis(300));
+    let before = cpu_ticks(child.id());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(child.id()) - before;
+    child.kill().expect("stop the VM");
+    let _ = child.wait();
+    // A spinning scheduler would use about 100 ticks a second.
+    assert!(used <= 5, "{used} ticks of CPU in a second of waiting");
+}
+
+#[test]
+fn busy_loops_do_not_starve_a_process_that_answers_on_any_number_of_schedulers() {
+    for schedulers in ["1", "2", "3"] {
+        let (mut child, mut stdout) = start("busy_and_answering.actor", &["--schedulers", schedulers]);
+        assert_eq!(line(&mut stdout), "answered\n", "with {schedulers} schedulers");
+        let status = child.wait().expect("wait");
+        assert!(status.success(), "with {schedulers} schedulers");
+    }
+}
