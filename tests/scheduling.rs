@@ -77,3 +77,10 @@ fn busy_loops_do_not_starve_a_process_that_answers_on_any_number_of_schedulers()
         assert!(status.success(), "with {schedulers} schedulers");
     }
 }
+
+#[test]
+fn no_wake_up_is_lost_in_two_million_cross_thread_hops() {
+    let (mut child, mut stdout) = start("wakeups.actor", &["--schedulers", "4"]);
+    assert_eq!(line(&mut stdout), "bounced 1000000\n");
+    assert!(child.wait().expect("wait").success());
+}

@@ -85,6 +85,12 @@ impl Proc {
 
 type Task = Arc<Proc>;
 
+/// A counter on a cache line of its own (one per scheduler, so that
+/// counting does not bounce a line between cores).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Counter(AtomicU64);
+
 /// The process table's hash of a pid: a multiply and a fold (SipHash, the
 /// default, was a visible part of every send).
 #[derive(Debug, Default, Clone, Copy)]
@@ -125,6 +131,9 @@ pub struct Runtime {
     next_pid: AtomicU64,
     injector: Injector<Task>,
     stealers: Vec<Stealer<Task>>,
+    schedulers: usize,
+    /// Reductions of finished slices, one counter per scheduler.
+    reductions: Box<[Counter]>,
     sleepers: AtomicUsize,
     sleep_lock: Mutex<()>,
     wake_up: Condvar,
@@ -179,6 +188,8 @@ impl Runtime {
             next_pid: AtomicU64::new(FIRST_PID),
             injector: Injector::new(),
             stealers: workers.iter().map(Worker::stealer).collect(),
+            schedulers,
+            reductions: (0..schedulers).map(|_| Counter::default()).collect(),
             sleepers: AtomicUsize::new(0),
             sleep_lock: Mutex::new(()),
             wake_up: Condvar::new(),
@@ -192,13 +203,23 @@ impl Runtime {
             std::thread::Builder::new()
                 .name(format!("scheduler-{}", index + 1))
                 .stack_size(SCHEDULER_STACK)
-                .spawn(move || runtime.schedule(worker))?;
+                .spawn(move || runtime.schedule(worker, index))?;
         }
         std::thread::Builder::new().name("timers".to_owned()).spawn(move || {
             CURRENT.with(|c| c.set(Some(runtime)));
             runtime.timers.run(runtime)
         })?;
         Ok(runtime)
+    }
+
+    /// How many scheduler threads run processes.
+    pub fn schedulers(&self) -> usize {
+        self.schedulers
+    }
+
+    /// Reductions spent by every process, as of their last time slice.
+    pub fn reductions(&self) -> u64 {
+        self.reductions.iter().map(|c| c.0.load(Ordering::Relaxed)).sum()
     }
 
     /// A pid for a new process.
@@ -261,6 +282,19 @@ impl Runtime {
             .collect();
         pids.sort_unstable();
         pids
+    }
+
+    /// The memory of every process but `pid` (one running on another
+    /// scheduler right now counts as its bare structure).
+    pub fn memory_of_others(&self, pid: u64) -> usize {
+        let mut bytes = 0;
+        for shard in self.table.iter() {
+            let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
+            for proc in shard.values().filter(|p| p.pid != pid) {
+                bytes += proc.try_body().map_or(std::mem::size_of::<Proc>(), |body| body.memory_bytes());
+            }
+        }
+        bytes
     }
 
     pub fn process_count(&self) -> usize {
@@ -359,7 +393,7 @@ impl Runtime {
     }
 
     /// A scheduler thread: runs processes until the run ends.
-    fn schedule(&'static self, worker: Worker<Task>) {
+    fn schedule(&'static self, worker: Worker<Task>, index: usize) {
         CURRENT.with(|c| c.set(Some(self)));
         LOCAL.with(|l| l.set(&worker));
         let mut machine = Machine::new(&self.code);
@@ -367,7 +401,7 @@ impl Runtime {
         while !self.finished.load(Ordering::Relaxed) {
             tick = tick.wrapping_add(1);
             match self.find_work(&worker, tick) {
-                Some(task) => self.run(&mut machine, task),
+                Some(task) => self.run(&mut machine, task, index),
                 None => self.park(),
             }
         }
@@ -375,10 +409,14 @@ impl Runtime {
     }
 
     /// Runs one time slice of a process.
-    fn run(&self, machine: &mut Machine<'_>, task: Task) {
+    fn run(&self, machine: &mut Machine<'_>, task: Task, index: usize) {
         let mut body = task.body.lock().unwrap_or_else(PoisonError::into_inner);
+        let start = body.reductions;
         let killed = crate::signals::handle(&mut body, task.inbox.take(), &mut []);
         let end = if killed { SliceEnd::Killed } else { machine.run_slice(&mut body, &task.inbox, QUOTA) };
+        if let Some(counter) = self.reductions.get(index) {
+            counter.0.fetch_add(body.reductions - start, Ordering::Relaxed);
+        }
         match end {
             SliceEnd::Yield => {
                 drop(body);

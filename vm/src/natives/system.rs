@@ -211,10 +211,11 @@ fn floor_div(a: BigInt, b: &BigInt) -> BigInt {
     }
 }
 
-/// `erlang:memory/0`'s figures in bytes, in erl's order. Only this process
-/// exists until the scheduler arrives, so it is all of `processes`.
+/// `erlang:memory/0`'s figures in bytes, in erl's order. `processes` is
+/// this process's memory and every other's.
 fn memory_figures(p: &Process) -> Vec<(&'static str, usize)> {
-    let processes = p.memory_bytes();
+    let others = crate::scheduler::current().map_or(0, |runtime| runtime.memory_of_others(p.pid));
+    let processes = p.memory_bytes() + others;
     let atom_bytes = crate::atom::memory_bytes();
     let binary = crate::heap::binary_memory();
     let code = crate::module::code_memory();
@@ -272,7 +273,8 @@ fn statistics(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
             (now, since)
         }
         Some("reductions") => {
-            let now = p.reductions;
+            // Every process's, counted at the end of each time slice.
+            let now = crate::scheduler::current().map_or(p.reductions, |r| r.reductions());
             let since = now - last.reductions.min(now);
             last.reductions = now;
             (now, since)
@@ -293,12 +295,13 @@ fn statistics(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 
 fn system_info(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
+    let runtime = crate::scheduler::current();
     match atom::name(a[0]) {
-        Some("schedulers" | "schedulers_online" | "logical_processors" | "logical_processors_available") => {
-            Ok(small(cores))
-        }
-        Some("process_count") => Ok(small(1)),
-        Some("process_limit") => Ok(small(262_144)),
+        Some("schedulers" | "schedulers_online") => Ok(small(runtime.map_or(1, |r| r.schedulers()) as i64)),
+        Some("logical_processors" | "logical_processors_available") => Ok(small(cores)),
+        Some("process_count") => Ok(small(runtime.map_or(1, |r| r.process_count()) as i64)),
+        // No limit but memory; this is the BEAM's largest.
+        Some("process_limit") => Ok(small(134_217_727)),
         Some("atom_count") => Ok(small(crate::atom::count() as i64)),
         Some("atom_limit") => Ok(small(crate::atom::MAX_ATOMS as i64)),
         Some("wordsize") => Ok(small(8)),
