@@ -80,27 +80,41 @@ impl Pending {
 /// Copies `term` into `heap`, which must have [`size`]`(term)` words of room
 /// (made with `Heap::ensure`); returns the copy.
 pub fn copy(term: Term, heap: &mut Heap) -> Term {
+    copy_into_heap(term, heap, true)
+}
+
+/// As [`copy`]; when `count` is false the copy's refc handles take no new
+/// count (the caller hands over the counts the source held).
+fn copy_into_heap(term: Term, heap: &mut Heap, count: bool) -> Term {
     let (base, len, top) = (heap.young.as_mut_ptr(), heap.young.len(), heap.top);
     let off_heap = &mut heap.off_heap;
     // SAFETY: `base[top..len]` is the young block's free part, which nothing
     // else uses while the copy is made.
-    let (copied, top) = unsafe { copy_to(term, base, len, top, &mut |object| off_heap.push(object)) };
+    let (copied, top) = unsafe { copy_to(term, base, len, top, count, &mut |object| off_heap.push(object)) };
     heap.top = top;
     copied
 }
 
 /// Copies `term` to the words `base[top..len]`; returns the copy and the
-/// new top. `refc` is told of every refc binary handle made (each holds one
-/// more count of its bytes).
+/// new top. `refc` is told of every refc binary handle made, which holds one
+/// more count of its bytes when `count` (else the source's count is handed
+/// over to it).
 ///
 /// # Safety
 /// `base[..len]` must be a block of words this thread may write, with
 /// [`size`]`(term)` free words from `top`.
-unsafe fn copy_to(term: Term, base: *mut u64, len: usize, top: usize, refc: &mut dyn FnMut(*mut u64)) -> (Term, usize) {
+unsafe fn copy_to(
+    term: Term,
+    base: *mut u64,
+    len: usize,
+    top: usize,
+    count: bool,
+    refc: &mut dyn FnMut(*mut u64),
+) -> (Term, usize) {
     if !term.is_cons() && !term.is_boxed() {
         return (term, top);
     }
-    let mut to = Target { base, len, top };
+    let mut to = Target { base, len, top, count };
     let root = to.object(term, refc);
     // Every object copied so far lies in `start..to.top`; scanning them in
     // order copies what their term slots point to (still the source's
@@ -125,6 +139,8 @@ struct Target {
     base: *mut u64,
     len: usize,
     top: usize,
+    /// Whether a refc handle copied takes a count of its own.
+    count: bool,
 }
 
 impl Target {
@@ -151,8 +167,10 @@ impl Target {
             }
             if term.header().kind() == Some(Kind::RefcBinary) {
                 // The payload word is a pointer made by `Arc::into_raw`;
-                // the copy holds one more count of it.
-                Arc::increment_strong_count(*object.add(1) as *const SharedBytes);
+                // the copy holds one more count of it (or the one handed over).
+                if self.count {
+                    Arc::increment_strong_count(*object.add(1) as *const SharedBytes);
+                }
                 refc(object);
             }
             Term::from_boxed_ptr(object)
@@ -179,10 +197,14 @@ impl Message {
     /// Copies `term` out of its heap.
     pub fn new(term: Term) -> Message {
         let words = size(term);
-        let mut buffer = vec![0u64; words];
+        let mut buffer: Vec<u64> = Vec::with_capacity(words);
         let mut shares = false;
-        // SAFETY: the buffer is `words` words, all free.
-        let (term, _) = unsafe { copy_to(term, buffer.as_mut_ptr(), words, 0, &mut |_| shares = true) };
+        // SAFETY: the buffer has room for `words` words, all free.
+        let (term, top) = unsafe { copy_to(term, buffer.as_mut_ptr(), words, 0, true, &mut |_| shares = true) };
+        debug_assert_eq!(top, words);
+        // SAFETY: the copy wrote every word below `top`, which is `words`
+        // (`size` counts exactly the words `copy_to` writes).
+        unsafe { buffer.set_len(top) };
         Message { buffer, term, shares }
     }
 
@@ -196,10 +218,14 @@ impl Message {
         self.term
     }
 
-    /// Copies the message into `heap`, which must have [`Message::words`] of room.
-    pub fn copy_into(&self, heap: &mut Heap) -> Term {
+    /// Moves the message into `heap`, which must have [`Message::words`] of
+    /// room: the terms are copied, and the counts of shared binaries the
+    /// buffer held pass to the heap's handles.
+    pub fn move_into(mut self, heap: &mut Heap) -> Term {
         debug_assert!(heap.has_room(self.words()));
-        copy(self.term, heap)
+        let term = copy_into_heap(self.term, heap, false);
+        self.shares = false;
+        term
     }
 }
 
@@ -248,8 +274,7 @@ mod tests {
         let message = Message::new(list);
         drop(source);
         let mut target = Heap::with_young_words(words);
-        let copied = message.copy_into(&mut target);
-        drop(message);
+        let copied = message.move_into(&mut target);
         assert_eq!(target.used_words(), words);
         let rebuilt = {
             let mut check = Heap::with_young_words(1024);
@@ -277,7 +302,7 @@ mod tests {
         let both = heap.tuple(&[long, deep]);
         let message = Message::new(both);
         let mut target = Heap::with_young_words(message.words());
-        let copied = message.copy_into(&mut target);
+        let copied = message.move_into(&mut target);
         let parts = copied.tuple_elements().unwrap();
         assert!(exact_eq(parts[0], long));
         let (mut cursor, mut depth) = (parts[1], 0);
@@ -297,9 +322,11 @@ mod tests {
         let message = Message::new(term);
         assert_eq!(Arc::strong_count(&bytes), 4, "the message holds a count per handle copied");
         let mut target = Heap::with_young_words(message.words());
-        message.copy_into(&mut target);
+        message.move_into(&mut target);
+        assert_eq!(Arc::strong_count(&bytes), 4, "the message's counts pass to the heap");
+        let unreceived = Message::new(term);
         assert_eq!(Arc::strong_count(&bytes), 6);
-        drop(message);
+        drop(unreceived);
         assert_eq!(Arc::strong_count(&bytes), 4);
         drop(target);
         drop(source);
@@ -310,7 +337,7 @@ mod tests {
     fn immediates_need_no_room() {
         for term in [Term::NIL, small(-3), Term::atom(9), Term::pid(4)] {
             assert_eq!(size(term), 0);
-            assert_eq!(Message::new(term).copy_into(&mut Heap::with_young_words(0)), term);
+            assert_eq!(Message::new(term).move_into(&mut Heap::with_young_words(0)), term);
         }
     }
 }

@@ -126,6 +126,7 @@ impl<'c> Machine<'c> {
     /// `quota` reductions (at the next call after that), waits in
     /// `receive`, or ends. `inbox` is the process's own.
     pub fn run_slice(&mut self, process: &mut Process, inbox: &Inbox, quota: u64) -> SliceEnd {
+        process.slice_start = process.reductions;
         process.slice_end = process.reductions.saturating_add(quota);
         let saved = std::mem::take(&mut process.saved_x);
         let n = saved.len().min(X_REGISTERS);

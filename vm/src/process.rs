@@ -71,6 +71,8 @@ pub struct Process {
     /// yields at its next call); a built-in sets it to 0 to make the
     /// process yield, for example after signalling itself.
     pub slice_end: u64,
+    /// The reduction count when the running slice began.
+    pub slice_start: u64,
     /// The process dictionary: keys and values alternating, in insertion
     /// order (`get/0` lists the newest first, as erl does). A GC root.
     pub dictionary: Vec<Term>,
@@ -133,6 +135,7 @@ impl Process {
             caught: None,
             reductions: 0,
             slice_end: u64::MAX,
+            slice_start: 0,
             dictionary: Vec::new(),
             messages: VecDeque::new(),
             save: 0,
@@ -175,13 +178,13 @@ impl Process {
 
     /// Takes a message in: copies it into the heap, at the end of the
     /// mailbox; `roots` are kept.
-    pub fn take_in(&mut self, message: &crate::copy::Message, roots: &mut [Term]) {
+    pub fn take_in(&mut self, message: crate::copy::Message, roots: &mut [Term]) {
         if !self.heap.has_room(message.words()) {
             self.ensure(message.words(), roots);
         }
-        let term = message.copy_into(&mut self.heap);
-        self.messages.push_back(term);
         self.reductions += (message.words() / 64) as u64;
+        let term = message.move_into(&mut self.heap);
+        self.messages.push_back(term);
     }
 
     /// Bytes this process holds: its heap blocks, its stack, frames and mailbox.

@@ -34,7 +34,7 @@ pub fn handle(process: &mut Process, signals: Signals, roots: &mut [Term]) -> bo
         match signal {
             Signal::Message(message) => {
                 if process.killed.is_none() {
-                    process.take_in(&message, roots);
+                    process.take_in(message, roots);
                 }
             }
             Signal::Exit { from, reason, linked } => {
@@ -85,7 +85,7 @@ fn exit_signal(process: &mut Process, from: u64, reason: Message, linked: bool, 
         process.killed = Some(Box::new(Message::new(atoms::KILLED)));
     } else if process.trap_exit {
         process.ensure(reason.words() + 4, roots);
-        let value = reason.copy_into(&mut process.heap);
+        let value = reason.move_into(&mut process.heap);
         let message = process.heap.tuple(&[atoms::EXIT_SIGNAL, Term::pid(from), value]);
         process.messages.push_back(message);
     } else if value != atoms::NORMAL || (!linked && from == process.pid) {

@@ -187,7 +187,7 @@ fn send(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 /// A message to the process itself, put straight into its mailbox.
 fn deliver_to_self(p: &mut Process, message: Term) {
     let message = Message::new(message);
-    p.take_in(&message, &mut []);
+    p.take_in(message, &mut []);
 }
 
 fn pid_of(term: Term) -> Result<u64, Stop> {
@@ -247,7 +247,7 @@ fn monitor(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         Some(pid) => p.ties_mut().monitors.push((reference, pid, name)),
         None => {
             let down = down_message(reference, pid.unwrap_or(0), name, atoms::NOPROC);
-            p.take_in(&down, a);
+            p.take_in(down, a);
         }
     }
     p.ensure(2, a);

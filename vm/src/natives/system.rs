@@ -273,8 +273,10 @@ fn statistics(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
             (now, since)
         }
         Some("reductions") => {
-            // Every process's, counted at the end of each time slice.
-            let now = crate::scheduler::current().map_or(p.reductions, |r| r.reductions());
+            // Every process's, counted at the end of each time slice, and
+            // this one's in the slice it runs.
+            let running = p.reductions - p.slice_start;
+            let now = crate::scheduler::current().map_or(p.reductions, |r| r.reductions() + running);
             let since = now - last.reductions.min(now);
             last.reductions = now;
             (now, since)
