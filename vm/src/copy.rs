@@ -260,14 +260,19 @@ mod tests {
         Term::small(i).unwrap()
     }
 
+    /// A list holding a tuple twice, a float, a refc binary and a slice of it.
+    fn sample(heap: &mut Heap) -> Term {
+        let big = heap.binary(&[7u8; 200]);
+        let float = heap.float(1.5);
+        let inner = heap.tuple(&[small(1), float, big]);
+        let sub = heap.sub_binary(big, 3, 10);
+        heap.list(&[inner, inner, sub, Term::atom(3)])
+    }
+
     #[test]
     fn a_copy_equals_the_original_and_lives_in_the_new_heap() {
         let mut source = Heap::with_young_words(1024);
-        let big = source.binary(&[7u8; 200]);
-        let float = source.float(1.5);
-        let inner = source.tuple(&[small(1), float, big]);
-        let sub = source.sub_binary(big, 3, 10);
-        let list = source.list(&[inner, inner, sub, Term::atom(3)]);
+        let list = sample(&mut source);
         let words = size(list);
         // The shared tuple is counted (and copied) twice.
         assert_eq!(words, 4 * 2 + 2 * (4 + 2 + 2) + 4 + 2);
@@ -276,17 +281,8 @@ mod tests {
         let mut target = Heap::with_young_words(words);
         let copied = message.move_into(&mut target);
         assert_eq!(target.used_words(), words);
-        let rebuilt = {
-            let mut check = Heap::with_young_words(1024);
-            let big = check.binary(&[7u8; 200]);
-            let float = check.float(1.5);
-            let inner = check.tuple(&[small(1), float, big]);
-            let sub = check.sub_binary(big, 3, 10);
-            let list = check.list(&[inner, inner, sub, Term::atom(3)]);
-            assert!(exact_eq(copied, list));
-            words
-        };
-        assert_eq!(rebuilt, words);
+        let mut check = Heap::with_young_words(1024);
+        assert!(exact_eq(copied, sample(&mut check)));
         assert_eq!(target.off_heap.len(), 3, "each copy of the handle holds a count");
     }
 

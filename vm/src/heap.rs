@@ -124,8 +124,8 @@ pub(crate) fn next_size(words: usize) -> usize {
 /// Collection counters, for `process_info` and `erlang:statistics`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct HeapStats {
-    pub minor_collections: u64,
-    pub major_collections: u64,
+    pub minor_collections: u32,
+    pub major_collections: u32,
     pub words_copied: u64,
 }
 

@@ -108,7 +108,7 @@ impl<'c> Machine<'c> {
     /// scheduler, until it returns or raises (for tests and tools). Waiting
     /// in `receive` for a message that is not already there raises `badarg`.
     pub fn call(&mut self, process: &mut Process, module: Term, function: Term, args: &[Term]) -> Result<Term, Stop> {
-        process.saved_x = args.to_vec();
+        process.saved_x = args.into();
         process.resume = Some(Resume::Start { module, function });
         let inbox = Inbox::default();
         loop {
@@ -149,7 +149,7 @@ impl<'c> Machine<'c> {
                 Exit::Halt(status) => return SliceEnd::Halt(status),
                 Exit::Killed => return SliceEnd::Killed,
                 Exit::Yield(live) => {
-                    process.saved_x = self.x[..live].to_vec();
+                    process.saved_x = self.x[..live].into();
                     process.resume = Some(Resume::At { module, pc, cont });
                     return SliceEnd::Yield;
                 }
@@ -326,12 +326,7 @@ impl<'c> Machine<'c> {
         macro_rules! take_signals {
             () => {
                 if inbox.has_signals() {
-                    let before = collections(process);
-                    let killed = crate::signals::handle(process, inbox.take(), &mut []);
-                    if before != collections(process) {
-                        self.x.fill(Term::NIL);
-                    }
-                    if killed {
+                    if crate::signals::handle(process, inbox.take()) {
                         *pc = p as u32;
                         return Exit::Killed;
                     }
@@ -652,10 +647,17 @@ impl<'c> Machine<'c> {
                     branch!(at.is_small() && len == Some(at.small_value() as usize), *fail)
                 }
                 Op::LoopRec { dst, fail } => {
-                    if process.save >= process.messages.len() {
+                    if process.save as usize >= process.messages.len() {
                         take_signals!();
+                        if !process.pending.is_empty() {
+                            let before = collections(process);
+                            process.take_next();
+                            if before != collections(process) {
+                                self.x.fill(Term::NIL);
+                            }
+                        }
                     }
-                    match process.messages.get(process.save) {
+                    match process.messages.get(process.save as usize) {
                         Some(&message) => {
                             set!(*dst, message);
                             p += 1;
@@ -668,17 +670,17 @@ impl<'c> Machine<'c> {
                     p = *target as usize;
                 }
                 Op::RemoveMessage => {
-                    let _ = process.messages.remove(process.save);
+                    let _ = process.messages.remove(process.save as usize);
                     process.save = 0;
                     process.timed_out = false;
                     if let Some(timer) = process.timer.take() {
-                        crate::scheduler::cancel_receive_timer(timer);
+                        crate::scheduler::cancel_receive_timer(timer.get());
                     }
                     p += 1;
                 }
                 Op::Wait { target } => {
                     take_signals!();
-                    if process.save < process.messages.len() {
+                    if process.has_untried() {
                         p = *target as usize;
                     } else {
                         *pc = p as u32;
@@ -687,7 +689,7 @@ impl<'c> Machine<'c> {
                 }
                 Op::WaitTimeout { target, timeout } => {
                     take_signals!();
-                    if process.save < process.messages.len() {
+                    if process.has_untried() {
                         p = *target as usize;
                         continue;
                     }
@@ -709,7 +711,7 @@ impl<'c> Machine<'c> {
                     }
                     if process.timer.is_none() {
                         match crate::scheduler::start_receive_timer(process.pid, millis) {
-                            Some(timer) => process.timer = Some(timer),
+                            Some(timer) => process.timer = std::num::NonZeroU64::new(timer),
                             // No scheduler (a process run on its own): nothing can arrive.
                             None => raise!(Exception::error(atoms::BADARG)),
                         }
@@ -1133,7 +1135,7 @@ fn type_test(test: TypeTest, t: Term) -> bool {
 
 fn collections(process: &Process) -> u64 {
     let stats = process.heap.stats();
-    stats.minor_collections + stats.major_collections
+    u64::from(stats.minor_collections) + u64::from(stats.major_collections)
 }
 
 /// Pops the current frame, restoring the caller's registers base and this

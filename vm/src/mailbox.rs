@@ -140,22 +140,6 @@ impl Signals {
         }
         Signals { head: reversed }
     }
-
-    /// The heap words the messages among these signals take.
-    pub fn message_words(&self) -> usize {
-        let mut words = 0;
-        let mut node = self.head;
-        while !node.is_null() {
-            // SAFETY: the list's nodes are owned by `self` and alive.
-            unsafe {
-                if let Signal::Message(message) = &(*node).signal {
-                    words += message.words();
-                }
-                node = (*node).next;
-            }
-        }
-        words
-    }
 }
 
 impl Iterator for Signals {

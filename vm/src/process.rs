@@ -76,18 +76,23 @@ pub struct Process {
     /// The process dictionary: keys and values alternating, in insertion
     /// order (`get/0` lists the newest first, as erl does). A GC root.
     pub dictionary: Vec<Term>,
-    /// Messages taken in from the inbox, oldest first, in this heap. A GC root.
+    /// Messages a `receive` has looked at (or is looking at), oldest
+    /// first, copied into this heap. A GC root.
     pub messages: VecDeque<Term>,
+    /// Messages taken from the inbox that no `receive` has looked at yet,
+    /// after `messages`: still in their buffers, outside the heap, so a
+    /// long backlog costs the collector nothing.
+    pub pending: VecDeque<crate::copy::Message>,
     /// The receive position: messages before it were tried by the running
     /// `receive` and did not match.
-    pub save: usize,
+    pub save: u32,
     /// Where the process goes on when it is scheduled again; `None` once it
     /// has finished.
     pub resume: Option<Resume>,
     /// The live x registers while the process is suspended. A GC root.
-    pub saved_x: Vec<Term>,
+    pub saved_x: Box<[Term]>,
     /// The timer of the `receive ... after` being waited in, if armed.
-    pub timer: Option<u64>,
+    pub timer: Option<std::num::NonZeroU64>,
     /// That timer expired: the `receive` takes its `after` branch.
     pub timed_out: bool,
     pub trap_exit: bool,
@@ -138,9 +143,10 @@ impl Process {
             slice_start: 0,
             dictionary: Vec::new(),
             messages: VecDeque::new(),
+            pending: VecDeque::new(),
             save: 0,
             resume: None,
-            saved_x: Vec::new(),
+            saved_x: Box::default(),
             timer: None,
             timed_out: false,
             trap_exit: false,
@@ -164,7 +170,7 @@ impl Process {
         let (front, back) = self.messages.as_mut_slices();
         let work = self
             .heap
-            .ensure(words, &mut [roots, &mut self.stack, &mut self.dictionary, front, back, &mut self.saved_x]);
+            .ensure(words, &mut [roots, &mut self.stack, &mut self.dictionary, front, back, &mut *self.saved_x]);
         self.reductions += (work / 64) as u64;
     }
 
@@ -172,19 +178,37 @@ impl Process {
     pub fn collect_all(&mut self, roots: &mut [Term]) {
         let (front, back) = self.messages.as_mut_slices();
         let work =
-            self.heap.collect_all(&mut [roots, &mut self.stack, &mut self.dictionary, front, back, &mut self.saved_x]);
+            self.heap.collect_all(&mut [roots, &mut self.stack, &mut self.dictionary, front, back, &mut *self.saved_x]);
         self.reductions += (work / 64) as u64;
     }
 
-    /// Takes a message in: copies it into the heap, at the end of the
-    /// mailbox; `roots` are kept.
-    pub fn take_in(&mut self, message: crate::copy::Message, roots: &mut [Term]) {
-        if !self.heap.has_room(message.words()) {
-            self.ensure(message.words(), roots);
+    /// Adds a message at the end of the mailbox.
+    pub fn deliver(&mut self, message: crate::copy::Message) {
+        self.pending.push_back(message);
+    }
+
+    /// Whether the mailbox holds a message the running `receive` has not
+    /// tried yet.
+    pub fn has_untried(&self) -> bool {
+        (self.save as usize) < self.messages.len() || !self.pending.is_empty()
+    }
+
+    /// Messages in the mailbox.
+    pub fn mailbox_len(&self) -> usize {
+        self.messages.len() + self.pending.len()
+    }
+
+    /// Copies the oldest message no `receive` has looked at into the heap
+    /// (it may collect: only the process's own roots are kept).
+    pub fn take_next(&mut self) {
+        if let Some(message) = self.pending.pop_front() {
+            if !self.heap.has_room(message.words()) {
+                self.ensure(message.words(), &mut []);
+            }
+            self.reductions += (message.words() / 64) as u64;
+            let term = message.move_into(&mut self.heap);
+            self.messages.push_back(term);
         }
-        self.reductions += (message.words() / 64) as u64;
-        let term = message.move_into(&mut self.heap);
-        self.messages.push_back(term);
     }
 
     /// Bytes this process holds: its heap blocks, its stack, frames and mailbox.
@@ -193,7 +217,8 @@ impl Process {
             + self.stack.capacity()
             + self.dictionary.capacity()
             + self.messages.capacity()
-            + self.saved_x.capacity())
+            + self.pending.iter().map(|m| m.words() + 5).sum::<usize>()
+            + self.saved_x.len())
             + std::mem::size_of::<Frame>() * self.frames.capacity()
             + std::mem::size_of::<Process>()
     }

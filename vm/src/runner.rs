@@ -84,7 +84,7 @@ pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
                 process.heap.list(&chars)
             })
             .collect();
-        process.saved_x = vec![process.heap.list(&strings)];
+        process.saved_x = Box::new([process.heap.list(&strings)]);
     }
     process.resume = Some(Resume::Start { module: module_atom, function: main });
     // erl runs `-eval` in a process that traps exits; so does `vm run`, so

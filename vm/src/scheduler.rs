@@ -412,7 +412,7 @@ impl Runtime {
     fn run(&self, machine: &mut Machine<'_>, task: Task, index: usize) {
         let mut body = task.body.lock().unwrap_or_else(PoisonError::into_inner);
         let start = body.reductions;
-        let killed = crate::signals::handle(&mut body, task.inbox.take(), &mut []);
+        let killed = crate::signals::handle(&mut body, task.inbox.take());
         let end = if killed { SliceEnd::Killed } else { machine.run_slice(&mut body, &task.inbox, QUOTA) };
         if let Some(counter) = self.reductions.get(index) {
             counter.0.fetch_add(body.reductions - start, Ordering::Relaxed);
@@ -480,7 +480,7 @@ impl Runtime {
             }
         }
         if let Some(timer) = body.timer.take() {
-            self.timers.cancel(timer);
+            self.timers.cancel(timer.get());
         }
         let value = reason.term();
         let ties = body.ties.take().unwrap_or_default();

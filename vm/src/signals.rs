@@ -17,29 +17,25 @@
 
 use crate::atom::atoms;
 use crate::copy::Message;
+use crate::heap::Heap;
 use crate::mailbox::{Signal, Signals};
 use crate::process::Process;
 use crate::term::Term;
 
-/// Handles `signals`, keeping `roots` across the copying; returns whether
-/// the process was killed (its reason is then in `Process::killed`).
-pub fn handle(process: &mut Process, signals: Signals, roots: &mut [Term]) -> bool {
-    // Room for every message at once: one collection at most, not one per
-    // message when a burst arrives.
-    let words = signals.message_words();
-    if words > 0 && process.killed.is_none() {
-        process.ensure(words, roots);
-    }
+/// Handles `signals` (messages join the mailbox in their buffers: nothing
+/// is copied into the heap here, so no term moves); returns whether the
+/// process was killed (its reason is then in `Process::killed`).
+pub fn handle(process: &mut Process, signals: Signals) -> bool {
     for signal in signals {
         match signal {
             Signal::Message(message) => {
                 if process.killed.is_none() {
-                    process.take_in(message, roots);
+                    process.deliver(message);
                 }
             }
             Signal::Exit { from, reason, linked } => {
                 if process.killed.is_none() {
-                    exit_signal(process, from, reason, linked, roots);
+                    exit_signal(process, from, reason, linked);
                 }
             }
             Signal::Link(from) => {
@@ -53,7 +49,7 @@ pub fn handle(process: &mut Process, signals: Signals, roots: &mut [Term]) -> bo
             }
             Signal::Demonitor(reference) => process.ties_mut().watchers.retain(|w| w.0 != reference),
             Signal::Timeout(timer) => {
-                if process.timer == Some(timer) {
+                if process.timer.is_some_and(|t| t.get() == timer) {
                     process.timer = None;
                     process.timed_out = true;
                 }
@@ -64,16 +60,16 @@ pub fn handle(process: &mut Process, signals: Signals, roots: &mut [Term]) -> bo
 }
 
 /// Handles one signal the process sends itself (`exit(self(), Reason)`).
-pub fn handle_one(process: &mut Process, signal: Signal, roots: &mut [Term]) -> bool {
+pub fn handle_one(process: &mut Process, signal: Signal) -> bool {
     if let Signal::Exit { from, reason, linked } = signal {
         if process.killed.is_none() {
-            exit_signal(process, from, reason, linked, roots);
+            exit_signal(process, from, reason, linked);
         }
     }
     process.killed.is_some()
 }
 
-fn exit_signal(process: &mut Process, from: u64, reason: Message, linked: bool, roots: &mut [Term]) {
+fn exit_signal(process: &mut Process, from: u64, reason: Message, linked: bool) {
     let value = reason.term();
     if linked {
         if !process.ties().links.contains(&from) {
@@ -84,10 +80,9 @@ fn exit_signal(process: &mut Process, from: u64, reason: Message, linked: bool, 
     if !linked && value == atoms::KILL {
         process.killed = Some(Box::new(Message::new(atoms::KILLED)));
     } else if process.trap_exit {
-        process.ensure(reason.words() + 4, roots);
-        let value = reason.move_into(&mut process.heap);
-        let message = process.heap.tuple(&[atoms::EXIT_SIGNAL, Term::pid(from), value]);
-        process.messages.push_back(message);
+        let mut scratch = Heap::with_young_words(4);
+        let message = scratch.tuple(&[atoms::EXIT_SIGNAL, Term::pid(from), reason.term()]);
+        process.deliver(Message::new(message));
     } else if value != atoms::NORMAL || (!linked && from == process.pid) {
         process.killed = Some(Box::new(reason));
     }

@@ -146,7 +146,7 @@ fn text_of(term: Term, unicode: bool) -> Option<String> {
 }
 
 /// The items of a proper list.
-fn items(list: Term) -> Option<Vec<Term>> {
+pub(super) fn items(list: Term) -> Option<Vec<Term>> {
     let mut items = Vec::new();
     let mut cursor = list;
     while cursor.is_cons() {

@@ -12,6 +12,7 @@ use crate::exception::{error, Stop};
 use crate::heap::{next_size, Heap};
 use crate::mailbox::Signal;
 use crate::natives::erlang::boolean;
+use crate::natives::io::items as list_items;
 use crate::natives::owned::Owned;
 use crate::natives::NativeFn;
 use crate::process::{Process, Resume};
@@ -116,7 +117,7 @@ fn spawn(p: &mut Process, module: Term, function: Term, args: Term, link: Tie, i
         child.heap = Heap::with_young_words(next_size(2 * words));
     }
     let copied = copy::copy(args, &mut child.heap);
-    child.saved_x = if is_list { list_items(copied).unwrap_or_default() } else { vec![copied] };
+    child.saved_x = if is_list { list_items(copied).unwrap_or_default().into() } else { Box::new([copied]) };
     child.resume = Some(Resume::Start { module, function });
     p.reductions += (words / 64) as u64;
     let monitor = match link {
@@ -142,17 +143,6 @@ fn spawn(p: &mut Process, module: Term, function: Term, args: Term, link: Tie, i
             Ok(p.heap.tuple(&[Term::pid(pid), reference]))
         }
     }
-}
-
-/// The elements of a proper list.
-fn list_items(list: Term) -> Option<Vec<Term>> {
-    let mut items = Vec::new();
-    let mut cursor = list;
-    while cursor.is_cons() {
-        items.push(cursor.head());
-        cursor = cursor.tail();
-    }
-    cursor.is_nil().then_some(items)
 }
 
 /// The pid a send goes to: a pid, a registered name, or `{Name, Node}` on
@@ -187,7 +177,7 @@ fn send(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 /// A message to the process itself, put straight into its mailbox.
 fn deliver_to_self(p: &mut Process, message: Term) {
     let message = Message::new(message);
-    p.take_in(message, &mut []);
+    p.deliver(message);
 }
 
 fn pid_of(term: Term) -> Result<u64, Stop> {
@@ -247,7 +237,7 @@ fn monitor(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         Some(pid) => p.ties_mut().monitors.push((reference, pid, name)),
         None => {
             let down = down_message(reference, pid.unwrap_or(0), name, atoms::NOPROC);
-            p.take_in(down, a);
+            p.deliver(down);
         }
     }
     p.ensure(2, a);
@@ -278,7 +268,7 @@ fn demonitor(p: &mut Process, reference: Term, options: Term) -> Result<Term, St
     if flush {
         // Whatever 'DOWN' is already on its way is in the inbox: take it in.
         if let Some(own) = runtime.lookup(p.pid) {
-            if crate::signals::handle(p, own.inbox.take(), &mut []) {
+            if crate::signals::handle(p, own.inbox.take()) {
                 p.slice_end = 0;
             }
         }
@@ -286,19 +276,18 @@ fn demonitor(p: &mut Process, reference: Term, options: Term) -> Result<Term, St
             m.tuple_elements()
                 .is_some_and(|t| t.len() == 5 && t[0] == atoms::DOWN && reference_number(t[1]) == Some(number))
         };
-        let before = p.messages.len();
+        p.pending.retain(|m| !is_down(&m.term()));
         let mut index = 0;
         while index < p.messages.len() {
             if is_down(&p.messages[index]) {
                 p.messages.remove(index);
-                if index < p.save {
+                if index < p.save as usize {
                     p.save -= 1;
                 }
             } else {
                 index += 1;
             }
         }
-        let _ = before;
     }
     Ok(boolean(!info || found.is_some()))
 }
@@ -309,7 +298,7 @@ fn exit(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let signal = Signal::Exit { from: p.pid, reason: Message::new(a[1]), linked: false };
     if pid == p.pid {
         // Handled at once, as the BEAM does with a signal to itself.
-        if crate::signals::handle_one(p, signal, a) {
+        if crate::signals::handle_one(p, signal) {
             p.slice_end = 0;
         }
     } else {
@@ -435,7 +424,7 @@ fn process_info(p: &mut Process, pid: Term, items: Option<Term>) -> Result<Term,
     let name = runtime.and_then(|r| r.name_of(pid));
     if pid == p.pid {
         if let Some(own) = runtime.and_then(|r| r.lookup(pid)) {
-            if crate::signals::handle(p, own.inbox.take(), &mut []) {
+            if crate::signals::handle(p, own.inbox.take()) {
                 p.slice_end = 0;
             }
         }
@@ -461,7 +450,7 @@ fn process_info(p: &mut Process, pid: Term, items: Option<Term>) -> Result<Term,
     // Holding the body makes this thread the inbox's one consumer: what was
     // sent to the process so far counts. (Every push already queued the
     // process if it was waiting, so it will see what was taken in.)
-    crate::signals::handle(&mut body, proc.inbox.take(), &mut []);
+    crate::signals::handle(&mut body, proc.inbox.take());
     let values = names.iter().map(|&n| item(&body, n, name, false)).collect::<Result<Vec<_>, _>>()?;
     p.ensure(info_words(&values, name), &mut []);
     // Built while the other process is held: its terms are copied from where they are.
@@ -512,7 +501,7 @@ fn item(p: &Process, name: Term, registered: Option<Term>, is_self: bool) -> Res
         "memory" => number(p.memory_bytes()),
         "stack_size" => number(p.stack.len() + 2 * p.frames.len()),
         "reductions" => number(p.reductions as usize),
-        "message_queue_len" => number(p.messages.len()),
+        "message_queue_len" => number(p.mailbox_len()),
         "status" if is_self => atom("running"),
         "status" if matches!(p.resume, Some(Resume::At { .. })) && p.saved_x.is_empty() => atom("waiting"),
         "status" => atom("runnable"),

@@ -285,7 +285,7 @@ fn statistics(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
             let stats = p.heap.stats();
             drop(last);
             p.ensure(4, a);
-            let count = small((stats.minor_collections + stats.major_collections) as i64);
+            let count = small(i64::from(stats.minor_collections) + i64::from(stats.major_collections));
             return Ok(p.heap.tuple(&[count, small(8 * stats.words_copied as i64), small(0)]));
         }
         _ => return Err(error(atoms::BADARG)),
