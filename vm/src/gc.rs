@@ -22,6 +22,12 @@ use crate::heap::release_refc;
 use crate::heap::{new_block, next_size, Block, Heap, INITIAL_YOUNG_WORDS};
 use crate::term::{Header, Kind, Term};
 
+/// The smallest young heap after a collection. A new process starts with
+/// [`INITIAL_YOUNG_WORDS`] so that an idle one stays small; one that
+/// collects is active, and a heap of 2 KB (the BEAM starts every process
+/// with 233 words) keeps it from collecting every few messages.
+const ACTIVE_YOUNG_WORDS: usize = 256;
+
 /// Collects enough to give `need` free words; returns the words copied.
 pub(crate) fn collect(heap: &mut Heap, roots: &mut [&mut [Term]], need: usize) -> usize {
     // Promotion moves at most the words below the high-water mark.
@@ -135,7 +141,7 @@ fn install_young(heap: &mut Heap, block: Block, live: usize, need: usize, roots:
     // a young heap at least as large as the roots keeps that scan paid for
     // by the words allocated between collections.
     let root_words: usize = roots.iter().map(|r| r.len()).sum();
-    let ideal = next_size((2 * live + need).max(root_words).max(INITIAL_YOUNG_WORDS));
+    let ideal = next_size((2 * live + need).max(root_words).max(ACTIVE_YOUNG_WORDS));
     let from = std::mem::replace(&mut heap.young, block);
     keep_spare(heap, from);
     heap.top = live;

@@ -50,6 +50,14 @@ const SCHEDULER_STACK: usize = 1 << 30;
 pub const MAIN_PID: u64 = 9;
 const FIRST_PID: u64 = 79;
 
+/// A process that used up its slice goes back to its scheduler's queue; a
+/// parked scheduler is woken only when more than this many wait there. Two
+/// processes that feed each other (a sender and its receiver) then share
+/// one scheduler, as on the BEAM, instead of bouncing their messages and
+/// reference counts between cores; a third runnable process spreads the
+/// work.
+const YIELD_SPREAD: usize = 2;
+
 /// How often (in picks) a scheduler looks at the injector before its own queue.
 const INJECTOR_EVERY: u64 = 61;
 
@@ -322,10 +330,17 @@ impl Runtime {
         Ok(())
     }
 
-    /// Puts a runnable process in this scheduler's queue (or, from another
-    /// thread, the injector), and wakes a parked scheduler when there is
-    /// more work here than this scheduler can start now.
+    /// Puts a process made runnable (spawned, or woken by a signal) in this
+    /// scheduler's queue (or, from another thread, the injector), and wakes
+    /// a parked scheduler when there is more work here than this scheduler
+    /// can start now.
     fn enqueue(&self, task: Task) {
+        self.enqueue_with(task, 1);
+    }
+
+    /// As [`Runtime::enqueue`], waking a parked scheduler when more than
+    /// `spread` processes wait in this scheduler's queue.
+    fn enqueue_with(&self, task: Task, spread: usize) {
         let local = LOCAL.with(Cell::get);
         let here = current().is_some_and(|r| std::ptr::eq(r, self));
         if !local.is_null() && here {
@@ -334,7 +349,7 @@ impl Runtime {
             // thread schedules; it is only used from this thread.
             let worker = unsafe { &*local };
             worker.push(task);
-            if worker.len() > 1 {
+            if worker.len() > spread {
                 self.notify();
             }
         } else {
@@ -420,7 +435,7 @@ impl Runtime {
         match end {
             SliceEnd::Yield => {
                 drop(body);
-                self.enqueue(task);
+                self.enqueue_with(task, YIELD_SPREAD);
             }
             SliceEnd::Wait => {
                 drop(body);
