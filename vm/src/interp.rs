@@ -206,13 +206,12 @@ impl<'c> Machine<'c> {
         if let Some(found) = self.code.current(module).and_then(|m| m.export(function, arity as u32).map(|e| (m, e))) {
             return Ok(found);
         }
-        let args = self.x[..arity].to_vec();
+        let mut args = self.x[..arity].to_vec();
         let native =
             crate::natives::lookup(atom::name(module).unwrap_or(""), atom::name(function).unwrap_or(""), arity as u32);
         let Some(native) = native else {
             return Err(SliceEnd::Crashed(with_callee(Exception::error(atoms::UNDEF), module, function, &args)));
         };
-        let mut args = args;
         Err(match self.call_native(process, native, &mut args, 0) {
             Ok(value) => SliceEnd::Finished(value),
             Err(Stop::Raise(exception)) => SliceEnd::Crashed(with_callee(exception, module, function, &args)),

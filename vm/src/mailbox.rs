@@ -74,7 +74,7 @@ impl Inbox {
             // SAFETY: the node is still ours alone until the swap succeeds.
             unsafe { (*node).next = head };
             // SeqCst: a sender's push and its following read of the
-            // receiver's state must not be reordered (see `scheduler::wake`).
+            // receiver's state must not be reordered (see `Runtime::signal`).
             match self.head.compare_exchange_weak(head, node, Ordering::SeqCst, Ordering::Acquire) {
                 Ok(_) => return Ok(()),
                 Err(current) => head = current,
