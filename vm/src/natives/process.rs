@@ -93,7 +93,8 @@ enum Tie {
 }
 
 fn spawn_fun(p: &mut Process, a: &mut [Term], link: Tie) -> Result<Term, Stop> {
-    if !crate::fun::is_fun(a[0]) {
+    // As erl: a fun that takes arguments is refused by the caller.
+    if crate::fun::arity(a[0]) != Some(0) {
         return Err(error(atoms::BADARG));
     }
     spawn(p, a[0], Term::NIL, a[0], link, false)
