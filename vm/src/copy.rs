@@ -48,17 +48,22 @@ pub fn size(term: Term) -> usize {
 
 /// The terms still to size: a small array first, so that sizing a small
 /// message allocates nothing, then a vector.
-#[derive(Default)]
 struct Pending {
-    near: [Option<Term>; 16],
+    near: [Term; 16],
     len: usize,
     far: Vec<Term>,
+}
+
+impl Default for Pending {
+    fn default() -> Pending {
+        Pending { near: [Term::NIL; 16], len: 0, far: Vec::new() }
+    }
 }
 
 impl Pending {
     fn push(&mut self, term: Term) {
         if self.len < self.near.len() {
-            self.near[self.len] = Some(term);
+            self.near[self.len] = term;
             self.len += 1;
         } else {
             self.far.push(term);
@@ -73,7 +78,7 @@ impl Pending {
             return None;
         }
         self.len -= 1;
-        self.near[self.len]
+        Some(self.near[self.len])
     }
 }
 

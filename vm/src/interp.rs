@@ -669,7 +669,12 @@ impl<'c> Machine<'c> {
                     p = *target as usize;
                 }
                 Op::RemoveMessage => {
-                    let _ = process.messages.remove(process.save as usize);
+                    // Mostly the oldest message: popping it is cheaper than a removal.
+                    if process.save == 0 {
+                        process.messages.pop_front();
+                    } else {
+                        let _ = process.messages.remove(process.save as usize);
+                    }
                     process.save = 0;
                     process.timed_out = false;
                     if let Some(timer) = process.timer.take() {
