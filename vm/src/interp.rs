@@ -309,19 +309,27 @@ impl<'c> Machine<'c> {
                 }
             };
         }
-        // At a call, once the slice's reductions are spent: suspend before
-        // the call (it runs when the process is resumed), keeping the
-        // arguments (and a fun) in x registers.
-        macro_rules! preempt {
+        // A call costs a reduction. Once the slice's reductions are spent:
+        // suspend before the call (it runs when the process is resumed),
+        // keeping the arguments (and a fun) in x registers.
+        macro_rules! reduce {
             ($live:expr) => {
                 if process.reductions >= process.slice_end {
                     *pc = p as u32;
                     return Exit::Yield($live);
                 }
+                process.reductions += 1;
             };
         }
-        // Takes in what arrived in the inbox; a signal may kill the process.
-        // No x register is live here, so a collection may clear them all.
+        // A call through the import table (its arity in x registers).
+        macro_rules! call_import {
+            ($import:expr, $arity:expr) => {{
+                let (entry, names) = (m.imports[$import as usize], m.import_names[$import as usize]);
+                self.call_import(process, module, entry, $arity as usize, names)
+            }};
+        }
+        // Takes in what arrived in the inbox (nothing is copied into the
+        // heap); a signal may kill the process.
         macro_rules! take_signals {
             () => {
                 if inbox.has_signals() {
@@ -360,53 +368,42 @@ impl<'c> Machine<'c> {
                     Continuation::Done => return Exit::Finish(self.x[0]),
                 },
                 Op::Call { entry, arity } => {
-                    preempt!(*arity as usize);
-                    process.reductions += 1;
+                    reduce!(*arity as usize);
                     *cont = Continuation::Local(p as u32 + 1);
                     p = *entry as usize;
                 }
                 Op::CallLast { entry, arity } => {
-                    preempt!(*arity as usize);
-                    process.reductions += 1;
+                    reduce!(*arity as usize);
                     deallocate(process, cont);
                     p = *entry as usize;
                 }
                 Op::CallOnly { entry, arity } => {
-                    preempt!(*arity as usize);
-                    process.reductions += 1;
+                    reduce!(*arity as usize);
                     p = *entry as usize;
                 }
                 Op::CallExt { import, arity } => {
-                    preempt!(*arity as usize);
-                    process.reductions += 1;
-                    let (entry, names) = (m.imports[*import as usize], m.import_names[*import as usize]);
-                    let called = self.call_import(process, module, entry, *arity as usize, names);
+                    reduce!(*arity as usize);
+                    let called = call_import!(*import, *arity);
                     called!(called, false)
                 }
                 Op::CallExtLast { import, arity } => {
-                    preempt!(*arity as usize);
-                    process.reductions += 1;
+                    reduce!(*arity as usize);
                     deallocate(process, cont);
-                    let (entry, names) = (m.imports[*import as usize], m.import_names[*import as usize]);
-                    let called = self.call_import(process, module, entry, *arity as usize, names);
+                    let called = call_import!(*import, *arity);
                     called!(called, true)
                 }
                 Op::CallExtOnly { import, arity } => {
-                    preempt!(*arity as usize);
-                    process.reductions += 1;
-                    let (entry, names) = (m.imports[*import as usize], m.import_names[*import as usize]);
-                    let called = self.call_import(process, module, entry, *arity as usize, names);
+                    reduce!(*arity as usize);
+                    let called = call_import!(*import, *arity);
                     called!(called, true)
                 }
                 Op::CallFun { arity } => {
-                    preempt!(*arity as usize + 1);
-                    process.reductions += 1;
+                    reduce!(*arity as usize + 1);
                     let called = self.call_fun(process, module, *arity as usize);
                     called!(called, false)
                 }
                 Op::CallFunLast { arity } => {
-                    preempt!(*arity as usize + 1);
-                    process.reductions += 1;
+                    reduce!(*arity as usize + 1);
                     deallocate(process, cont);
                     let called = self.call_fun(process, module, *arity as usize);
                     called!(called, true)

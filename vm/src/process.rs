@@ -217,7 +217,7 @@ impl Process {
             + self.stack.capacity()
             + self.dictionary.capacity()
             + self.messages.capacity()
-            + self.pending.iter().map(|m| m.words() + 5).sum::<usize>()
+            + self.pending.iter().map(|m| m.words() + std::mem::size_of::<crate::copy::Message>() / 8).sum::<usize>()
             + self.saved_x.len())
             + std::mem::size_of::<Frame>() * self.frames.capacity()
             + std::mem::size_of::<Process>()

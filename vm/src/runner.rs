@@ -90,7 +90,7 @@ pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
     // erl runs `-eval` in a process that traps exits; so does `vm run`, so
     // that a program's links behave as under `erl -noshell -eval`.
     process.trap_exit = true;
-    runtime.spawn_main(process);
+    runtime.spawn(process);
     let status = runtime.wait();
     let _ = std::io::stdout().flush();
     status

@@ -44,7 +44,8 @@ pub const QUOTA: u64 = 4000;
 /// reservation costs no memory until used.
 const SCHEDULER_STACK: usize = 1 << 30;
 
-/// The main process's pid number, and the first of the others: erl's
+/// The main process's pid number (its end is the run's end), and the first
+/// of the others: erl's
 /// `-eval` process is `<0.9.0>` and the first process it spawns is
 /// usually `<0.79.0>`, so a program's pids read as they do under erl.
 pub const MAIN_PID: u64 = 9;
@@ -148,7 +149,6 @@ pub struct Runtime {
     outcome: Mutex<Option<i32>>,
     ended: Condvar,
     finished: AtomicBool,
-    main_pid: AtomicU64,
     pub timers: Timers,
 }
 
@@ -204,7 +204,6 @@ impl Runtime {
             outcome: Mutex::new(None),
             ended: Condvar::new(),
             finished: AtomicBool::new(false),
-            main_pid: AtomicU64::new(u64::MAX),
             timers: Timers::default(),
         }));
         for (index, worker) in workers.into_iter().enumerate() {
@@ -244,12 +243,6 @@ impl Runtime {
         self.shard(pid).write().unwrap_or_else(PoisonError::into_inner).insert(pid, proc.clone());
         self.enqueue(proc);
         pid
-    }
-
-    /// Spawns the program's main process: its end ends the run.
-    pub fn spawn_main(&self, process: Process) {
-        self.main_pid.store(process.pid, Ordering::SeqCst);
-        self.spawn(process);
     }
 
     /// Waits until the run ends; returns its exit status.
@@ -432,6 +425,8 @@ impl Runtime {
         if let Some(counter) = self.reductions.get(index) {
             counter.0.fetch_add(body.reductions - start, Ordering::Relaxed);
         }
+        // The main process's end is the run's.
+        let is_main = task.pid == MAIN_PID;
         match end {
             SliceEnd::Yield => {
                 drop(body);
@@ -447,53 +442,46 @@ impl Runtime {
                 }
             }
             SliceEnd::Halt(status) => self.finish(status),
-            SliceEnd::Finished(_) => self.exit(&task, body, Message::new(atoms::NORMAL), false),
+            SliceEnd::Finished(_) => {
+                if is_main {
+                    self.finish(0);
+                }
+                self.exit(&task, body, Message::new(atoms::NORMAL));
+            }
             SliceEnd::Killed => {
                 let reason = body.killed.take().map_or_else(|| Message::new(atoms::KILLED), |m| *m);
-                self.exit(&task, body, reason, false)
+                if is_main {
+                    self.main_failed(&Exception::new(Class::Exit, reason.term()));
+                }
+                self.exit(&task, body, reason);
             }
             SliceEnd::Crashed(exception) => {
                 // Described before the reason is built: building it may
                 // collect, which moves the exception's terms.
-                if task.pid == self.main_pid.load(Ordering::SeqCst) {
-                    self.main_ended(&Message::new(atoms::NORMAL), Some(&exception));
+                if is_main {
+                    self.main_failed(&exception);
                 }
-                let reason = machine.exit_reason(&mut body, &exception);
-                let reason = Message::new(reason);
-                self.exit(&task, body, reason, exception.class != Class::Exit)
+                let reason = Message::new(machine.exit_reason(&mut body, &exception));
+                if !is_main && exception.class != Class::Exit {
+                    error_report(task.pid, reason.term());
+                }
+                self.exit(&task, body, reason);
             }
         }
     }
 
     /// A process ends with `reason`: it leaves the table and the registry,
     /// then its links get exit signals and its watchers `'DOWN'` messages.
-    /// `report`: it raised an error or a throw, which erl reports.
-    fn exit(&self, task: &Task, mut body: MutexGuard<'_, Process>, reason: Message, report: bool) {
+    fn exit(&self, task: &Task, mut body: MutexGuard<'_, Process>, reason: Message) {
         let pid = task.pid;
-        if pid == self.main_pid.load(Ordering::SeqCst) {
-            if !report {
-                self.main_ended(&reason, None);
-            }
-        } else if report {
-            error_report(pid, reason.term());
-        }
         task.state.store(EXITED, Ordering::SeqCst);
         let late = task.inbox.close();
         self.shard(pid).write().unwrap_or_else(PoisonError::into_inner).remove(&pid);
         self.unregister_pid(pid);
-        // Requests that arrived while it was ending are answered as if it had
-        // ended just after them.
-        for signal in late {
-            match signal {
-                Signal::Link(from) if !body.ties().links.contains(&from) => body.ties_mut().links.push(from),
-                Signal::Unlink(from) => body.ties_mut().links.retain(|&l| l != from),
-                Signal::Monitor { watcher, reference, name } => {
-                    body.ties_mut().watchers.push((reference, watcher, name))
-                }
-                Signal::Demonitor(reference) => body.ties_mut().watchers.retain(|w| w.0 != reference),
-                _ => {}
-            }
-        }
+        // Link and monitor requests that arrived while it was ending are
+        // answered as if it had ended just after them (the rest of what is
+        // taken in goes with the body).
+        crate::signals::handle(&mut body, late);
         if let Some(timer) = body.timer.take() {
             self.timers.cancel(timer.get());
         }
@@ -510,24 +498,13 @@ impl Runtime {
         }
     }
 
-    /// The main process ended: the run ends, with an uncaught error printed
-    /// as erl prints it.
-    fn main_ended(&self, reason: &Message, crash: Option<&Exception>) {
+    /// The main process raised, or a signal killed it: the run ends with
+    /// status 1 and the error printed as erl prints it.
+    fn main_failed(&self, exception: &Exception) {
         use std::io::Write as _;
-        let status = match crash {
-            Some(exception) => {
-                let _ = std::io::stdout().flush();
-                eprint!("{}", crate::runner::describe(exception));
-                1
-            }
-            None if reason.term() == atoms::NORMAL => 0,
-            None => {
-                let _ = std::io::stdout().flush();
-                eprint!("{}", crate::runner::describe(&Exception::new(Class::Exit, reason.term())));
-                1
-            }
-        };
-        self.finish(status);
+        let _ = std::io::stdout().flush();
+        eprint!("{}", crate::runner::describe(exception));
+        self.finish(1);
     }
 
     // ------------------------------------------------------------ registry

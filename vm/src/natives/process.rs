@@ -146,22 +146,33 @@ fn spawn(p: &mut Process, module: Term, function: Term, args: Term, link: Tie, i
     }
 }
 
+/// The name in `Name` or `{Name, Node}` on this node (the term itself
+/// otherwise, for the caller to refuse).
+fn local_name(term: Term) -> Term {
+    match term.tuple_elements() {
+        Some(&[name, node]) if node == atoms::NONODE => name,
+        _ => term,
+    }
+}
+
 /// The pid a send goes to: a pid, a registered name, or `{Name, Node}` on
 /// this node. A name nobody has raises `badarg`.
 fn destination(runtime: &Runtime, to: Term) -> Result<u64, Stop> {
     if to.is_pid() {
         return Ok(to.pid_number());
     }
-    let name = match to.tuple_elements() {
-        Some(&[name, node]) if node == atoms::NONODE => name,
-        _ => to,
-    };
-    if name.is_atom() {
-        if let Some(pid) = runtime.whereis(name) {
-            return Ok(pid);
+    let name = local_name(to);
+    name.is_atom().then(|| runtime.whereis(name)).flatten().ok_or_else(|| error(atoms::BADARG))
+}
+
+/// Takes in the calling process's own inbox (what was sent to it so far);
+/// a signal that kills it makes it yield, to die at once.
+fn take_own_signals(runtime: &Runtime, p: &mut Process) {
+    if let Some(own) = runtime.lookup(p.pid) {
+        if crate::signals::handle(p, own.inbox.take()) {
+            p.slice_end = 0;
         }
     }
-    Err(error(atoms::BADARG))
 }
 
 /// `Pid ! Message`: the message is copied into a buffer the receiver takes
@@ -173,12 +184,6 @@ fn send(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     p.reductions += (message.words() / 64) as u64;
     let _ = runtime.signal(pid, Signal::Message(message));
     Ok(a[1])
-}
-
-/// A message to the process itself, put straight into its mailbox.
-fn deliver_to_self(p: &mut Process, message: Term) {
-    let message = Message::new(message);
-    p.deliver(message);
 }
 
 fn pid_of(term: Term) -> Result<u64, Stop> {
@@ -199,7 +204,7 @@ fn link(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         Err(_) if p.trap_exit => {
             let mut heap = Heap::with_young_words(4);
             let exit = heap.tuple(&[atoms::EXIT_SIGNAL, Term::pid(pid), atoms::NOPROC]);
-            deliver_to_self(p, exit);
+            p.deliver(Message::new(exit));
         }
         Err(_) => return Err(error(atoms::NOPROC)),
     }
@@ -223,10 +228,7 @@ fn monitor(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let (pid, name) = if a[1].is_pid() {
         (Some(a[1].pid_number()), Term::NIL)
     } else {
-        let name = match a[1].tuple_elements() {
-            Some(&[name, node]) if node == atoms::NONODE => name,
-            _ => a[1],
-        };
+        let name = local_name(a[1]);
         if !name.is_atom() {
             return Err(error(atoms::BADARG));
         }
@@ -268,11 +270,7 @@ fn demonitor(p: &mut Process, reference: Term, options: Term) -> Result<Term, St
     }
     if flush {
         // Whatever 'DOWN' is already on its way is in the inbox: take it in.
-        if let Some(own) = runtime.lookup(p.pid) {
-            if crate::signals::handle(p, own.inbox.take()) {
-                p.slice_end = 0;
-            }
-        }
+        take_own_signals(runtime, p);
         let is_down = |m: &Term| {
             m.tuple_elements()
                 .is_some_and(|t| t.len() == 5 && t[0] == atoms::DOWN && reference_number(t[1]) == Some(number))
@@ -424,10 +422,8 @@ fn process_info(p: &mut Process, pid: Term, items: Option<Term>) -> Result<Term,
     let runtime = scheduler::current();
     let name = runtime.and_then(|r| r.name_of(pid));
     if pid == p.pid {
-        if let Some(own) = runtime.and_then(|r| r.lookup(pid)) {
-            if crate::signals::handle(p, own.inbox.take()) {
-                p.slice_end = 0;
-            }
+        if let Some(runtime) = runtime {
+            take_own_signals(runtime, p);
         }
         // The values read this process's own terms: sized first, then read
         // again after the room is made (a collection moves them).
