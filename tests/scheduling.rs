@@ -1,9 +1,10 @@
 //! Scheduling properties seen from outside the VM: a million idle
 //! processes fit in 1.5 GB; a VM whose processes all wait uses no CPU; busy
 //! loops do not starve others, whatever the number of schedulers; no
-//! wake-up is lost. The resource checks read the running VM's `/proc`
-//! entries (Linux) rather than timing it. (Also one spawn behaviour that
-//! cannot be recorded from erl, which crashes on it.)
+//! wake-up is lost; a long built-in is suspended half-way (on its
+//! coroutine) so that others run meanwhile. The resource checks read the
+//! running VM's `/proc` entries (Linux) rather than timing it. (Also one
+//! spawn behaviour that cannot be recorded from erl, which crashes on it.)
 
 mod support;
 
@@ -92,5 +93,17 @@ fn spawn_checks_the_fun_in_the_caller_and_the_function_in_the_new_process() {
     let (mut child, mut stdout) = start("spawn_arity.actor", &[]);
     assert_eq!(line(&mut stdout), "badarg\n");
     assert_eq!(line(&mut stdout), "{undef,[{erlang,no_such_function,[1],[]}]}\n");
+    assert!(child.wait().expect("wait").success());
+}
+
+#[test]
+fn a_long_built_in_is_suspended_half_way_and_others_run_meanwhile() {
+    // One scheduler: without suspension nothing else could run while the
+    // built-ins work (the program counts what did; see its comment).
+    let (mut child, mut stdout) = start("long_natives.actor", &["--schedulers", "1"]);
+    assert_eq!(line(&mut stdout), "length: 4000000, others ran: true\n");
+    assert_eq!(line(&mut stdout), "send: sent, others ran: true\n");
+    assert_eq!(line(&mut stdout), "subtract: [], others ran: true\n");
+    assert_eq!(line(&mut stdout), "process_info waited for the built-in: true\n");
     assert!(child.wait().expect("wait").success());
 }

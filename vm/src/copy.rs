@@ -15,15 +15,29 @@ use crate::gc::for_each_term_slot;
 use crate::heap::{release_refc, Heap, SharedBytes};
 use crate::term::{Header, Kind, Term};
 
+/// Words a long copy goes through between two reports of its progress
+/// (each pass reports them: see [`Message::new_charged`]).
+const REPORT_EVERY: usize = 1 << 16;
+
 /// The heap words a copy of `term` takes.
 pub fn size(term: Term) -> usize {
+    size_reporting(term, &mut |_| {})
+}
+
+/// As [`size`], telling `progress` of every [`REPORT_EVERY`] words sized.
+fn size_reporting(term: Term, progress: &mut dyn FnMut(usize)) -> usize {
     if !term.is_cons() && !term.is_boxed() {
         return 0;
     }
     let mut words = 0;
+    let mut reported = 0;
     let mut pending = Pending::default();
     pending.push(term);
     while let Some(term) = pending.pop() {
+        if words - reported >= REPORT_EVERY {
+            progress(words - reported);
+            reported = words;
+        }
         if term.is_cons() {
             words += 2;
             // The head first: a list's spine stays one entry deep.
@@ -95,7 +109,8 @@ fn copy_into_heap(term: Term, heap: &mut Heap, count: bool) -> Term {
     let off_heap = &mut heap.off_heap;
     // SAFETY: `base[top..len]` is the young block's free part, which nothing
     // else uses while the copy is made.
-    let (copied, top) = unsafe { copy_to(term, base, len, top, count, &mut |object| off_heap.push(object)) };
+    let (copied, top) =
+        unsafe { copy_to(term, base, len, top, count, &mut |object| off_heap.push(object), &mut |_| {}) };
     heap.top = top;
     copied
 }
@@ -103,11 +118,13 @@ fn copy_into_heap(term: Term, heap: &mut Heap, count: bool) -> Term {
 /// Copies `term` to the words `base[top..len]`; returns the copy and the
 /// new top. `refc` is told of every refc binary handle made, which holds one
 /// more count of its bytes when `count` (else the source's count is handed
-/// over to it).
+/// over to it). `progress` is told of every [`REPORT_EVERY`] words copied.
 ///
 /// # Safety
 /// `base[..len]` must be a block of words this thread may write, with
-/// [`size`]`(term)` free words from `top`.
+/// [`size`]`(term)` free words from `top`, and the source must not change
+/// while the copy is made (`progress` may suspend the process, whose heap
+/// nothing else touches).
 unsafe fn copy_to(
     term: Term,
     base: *mut u64,
@@ -115,6 +132,7 @@ unsafe fn copy_to(
     top: usize,
     count: bool,
     refc: &mut dyn FnMut(*mut u64),
+    progress: &mut dyn FnMut(usize),
 ) -> (Term, usize) {
     if !term.is_cons() && !term.is_boxed() {
         return (term, top);
@@ -125,7 +143,12 @@ unsafe fn copy_to(
     // order copies what their term slots point to (still the source's
     // objects) and makes the slots point to the copies.
     let mut scan = top;
+    let mut reported = top;
     while scan < to.top {
+        if scan - reported >= REPORT_EVERY {
+            progress(scan - reported);
+            reported = scan;
+        }
         // SAFETY: `scan` walks the starts of the objects just copied, which
         // are well formed; `object` allocates only above `to.top`, past the
         // object being scanned.
@@ -201,11 +224,21 @@ unsafe impl Send for Message {}
 impl Message {
     /// Copies `term` out of its heap.
     pub fn new(term: Term) -> Message {
-        let words = size(term);
+        Message::new_charged(term, &mut |_| {})
+    }
+
+    /// As [`Message::new`], telling `progress` of the words gone through
+    /// as the copy goes (sizing, then copying: twice the message's words
+    /// in all, reported in steps), so that a long copy can be charged, and
+    /// suspended, half-way. The term must not change meanwhile.
+    pub fn new_charged(term: Term, progress: &mut dyn FnMut(usize)) -> Message {
+        let words = size_reporting(term, progress);
         let mut buffer: Vec<u64> = Vec::with_capacity(words);
         let mut shares = false;
-        // SAFETY: the buffer has room for `words` words, all free.
-        let (term, top) = unsafe { copy_to(term, buffer.as_mut_ptr(), words, 0, true, &mut |_| shares = true) };
+        // SAFETY: the buffer has room for `words` words, all free; the
+        // caller keeps the source as it is.
+        let (term, top) =
+            unsafe { copy_to(term, buffer.as_mut_ptr(), words, 0, true, &mut |_| shares = true, progress) };
         debug_assert_eq!(top, words);
         // SAFETY: the copy wrote every word below `top`, which is `words`
         // (`size` counts exactly the words `copy_to` writes).

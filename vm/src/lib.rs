@@ -7,6 +7,7 @@ pub mod bits;
 pub mod code;
 pub mod compare;
 pub mod copy;
+pub mod coroutine;
 pub mod exception;
 pub mod fun;
 pub mod gc;

@@ -163,6 +163,21 @@ impl Process {
         self.ties.get_or_insert_with(Box::default)
     }
 
+    /// Charges `reductions` for work a native function has done so far.
+    /// Once the slice's reductions are spent, the native suspends here (its
+    /// slice runs on a coroutine, `coroutine.rs`) and goes on with a fresh
+    /// quota when its scheduler next runs the process; the process's heap is
+    /// untouched meanwhile, so the terms the native holds stay valid. Where
+    /// it cannot suspend, the process yields at its next call instead.
+    pub fn charge(&mut self, reductions: u64) {
+        self.reductions += reductions;
+        // A slice end of 0 asks for a yield at the next call (a signal to
+        // act on at once), which going on here with a fresh quota would lose.
+        if self.slice_end != 0 && self.reductions >= self.slice_end && crate::coroutine::suspend() {
+            self.slice_end = self.reductions + crate::scheduler::QUOTA;
+        }
+    }
+
     /// Makes room for `words` heap words; `roots` (and the stack, the
     /// dictionary, the mailbox and the saved registers) are kept and
     /// updated. The collector's work is charged as reductions.

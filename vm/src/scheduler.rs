@@ -18,7 +18,7 @@
 //! one that moves the state from `WAITING` to `ACTIVE` queues the process.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
@@ -28,6 +28,7 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crate::atom::atoms;
 use crate::code::CodeServer;
 use crate::copy::Message;
+use crate::coroutine::{Stacks, Suspended};
 use crate::exception::{Class, Exception};
 use crate::heap::Heap;
 use crate::interp::{Machine, SliceEnd};
@@ -404,15 +405,35 @@ impl Runtime {
     fn schedule(&'static self, worker: Worker<Task>, index: usize) {
         CURRENT.with(|c| c.set(Some(self)));
         LOCAL.with(|l| l.set(&worker));
-        let mut machine = Machine::new(&self.code);
+        // Each slice runs on a coroutine of this scheduler's, with x
+        // registers of its own, so that native code can suspend mid-way.
+        let mut stacks: Stacks<Task> = Stacks::new(Box::new(move || {
+            let mut machine = Machine::new(&self.code);
+            Box::new(move |task: Task| self.run(&mut machine, task, index))
+        }));
+        // Slices suspended mid-way: their processes stay on this scheduler
+        // (ACTIVE, in no queue) until they go on.
+        let mut suspended: VecDeque<Suspended<Task>> = VecDeque::new();
         let mut tick = 0u64;
         while !self.finished.load(Ordering::Relaxed) {
             tick = tick.wrapping_add(1);
-            match self.find_work(&worker, tick) {
-                Some(task) => self.run(&mut machine, task, index),
+            // A suspended slice is as ready as a queued process: it goes on
+            // every other pick, and always before the scheduler parks.
+            if suspended.is_empty() || tick % 2 == 1 {
+                if let Some(task) = self.find_work(&worker, tick) {
+                    suspended.extend(stacks.run(task));
+                    continue;
+                }
+            }
+            match suspended.pop_front() {
+                Some(slice) => suspended.extend(stacks.resume(slice)),
                 None => self.park(),
             }
         }
+        // The run is over: slices suspended mid-way are abandoned with every
+        // other process (unwinding them would only run half-done natives'
+        // destructors).
+        suspended.into_iter().for_each(std::mem::forget);
         LOCAL.with(|l| l.set(std::ptr::null()));
     }
 

@@ -486,18 +486,26 @@ pub(super) fn list_items(list: Term) -> Result<Vec<Term>, Stop> {
     }
 }
 
+/// List cells a long built-in walks between two charges (and so between
+/// two chances to suspend).
+const CHARGE_EVERY: i64 = 1 << 16;
+
 fn length(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let mut n = 0i64;
     let mut cursor = a[0];
     while cursor.is_cons() {
         n += 1;
         cursor = cursor.tail();
+        // A long list costs in proportion (invariant 4), charged as it is
+        // walked so that the process can be suspended half-way.
+        if n % CHARGE_EVERY == 0 {
+            p.charge((CHARGE_EVERY / 16) as u64);
+        }
     }
     if !cursor.is_nil() {
         return Err(error(atoms::BADARG));
     }
-    // A long list costs in proportion (invariant 4).
-    p.reductions += (n / 16) as u64;
+    p.reductions += ((n % CHARGE_EVERY) / 16) as u64;
     Ok(small(n))
 }
 
@@ -521,11 +529,22 @@ fn list_subtract(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     list_items(a[1])?;
     p.ensure(2 * count, a);
     let mut items = list_items(a[0])?;
+    // Quadratic: the elements compared are charged as they go, so that a
+    // long subtraction can be suspended half-way (the terms stay put
+    // meanwhile: nothing else touches this heap).
+    let mut compared = 0;
     for remove in list_items(a[1])? {
-        if let Some(i) = items.iter().position(|&x| exact_eq(x, remove)) {
+        let found = items.iter().position(|&x| exact_eq(x, remove));
+        compared += found.map_or(items.len(), |i| i + 1);
+        if let Some(i) = found {
             items.remove(i);
         }
+        if compared >= CHARGE_EVERY as usize {
+            p.charge((compared / 16) as u64);
+            compared = 0;
+        }
     }
+    p.reductions += (compared / 16) as u64;
     Ok(p.heap.list(&items))
 }
 

@@ -180,8 +180,13 @@ fn take_own_signals(runtime: &Runtime, p: &mut Process) {
 fn send(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let runtime = runtime()?;
     let pid = destination(runtime, a[0])?;
-    let message = Message::new(a[1]);
-    p.reductions += (message.words() / 64) as u64;
+    // A long copy is charged as it goes, and may suspend half-way.
+    let mut charged = 0;
+    let message = Message::new_charged(a[1], &mut |words| {
+        charged += words;
+        p.charge((words / 128) as u64);
+    });
+    p.reductions += ((2 * message.words()).saturating_sub(charged) / 128) as u64;
     let _ = runtime.signal(pid, Signal::Message(message));
     Ok(a[1])
 }
@@ -435,11 +440,17 @@ fn process_info(p: &mut Process, pid: Term, items: Option<Term>) -> Result<Term,
     let Some(proc) = runtime.and_then(|r| r.lookup(pid)).filter(|proc| proc.is_alive()) else {
         return Ok(atoms::UNDEFINED);
     };
-    // A process another scheduler runs is released at the end of its slice.
+    // A process another scheduler runs is released at the end of its
+    // slice; one suspended mid-way on this scheduler, when its native
+    // finishes. Meanwhile this one suspends (where it cannot, it lets the
+    // thread go). Two processes each waiting for the other give up in the
+    // end, and read each other as `undefined`.
     let mut body = proc.try_body();
     let mut tries = 0;
     while body.is_none() && tries < 100_000 {
-        std::thread::yield_now();
+        if !crate::coroutine::suspend() {
+            std::thread::yield_now();
+        }
         tries += 1;
         body = proc.try_body();
     }
