@@ -103,6 +103,7 @@ fn a_long_built_in_is_suspended_half_way_and_others_run_meanwhile() {
     let (mut child, mut stdout) = start("long_natives.actor", &["--schedulers", "1"]);
     assert_eq!(line(&mut stdout), "length: 4000000, others ran: true\n");
     assert_eq!(line(&mut stdout), "send: sent, others ran: true\n");
+    assert_eq!(line(&mut stdout), "append: 1, others ran: true\n");
     assert_eq!(line(&mut stdout), "subtract: [], others ran: true\n");
     assert_eq!(line(&mut stdout), "process_info waited for the built-in: true\n");
     assert!(child.wait().expect("wait").success());

@@ -2,10 +2,10 @@
 //! on stackful coroutines (`corosensei`) from a pool of its own, so that
 //! native code can suspend mid-way ([`suspend`]) and go on later, on the
 //! same scheduler, with its native stack intact. A long built-in (a copy
-//! of a big message, `length/1` of a long list, `--`) charges its work as it
-//! goes and suspends when the slice's reductions run out; a built-in that
-//! waits for another process's body (`process_info/2`) suspends instead of
-//! spinning.
+//! of a big message, `length/1` or `++` of a long list, `--`) charges its
+//! work as it goes and suspends when the slice's reductions run out; a
+//! built-in that waits for another process's body (`process_info/2`)
+//! suspends instead of spinning.
 //!
 //! A slice that ends at a safe point (a call, a `receive`) gives its
 //! coroutine back to the pool, so a process between slices holds no native

@@ -517,10 +517,15 @@ fn append(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     p.ensure(2 * count, a);
     let items = list_items(a[0])?;
     let mut list = a[1];
-    for &item in items.iter().rev() {
+    // The room is made: building allocates nothing more, and a suspension
+    // half-way leaves the heap (and so `items` and `list`) as it is.
+    for (built, &item) in items.iter().rev().enumerate() {
         list = p.heap.cons(item, list);
+        if (built + 1) % CHARGE_EVERY as usize == 0 {
+            p.charge((CHARGE_EVERY / 16) as u64);
+        }
     }
-    p.reductions += (count / 16) as u64;
+    p.reductions += ((count % CHARGE_EVERY as usize) / 16) as u64;
     Ok(list)
 }
 
