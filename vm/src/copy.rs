@@ -26,23 +26,26 @@ pub fn size(term: Term) -> usize {
 
 /// As [`size`], telling `progress` of every [`REPORT_EVERY`] words sized.
 fn size_reporting(term: Term, progress: &mut dyn FnMut(usize)) -> usize {
-    if !term.is_cons() && !term.is_boxed() {
-        return 0;
-    }
     let mut words = 0;
     let mut reported = 0;
     let mut pending = Pending::default();
-    pending.push(term);
-    while let Some(term) = pending.pop() {
+    let mut next = Some(term);
+    // The last term slot of each object is walked next, without a trip
+    // through `pending`: a list's spine, and most small messages, never
+    // touch it.
+    while let Some(term) = next.or_else(|| pending.pop()) {
+        next = None;
         if words - reported >= REPORT_EVERY {
             progress(words - reported);
             reported = words;
         }
         if term.is_cons() {
             words += 2;
-            // The head first: a list's spine stays one entry deep.
-            pending.push(term.tail());
-            pending.push(term.head());
+            let head = term.head();
+            if head.is_cons() || head.is_boxed() {
+                pending.push(head);
+            }
+            next = Some(term.tail());
         } else if term.is_boxed() {
             let header = term.header();
             let arity = header.arity();
@@ -52,7 +55,9 @@ fn size_reporting(term: Term, progress: &mut dyn FnMut(usize)) -> usize {
                 // SAFETY: `term_words` names the payload words that hold terms.
                 let inner = unsafe { Term::from_raw(payload[offset - 1]) };
                 if inner.is_cons() || inner.is_boxed() {
-                    pending.push(inner);
+                    if let Some(later) = next.replace(inner) {
+                        pending.push(later);
+                    }
                 }
             }
         }
@@ -63,21 +68,21 @@ fn size_reporting(term: Term, progress: &mut dyn FnMut(usize)) -> usize {
 /// The terms still to size: a small array first, so that sizing a small
 /// message allocates nothing, then a vector.
 struct Pending {
-    near: [Term; 16],
+    near: [std::mem::MaybeUninit<Term>; 16],
     len: usize,
     far: Vec<Term>,
 }
 
 impl Default for Pending {
     fn default() -> Pending {
-        Pending { near: [Term::NIL; 16], len: 0, far: Vec::new() }
+        Pending { near: [std::mem::MaybeUninit::uninit(); 16], len: 0, far: Vec::new() }
     }
 }
 
 impl Pending {
     fn push(&mut self, term: Term) {
         if self.len < self.near.len() {
-            self.near[self.len] = term;
+            self.near[self.len].write(term);
             self.len += 1;
         } else {
             self.far.push(term);
@@ -92,7 +97,8 @@ impl Pending {
             return None;
         }
         self.len -= 1;
-        Some(self.near[self.len])
+        // SAFETY: the entries below `len` were written by `push`.
+        Some(unsafe { self.near[self.len].assume_init() })
     }
 }
 
@@ -189,7 +195,14 @@ impl Target {
         unsafe {
             let object = self.base.add(self.top);
             self.top += words;
-            std::ptr::copy_nonoverlapping(term.pointer(), object, words);
+            let source = term.pointer();
+            // Cells and small tuples, the most common objects, are copied
+            // with a fixed length (moves, not a call to memcpy).
+            match words {
+                2 => std::ptr::copy_nonoverlapping(source.cast::<[u64; 2]>(), object.cast::<[u64; 2]>(), 1),
+                3 => std::ptr::copy_nonoverlapping(source.cast::<[u64; 3]>(), object.cast::<[u64; 3]>(), 1),
+                _ => std::ptr::copy_nonoverlapping(source, object, words),
+            }
             if term.is_cons() {
                 return Term::from_cons_ptr(object);
             }
