@@ -22,6 +22,7 @@ pub mod ops;
 pub mod pretty;
 pub mod print;
 pub mod process;
+pub mod report;
 pub mod runner;
 pub mod scheduler;
 pub mod signals;

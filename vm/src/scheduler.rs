@@ -588,37 +588,8 @@ pub fn down_message(reference: u64, pid: u64, name: Term, reason: Term) -> Messa
 
 /// erl's report of a process that crashed (on stderr).
 fn error_report(pid: u64, reason: Term) {
-    use std::io::Write as _;
     let text = crate::pretty::pretty(reason, 0, 80);
-    let report =
-        format!("=ERROR REPORT==== {} ===\nError in process <0.{pid}.0> with exit value:\n{text}\n\n", timestamp());
-    let _ = std::io::stderr().lock().write_all(report.as_bytes());
-}
-
-/// The report's time, as erl writes it (`28-Nov-2026::21:30:00.123456`), in UTC.
-fn timestamp() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let seconds = now.as_secs();
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    format!(
-        "{day}-{}-{year}::{:02}:{:02}:{:02}.{:06}",
-        MONTHS[(month - 1) as usize],
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60,
-        now.subsec_micros()
-    )
+    crate::report::error(&format!("Error in process <0.{pid}.0> with exit value:\n{text}\n"));
 }
 
 #[cfg(test)]

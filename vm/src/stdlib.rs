@@ -16,6 +16,9 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("sets", "sets.actor", include_str!("../../stdlib/sets.actor")),
     ("timer", "timer.actor", include_str!("../../stdlib/timer.actor")),
     ("proplists", "proplists.actor", include_str!("../../stdlib/proplists.actor")),
+    ("gen", "gen.actor", include_str!("../../stdlib/gen.actor")),
+    ("gen_server", "gen_server.actor", include_str!("../../stdlib/gen_server.actor")),
+    ("sys", "sys.actor", include_str!("../../stdlib/sys.actor")),
 ];
 
 /// Makes every standard library module available to `code`.

@@ -1,5 +1,6 @@
-//! The `io` module's output functions: `format/1,2` (and `fwrite`),
-//! `put_chars/1`, `nl/0`. Output goes to standard output; the directive
+//! The `io` module's output functions: `format/1,2,3` (and `fwrite`),
+//! `put_chars/1,2`, `nl/0,1`. Output goes to standard output, or to
+//! standard error for the device `standard_error`; the directive
 //! syntax is Erlang's: `~F.P.PadMod C` with `-` for left adjustment.
 
 use std::io::Write as _;
@@ -74,21 +75,44 @@ fn format_result(
 
 pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
     Some(match (name, arity) {
-        ("format" | "fwrite", 1) => |_, a| format(a[0], Term::NIL),
-        ("format" | "fwrite", 2) => |_, a| format(a[0], a[1]),
+        ("format" | "fwrite", 1) => |_, a| format(Device::Stdout, a[0], Term::NIL),
+        ("format" | "fwrite", 2) => |_, a| format(Device::Stdout, a[0], a[1]),
+        ("format" | "fwrite", 3) => |_, a| format(device(a[0])?, a[1], a[2]),
         ("put_chars", 1) => |_, a| {
             let text = chardata(a[0]).ok_or_else(|| error(atoms::BADARG))?;
-            output(&text)
+            output(Device::Stdout, &text)
         },
-        ("nl", 0) => |_, _| output("\n"),
+        ("put_chars", 2) => |_, a| {
+            let device = device(a[0])?;
+            let text = chardata(a[1]).ok_or_else(|| error(atoms::BADARG))?;
+            output(device, &text)
+        },
+        ("nl", 0) => |_, _| output(Device::Stdout, "\n"),
+        ("nl", 1) => |_, a| output(device(a[0])?, "\n"),
         _ => return None,
     })
 }
 
-/// Writes to standard output as erl does with `-noshell`: the device's
+/// Where output goes: `standard_io` (and `user`), or `standard_error`.
+/// Other io devices (a pid of an io server) are not supported: `badarg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Device {
+    Stdout,
+    Stderr,
+}
+
+fn device(term: Term) -> Result<Device, Stop> {
+    match atom::name(term) {
+        Some("standard_io" | "user") => Ok(Device::Stdout),
+        Some("standard_error") => Ok(Device::Stderr),
+        _ => Err(error(atoms::BADARG)),
+    }
+}
+
+/// Writes to a device as erl does with `-noshell`: the device's
 /// encoding is latin1, so a character below 256 is one byte and any other
 /// is written as `\x{HEX}`.
-fn output(text: &str) -> Result<Term, Stop> {
+fn output(device: Device, text: &str) -> Result<Term, Stop> {
     let mut bytes = Vec::with_capacity(text.len());
     for c in text.chars() {
         match u8::try_from(u32::from(c)) {
@@ -96,9 +120,11 @@ fn output(text: &str) -> Result<Term, Stop> {
             Err(_) => bytes.extend_from_slice(format!("\\x{{{:X}}}", u32::from(c)).as_bytes()),
         }
     }
-    let mut stdout = std::io::stdout().lock();
     // A closed stdout (a pipe whose reader left) is not the program's error.
-    let _ = stdout.write_all(&bytes);
+    let _ = match device {
+        Device::Stdout => std::io::stdout().lock().write_all(&bytes),
+        Device::Stderr => std::io::stderr().lock().write_all(&bytes),
+    };
     Ok(atoms::OK)
 }
 
@@ -109,7 +135,7 @@ fn latin1_chardata(term: Term) -> Option<String> {
 }
 
 /// Text from Unicode chardata: a string, a UTF-8 binary, or a deep list of both.
-fn chardata(term: Term) -> Option<String> {
+pub(super) fn chardata(term: Term) -> Option<String> {
     text_of(term, true)
 }
 
@@ -156,7 +182,7 @@ pub(super) fn items(list: Term) -> Option<Vec<Term>> {
     cursor.is_nil().then_some(items)
 }
 
-fn format(control: Term, args: Term) -> Result<Term, Stop> {
+fn format(device: Device, control: Term, args: Term) -> Result<Term, Stop> {
     let badarg = || error(atoms::BADARG);
     let control = if control.is_atom() {
         atom::name(control).ok_or_else(badarg)?.to_owned()
@@ -165,7 +191,7 @@ fn format(control: Term, args: Term) -> Result<Term, Stop> {
     };
     let args = items(args).ok_or_else(badarg)?;
     let text = format_text(&control, &args).ok_or_else(badarg)?;
-    output(&text)
+    output(device, &text)
 }
 
 /// Expands a control string; `None` when it does not match its arguments.

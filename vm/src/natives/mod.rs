@@ -10,6 +10,7 @@ mod erlang;
 mod etf;
 mod file;
 mod io;
+mod logger;
 mod maps;
 mod math;
 mod owned;
@@ -39,6 +40,8 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
         "file" => file::lookup(function, arity),
         "io_lib" => io::lookup_io_lib(function, arity),
         "math" => math::lookup(function, arity),
+        "logger" => logger::lookup(function, arity),
+        "error_logger" => logger::lookup_error_logger(function, arity),
         _ => None,
     }
 }

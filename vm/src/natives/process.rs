@@ -204,11 +204,14 @@ fn link(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     if pid == p.pid || p.ties().links.contains(&pid) {
         return Ok(atoms::TRUE);
     }
-    match runtime()?.signal(pid, Signal::Link(p.pid)) {
+    let runtime = runtime()?;
+    match runtime.signal(pid, Signal::Link(p.pid)) {
         Ok(()) => p.ties_mut().links.push(pid),
         Err(_) if p.trap_exit => {
             let mut heap = Heap::with_young_words(4);
             let exit = heap.tuple(&[atoms::EXIT_SIGNAL, Term::pid(pid), atoms::NOPROC]);
+            // After what the process sent before it ended, as its own exit would be.
+            take_own_signals(runtime, p);
             p.deliver(Message::new(exit));
         }
         Err(_) => return Err(error(atoms::NOPROC)),
@@ -245,6 +248,9 @@ fn monitor(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         Some(pid) => p.ties_mut().monitors.push((reference, pid, name)),
         None => {
             let down = down_message(reference, pid.unwrap_or(0), name, atoms::NOPROC);
+            // After what the process sent before it ended: a 'DOWN' never
+            // overtakes its target's messages.
+            take_own_signals(runtime, p);
             p.deliver(down);
         }
     }

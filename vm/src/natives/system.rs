@@ -51,6 +51,7 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
             let items: Vec<Term> = old.chunks_exact(2).rev().map(|kv| p.heap.tuple(&[kv[0], kv[1]])).collect();
             Ok(p.heap.list(&items))
         },
+        ("function_exported", 3) => |_, a| function_exported(a[0], a[1], a[2]),
         ("make_ref", 0) => |p, a| {
             let number = crate::scheduler::new_reference();
             p.ensure(2, a);
@@ -315,4 +316,21 @@ fn system_info(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         }
         _ => Err(error(atoms::BADARG)),
     }
+}
+
+/// `erlang:function_exported/3`: whether `module` exports `function/arity`,
+/// natively or in its current version (the library modules count as
+/// loaded, as erl has loaded them at boot).
+fn function_exported(module: Term, function: Term, arity: Term) -> Result<Term, Stop> {
+    if !module.is_atom() || !function.is_atom() || !arity.is_small() || arity.small_value() < 0 {
+        return Err(error(atoms::BADARG));
+    }
+    let arity = arity.small_value() as u32;
+    let (Some(module_name), Some(function_name)) = (atom::name(module), atom::name(function)) else {
+        return Err(error(atoms::BADARG));
+    };
+    let native = super::lookup(module_name, function_name, arity).is_some();
+    let code = crate::scheduler::current().map(|runtime| &runtime.code);
+    let exported = native || code.and_then(|c| c.current(module)).is_some_and(|m| m.export(function, arity).is_some());
+    Ok(boolean(exported))
 }
