@@ -19,6 +19,7 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("gen", "gen.actor", include_str!("../../stdlib/gen.actor")),
     ("gen_server", "gen_server.actor", include_str!("../../stdlib/gen_server.actor")),
     ("sys", "sys.actor", include_str!("../../stdlib/sys.actor")),
+    ("supervisor", "supervisor.actor", include_str!("../../stdlib/supervisor.actor")),
 ];
 
 /// Makes every standard library module available to `code`.
