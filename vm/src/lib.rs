@@ -8,6 +8,7 @@ pub mod code;
 pub mod compare;
 pub mod copy;
 pub mod coroutine;
+pub mod ets;
 pub mod exception;
 pub mod fun;
 pub mod gc;

@@ -115,9 +115,11 @@ pub struct Ties {
     /// Monitors on this process: (reference, watcher, the name the watcher
     /// used, or `[]`).
     pub watchers: Vec<(u64, u64, Term)>,
+    /// ETS tables this process owns (they are deleted when it ends).
+    pub tables: Vec<u64>,
 }
 
-static NO_TIES: Ties = Ties { links: Vec::new(), monitors: Vec::new(), watchers: Vec::new() };
+static NO_TIES: Ties = Ties { links: Vec::new(), monitors: Vec::new(), watchers: Vec::new(), tables: Vec::new() };
 
 /// Where a suspended process goes on.
 #[derive(Debug, Clone)]

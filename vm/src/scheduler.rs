@@ -508,6 +508,9 @@ impl Runtime {
         }
         let value = reason.term();
         let ties = body.ties.take().unwrap_or_default();
+        for &table in &ties.tables {
+            crate::ets::delete(table);
+        }
         for &link in &ties.links {
             let _ = self.signal(link, Signal::Exit { from: pid, reason: Message::new(value), linked: true });
         }

@@ -20,6 +20,7 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("gen_server", "gen_server.actor", include_str!("../../stdlib/gen_server.actor")),
     ("sys", "sys.actor", include_str!("../../stdlib/sys.actor")),
     ("supervisor", "supervisor.actor", include_str!("../../stdlib/supervisor.actor")),
+    ("ets", "ets.actor", include_str!("../../stdlib/ets.actor")),
 ];
 
 /// Makes every standard library module available to `code`.

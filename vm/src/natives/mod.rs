@@ -8,6 +8,7 @@
 mod binary;
 mod erlang;
 mod etf;
+mod ets;
 mod file;
 mod io;
 mod logger;
@@ -41,6 +42,7 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
         "io_lib" => io::lookup_io_lib(function, arity),
         "math" => math::lookup(function, arity),
         "logger" => logger::lookup(function, arity),
+        "ets" => ets::lookup(function, arity),
         "error_logger" => logger::lookup_error_logger(function, arity),
         _ => None,
     }

@@ -220,7 +220,8 @@ fn memory_figures(p: &Process) -> Vec<(&'static str, usize)> {
     let atom_bytes = crate::atom::memory_bytes();
     let binary = crate::heap::binary_memory();
     let code = crate::module::code_memory();
-    let system = atom_bytes + binary + code;
+    let ets = crate::ets::memory_bytes();
+    let system = atom_bytes + binary + code + ets;
     vec![
         ("total", processes + system),
         ("processes", processes),
@@ -230,7 +231,7 @@ fn memory_figures(p: &Process) -> Vec<(&'static str, usize)> {
         ("atom_used", atom_bytes),
         ("binary", binary),
         ("code", code),
-        ("ets", 0),
+        ("ets", ets),
     ]
 }
 

@@ -1,0 +1,480 @@
+//! ETS tables: shared term storage outside any process heap (OTP's `ets`).
+//! A table holds copies of the tuples inserted into it, each a [`Message`]
+//! (a word buffer of its own, sharing big binaries by count), so nothing
+//! in a table points into a process heap and no collector ever scans one:
+//! objects are copied in on insert and copied out on lookup.
+//!
+//! A table is behind a read-write lock: readers (`lookup`, `member`,
+//! `select`...) share it, writers take it alone; tables do not share locks,
+//! so work on different tables never contends. `set` and `bag` tables are
+//! ordered by the key's hash (then by insertion), `ordered_set` tables by
+//! term order (`==` keys: `1` and `1.0` are one key), so traversal
+//! (`first`/`next`, `tab2list`) is deterministic. A table dies with the
+//! process that owns it (see `Runtime::exit`).
+
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::compare::{compare, exact_eq};
+use crate::copy::Message;
+use crate::term::Term;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    Set,
+    OrderedSet,
+    Bag,
+    DuplicateBag,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Protected,
+    Private,
+}
+
+/// How a table was made (`ets:new/2`'s options).
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub kind: Type,
+    pub access: Access,
+    pub named: bool,
+    /// The key's position in an object, from 1.
+    pub keypos: usize,
+    pub read_concurrency: bool,
+    pub write_concurrency: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            kind: Type::Set,
+            access: Access::Protected,
+            named: false,
+            keypos: 1,
+            read_concurrency: false,
+            write_concurrency: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Table {
+    /// The number in the table's identifier (a reference).
+    pub id: u64,
+    /// Its name (an atom), registered when `named`.
+    pub name: Term,
+    pub options: Options,
+    pub owner: u64,
+    store: RwLock<Store>,
+    /// Words of the objects stored, for `info/2` and `erlang:memory/0`.
+    words: AtomicUsize,
+}
+
+/// A key of an `ordered_set`, ordered as terms are (`compare`).
+#[derive(Debug, Clone, Copy)]
+#[repr(transparent)]
+pub struct OrderedKey(pub Term);
+
+impl PartialEq for OrderedKey {
+    fn eq(&self, other: &Self) -> bool {
+        compare(self.0, other.0).is_eq()
+    }
+}
+impl Eq for OrderedKey {}
+impl PartialOrd for OrderedKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrderedKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        compare(self.0, other.0)
+    }
+}
+
+/// An `ordered_set` entry's key: the key term inside the entry's object.
+#[derive(Debug)]
+pub struct StoredKey(OrderedKey);
+
+impl PartialEq for StoredKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl Eq for StoredKey {}
+impl PartialOrd for StoredKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for StoredKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+impl Borrow<OrderedKey> for StoredKey {
+    fn borrow(&self) -> &OrderedKey {
+        &self.0
+    }
+}
+
+/// The objects of a table.
+#[derive(Debug)]
+pub enum Store {
+    /// `set`, `bag`, `duplicate_bag`: buckets by the key's hash, each in
+    /// insertion order.
+    Hashed(BTreeMap<u32, Vec<Message>>),
+    /// `ordered_set`: by key. The key points into its object's buffer,
+    /// which does not move while the entry lives.
+    Ordered(BTreeMap<StoredKey, Message>),
+}
+
+/// The key of a stored or given object.
+pub fn key_of(object: Term, keypos: usize) -> Option<Term> {
+    object.tuple_elements().and_then(|t| t.get(keypos - 1)).copied()
+}
+
+impl Table {
+    pub fn read(&self) -> RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn words(&self) -> usize {
+        self.words.load(Ordering::Relaxed)
+    }
+
+    fn key(&self, object: Term) -> Term {
+        key_of(object, self.options.keypos).unwrap_or(Term::NIL)
+    }
+
+    /// Inserts objects (tuples with the key; checked by the caller). With
+    /// `only_new`, nothing is inserted if any key is there already; returns
+    /// whether the objects went in.
+    pub fn insert(&self, objects: &[Term], only_new: bool) -> bool {
+        let mut store = self.write();
+        if only_new && objects.iter().any(|&o| !store.lookup(self.key(o), self.options.keypos).is_empty()) {
+            return false;
+        }
+        for &object in objects {
+            let message = Message::new(object);
+            let added = message.words();
+            let removed = store.insert(message, self.options.kind, self.options.keypos);
+            self.words.fetch_add(added, Ordering::Relaxed);
+            self.words.fetch_sub(removed, Ordering::Relaxed);
+        }
+        true
+    }
+
+    /// Removes the objects with `key`.
+    pub fn delete_key(&self, key: Term) {
+        let removed = self.write().remove(key, self.options.keypos, |_| true);
+        self.words.fetch_sub(removed, Ordering::Relaxed);
+    }
+
+    /// Removes the objects exactly equal to `object`.
+    pub fn delete_object(&self, object: Term) {
+        let key = self.key(object);
+        let removed = self.write().remove(key, self.options.keypos, |stored| exact_eq(stored, object));
+        self.words.fetch_sub(removed, Ordering::Relaxed);
+    }
+
+    /// Replaces the object with `key` by `make(old)` (sets only), under one
+    /// write lock: `update_counter`'s atomic read-modify-write. `make` gets
+    /// the current object (or `None`) and returns the new object to store
+    /// (a term it built) and its result, or an error.
+    pub fn update<R, E>(&self, key: Term, make: impl FnOnce(Option<Term>) -> Result<(Term, R), E>) -> Result<R, E> {
+        let mut store = self.write();
+        let current = store.lookup(key, self.options.keypos).first().map(|m| m.term());
+        let (object, result) = make(current)?;
+        let message = Message::new(object);
+        let added = message.words();
+        let removed = store.insert(message, self.options.kind, self.options.keypos);
+        self.words.fetch_add(added, Ordering::Relaxed);
+        self.words.fetch_sub(removed, Ordering::Relaxed);
+        Ok(result)
+    }
+}
+
+impl Store {
+    fn new(kind: Type) -> Store {
+        match kind {
+            Type::OrderedSet => Store::Ordered(BTreeMap::new()),
+            _ => Store::Hashed(BTreeMap::new()),
+        }
+    }
+
+    /// The objects with `key`, oldest first.
+    pub fn lookup(&self, key: Term, keypos: usize) -> Vec<&Message> {
+        match self {
+            Store::Hashed(buckets) => buckets
+                .get(&crate::hash::phash2(key))
+                .map(|bucket| {
+                    bucket.iter().filter(|m| key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key))).collect()
+                })
+                .unwrap_or_default(),
+            Store::Ordered(tree) => tree.get(&OrderedKey(key)).into_iter().collect(),
+        }
+    }
+
+    /// Adds an object; returns the words of what it replaced.
+    fn insert(&mut self, message: Message, kind: Type, keypos: usize) -> usize {
+        let object = message.term();
+        let key = key_of(object, keypos).unwrap_or(Term::NIL);
+        match self {
+            Store::Hashed(buckets) => {
+                let bucket = buckets.entry(crate::hash::phash2(key)).or_default();
+                let same_key = |m: &Message| key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key));
+                match kind {
+                    Type::Set => {
+                        if let Some(slot) = bucket.iter_mut().find(|m| same_key(m)) {
+                            let old = std::mem::replace(slot, message);
+                            return old.words();
+                        }
+                    }
+                    Type::Bag if bucket.iter().any(|m| exact_eq(m.term(), object)) => return message.words(),
+                    _ => {}
+                }
+                bucket.push(message);
+                0
+            }
+            Store::Ordered(tree) => {
+                let stored = StoredKey(OrderedKey(key));
+                tree.insert(stored, message).map_or(0, |old| old.words())
+            }
+        }
+    }
+
+    /// Removes the objects with `key` that `which` accepts; returns their words.
+    fn remove(&mut self, key: Term, keypos: usize, which: impl Fn(Term) -> bool) -> usize {
+        match self {
+            Store::Hashed(buckets) => {
+                let hash = crate::hash::phash2(key);
+                let Some(bucket) = buckets.get_mut(&hash) else { return 0 };
+                let mut removed = 0;
+                bucket.retain(|m| {
+                    let goes = key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key)) && which(m.term());
+                    if goes {
+                        removed += m.words();
+                    }
+                    !goes
+                });
+                if bucket.is_empty() {
+                    buckets.remove(&hash);
+                }
+                removed
+            }
+            Store::Ordered(tree) => {
+                let goes = tree.get(&OrderedKey(key)).is_some_and(|m| which(m.term()));
+                if goes {
+                    tree.remove(&OrderedKey(key)).map_or(0, |m| m.words())
+                } else {
+                    0
+                }
+            }
+        }
+    }
+
+    /// Every object, in traversal order.
+    pub fn objects(&self) -> Vec<&Message> {
+        match self {
+            Store::Hashed(buckets) => buckets.values().flatten().collect(),
+            Store::Ordered(tree) => tree.values().collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Store::Hashed(buckets) => buckets.values().map(Vec::len).sum(),
+            Store::Ordered(tree) => tree.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The keys in traversal order, each once.
+    pub fn keys(&self, keypos: usize) -> Vec<Term> {
+        match self {
+            Store::Hashed(buckets) => buckets.values().flat_map(|b| bucket_keys(b, keypos)).collect(),
+            Store::Ordered(tree) => tree.keys().map(|k| (k.0).0).collect(),
+        }
+    }
+
+    /// The first key (`forward`) or the last, if any.
+    pub fn first(&self, keypos: usize, forward: bool) -> Option<Term> {
+        match self {
+            Store::Ordered(tree) => {
+                let entry = if forward { tree.keys().next() } else { tree.keys().next_back() };
+                entry.map(|k| (k.0).0)
+            }
+            // A hashed table has no last key: `last` is `first`, as in erl.
+            Store::Hashed(buckets) => {
+                buckets.values().flatten().next().map(|m| key_of(m.term(), keypos).unwrap_or(Term::NIL))
+            }
+        }
+    }
+
+    /// The key after `key` (`forward`) or before it; `Err` if `key` is not
+    /// in the table (a hashed table, whose order needs the key).
+    pub fn next(&self, key: Term, keypos: usize, forward: bool) -> Result<Option<Term>, NotFound> {
+        match self {
+            Store::Ordered(tree) => {
+                use std::ops::Bound::{Excluded, Unbounded};
+                let probe = OrderedKey(key);
+                let found = if forward {
+                    tree.range::<OrderedKey, _>((Excluded(&probe), Unbounded)).next()
+                } else {
+                    tree.range::<OrderedKey, _>((Unbounded, Excluded(&probe))).next_back()
+                };
+                Ok(found.map(|(k, _)| (k.0).0))
+            }
+            // Within the key's bucket, then the buckets after it.
+            Store::Hashed(buckets) => {
+                use std::ops::Bound::{Excluded, Unbounded};
+                let hash = crate::hash::phash2(key);
+                let keys = bucket_keys(buckets.get(&hash).ok_or(NotFound)?, keypos);
+                let at = keys.iter().position(|&k| exact_eq(k, key)).ok_or(NotFound)?;
+                if let Some(&next) = keys.get(at + 1) {
+                    return Ok(Some(next));
+                }
+                let after = buckets.range((Excluded(hash), Unbounded)).next();
+                Ok(after.and_then(|(_, bucket)| bucket.first()).map(|m| key_of(m.term(), keypos).unwrap_or(Term::NIL)))
+            }
+        }
+    }
+}
+
+/// A key that `next` cannot step from: it is not in the (hashed) table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotFound;
+
+/// The keys of a bucket's objects, each once, in the order they first appear.
+fn bucket_keys(bucket: &[Message], keypos: usize) -> Vec<Term> {
+    let mut keys: Vec<Term> = Vec::new();
+    for object in bucket {
+        let key = key_of(object.term(), keypos).unwrap_or(Term::NIL);
+        if !keys.iter().any(|&k| exact_eq(k, key)) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// Every table, by identifier and by name.
+#[derive(Debug, Default)]
+struct Tables {
+    by_id: HashMap<u64, Arc<Table>>,
+    by_name: HashMap<Term, u64>,
+}
+
+fn tables() -> &'static RwLock<Tables> {
+    static TABLES: OnceLock<RwLock<Tables>> = OnceLock::new();
+    TABLES.get_or_init(RwLock::default)
+}
+
+/// Makes a table; `None` if `options.named` and the name is taken.
+pub fn create(name: Term, options: Options, owner: u64) -> Option<Arc<Table>> {
+    let mut all = tables().write().unwrap_or_else(|p| p.into_inner());
+    if options.named && all.by_name.contains_key(&name) {
+        return None;
+    }
+    let id = crate::scheduler::new_reference();
+    let table = Arc::new(Table {
+        id,
+        name,
+        options,
+        owner,
+        store: RwLock::new(Store::new(options.kind)),
+        words: AtomicUsize::new(0),
+    });
+    all.by_id.insert(id, table.clone());
+    if options.named {
+        all.by_name.insert(name, id);
+    }
+    Some(table)
+}
+
+pub fn by_id(id: u64) -> Option<Arc<Table>> {
+    tables().read().unwrap_or_else(|p| p.into_inner()).by_id.get(&id).cloned()
+}
+
+pub fn by_name(name: Term) -> Option<Arc<Table>> {
+    let all = tables().read().unwrap_or_else(|p| p.into_inner());
+    all.by_name.get(&name).and_then(|id| all.by_id.get(id)).cloned()
+}
+
+/// Every live table's identifier and name.
+pub fn all() -> Vec<Arc<Table>> {
+    let all = tables().read().unwrap_or_else(|p| p.into_inner());
+    let mut list: Vec<_> = all.by_id.values().cloned().collect();
+    list.sort_by_key(|t| t.id);
+    list
+}
+
+/// Deletes a table (its objects are freed when the last reader lets go).
+pub fn delete(id: u64) {
+    let mut all = tables().write().unwrap_or_else(|p| p.into_inner());
+    if let Some(table) = all.by_id.remove(&id) {
+        if table.options.named {
+            all.by_name.remove(&table.name);
+        }
+    }
+}
+
+/// Bytes held by every table, for `erlang:memory/0`.
+pub fn memory_bytes() -> usize {
+    let all = tables().read().unwrap_or_else(|p| p.into_inner());
+    all.by_id.values().map(|t| 8 * t.words() + std::mem::size_of::<Table>()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::Heap;
+
+    fn small(i: i64) -> Term {
+        Term::small(i).unwrap()
+    }
+
+    #[test]
+    fn sets_replace_bags_add_and_ordered_sets_sort() {
+        let mut heap = Heap::with_young_words(256);
+        let set = create(Term::NIL, Options::default(), 1).unwrap();
+        let a = heap.tuple(&[small(1), small(10)]);
+        let b = heap.tuple(&[small(1), small(20)]);
+        assert!(set.insert(&[a, b], false));
+        let store = set.read();
+        let found = store.lookup(small(1), 1);
+        assert_eq!(found.len(), 1);
+        assert!(exact_eq(found[0].term(), b));
+        drop(store);
+        let bag = create(Term::NIL, Options { kind: Type::Bag, ..Options::default() }, 1).unwrap();
+        bag.insert(&[a, b, a], false);
+        assert_eq!(bag.read().lookup(small(1), 1).len(), 2, "a bag keeps distinct objects once");
+        let ordered = create(Term::NIL, Options { kind: Type::OrderedSet, ..Options::default() }, 1).unwrap();
+        let objects: Vec<Term> = [5, 1, 3].iter().map(|&k| heap.tuple(&[small(k)])).collect();
+        ordered.insert(&objects, false);
+        let store = ordered.read();
+        assert_eq!(store.keys(1).iter().map(|k| k.small_value()).collect::<Vec<_>>(), [1, 3, 5]);
+        assert_eq!(store.next(small(3), 1, true), Ok(Some(small(5))));
+        assert_eq!(store.next(small(3), 1, false).map(|k| k.map(|k| k.small_value())), Ok(Some(1)));
+        assert_eq!(store.first(1, false).map(|k| k.small_value()), Some(5));
+        drop(store);
+        ordered.delete_key(small(3));
+        assert_eq!(ordered.read().len(), 2);
+        assert_eq!(ordered.words(), 2 * 2);
+        for table in [set, bag, ordered] {
+            delete(table.id);
+            assert!(by_id(table.id).is_none());
+        }
+    }
+}

@@ -1,0 +1,678 @@
+//! OTP's `ets` built-ins over the tables of `ets.rs`: `new/2`, `insert/2`,
+//! `insert_new/2`, `lookup/2`, `lookup_element/3`, `member/2`,
+//! `delete/1,2`, `delete_object/2`, `update_counter/3,4`, `tab2list/1`,
+//! `first/1`, `next/2`, `last/1`, `prev/2`, `match/2`, `match_object/2`,
+//! `select/2`, `select_count/2`, `info/1,2`, `all/0`, `whereis/1`
+//! (`foldl/3` and `foldr/3` are in `stdlib/ets.actor`). A table is named
+//! by the atom it was created with (`named_table`) or by the reference
+//! `new/2` returned; a table that is gone, an access its protection
+//! refuses, or a malformed argument raise `badarg`, as in erl.
+
+use std::sync::Arc;
+
+use super::erlang::{boolean, list_items};
+use super::NativeFn;
+use crate::atom::{self, atoms};
+use crate::compare::{compare, exact_eq};
+use crate::copy::{self, Message};
+use crate::ets::{self, key_of, Access, Options, Table, Type};
+use crate::exception::{error, Stop};
+use crate::heap::Heap;
+use crate::process::Process;
+use crate::term::{Kind, Term};
+
+pub(super) fn lookup(function: &str, arity: u32) -> Option<NativeFn> {
+    Some(match (function, arity) {
+        ("new", 2) => new,
+        ("insert", 2) => |p, a| insert(p, a, false),
+        ("insert_new", 2) => |p, a| insert(p, a, true),
+        ("lookup", 2) => lookup_objects,
+        ("lookup_element", 3) => lookup_element,
+        ("member", 2) => |p, a| {
+            let table = readable(p, a[0])?;
+            let found = !table.read().lookup(a[1], table.options.keypos).is_empty();
+            Ok(boolean(found))
+        },
+        ("delete", 1) => |p, a| {
+            let table = writable(p, a[0])?;
+            ets::delete(table.id);
+            Ok(atoms::TRUE)
+        },
+        ("delete", 2) => |p, a| {
+            writable(p, a[0])?.delete_key(a[1]);
+            Ok(atoms::TRUE)
+        },
+        ("delete_object", 2) => |p, a| {
+            writable(p, a[0])?.delete_object(a[1]);
+            Ok(atoms::TRUE)
+        },
+        ("update_counter", 3) => |p, a| update_counter(p, a, None),
+        ("update_counter", 4) => |p, a| update_counter(p, a, Some(a[3])),
+        ("tab2list", 1) => |p, a| {
+            let table = readable(p, a[0])?;
+            let store = table.read();
+            Ok(copy_out(p, a, &store.objects()))
+        },
+        ("first", 1) => |p, a| first(p, a, true),
+        ("last", 1) => |p, a| first(p, a, false),
+        ("next", 2) => |p, a| next(p, a, true),
+        ("prev", 2) => |p, a| next(p, a, false),
+        ("match", 2) => |p, a| select(p, a, Select::Match),
+        ("match_object", 2) => |p, a| select(p, a, Select::MatchObject),
+        ("select", 2) => |p, a| select(p, a, Select::Spec),
+        ("select_count", 2) => |p, a| select(p, a, Select::Count),
+        ("info", 1) => |p, a| info_all(p, a),
+        ("info", 2) => info,
+        ("all", 0) => |p, a| {
+            let tables = ets::all();
+            p.ensure(2 * tables.len() + 2 * tables.len(), a);
+            let ids: Vec<Term> = tables.iter().map(|t| identifier(p, t)).collect();
+            Ok(p.heap.list(&ids))
+        },
+        ("whereis", 1) => |p, a| {
+            if !a[0].is_atom() {
+                return Err(error(atoms::BADARG));
+            }
+            match ets::by_name(a[0]) {
+                Some(table) => {
+                    p.ensure(2, a);
+                    Ok(p.heap.reference(table.id))
+                }
+                None => Ok(atoms::UNDEFINED),
+            }
+        },
+        _ => return None,
+    })
+}
+
+fn badarg() -> Stop {
+    error(atoms::BADARG)
+}
+
+fn intern(name: &str) -> Term {
+    atom::intern(name).unwrap_or(atoms::UNDEFINED)
+}
+
+/// The table a term names: its name (an atom) or its reference.
+fn table(term: Term) -> Option<Arc<Table>> {
+    if term.is_atom() {
+        ets::by_name(term)
+    } else if term.is_boxed() && term.header().kind() == Some(Kind::Reference) {
+        ets::by_id(term.payload()[0])
+    } else {
+        None
+    }
+}
+
+fn readable(p: &Process, term: Term) -> Result<Arc<Table>, Stop> {
+    let table = table(term).ok_or_else(badarg)?;
+    match table.options.access {
+        Access::Private if table.owner != p.pid => Err(badarg()),
+        _ => Ok(table),
+    }
+}
+
+fn writable(p: &Process, term: Term) -> Result<Arc<Table>, Stop> {
+    let table = table(term).ok_or_else(badarg)?;
+    match table.options.access {
+        Access::Public => Ok(table),
+        _ if table.owner == p.pid => Ok(table),
+        _ => Err(badarg()),
+    }
+}
+
+/// How a table is named to Erlang code: its name, or its reference.
+fn identifier(p: &mut Process, table: &Table) -> Term {
+    if table.options.named {
+        table.name
+    } else {
+        p.heap.reference(table.id)
+    }
+}
+
+fn new(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    if !a[0].is_atom() {
+        return Err(badarg());
+    }
+    let mut options = Options::default();
+    for option in list_items(a[1])? {
+        match (atom::name(option).filter(|_| option.is_atom()), option.tuple_elements()) {
+            (Some("set"), _) => options.kind = Type::Set,
+            (Some("ordered_set"), _) => options.kind = Type::OrderedSet,
+            (Some("bag"), _) => options.kind = Type::Bag,
+            (Some("duplicate_bag"), _) => options.kind = Type::DuplicateBag,
+            (Some("public"), _) => options.access = Access::Public,
+            (Some("protected"), _) => options.access = Access::Protected,
+            (Some("private"), _) => options.access = Access::Private,
+            (Some("named_table"), _) => options.named = true,
+            (Some("compressed"), _) => {}
+            (_, Some(&[key, value])) => match (atom::name(key), value) {
+                (Some("keypos"), v) if v.is_small() && v.small_value() >= 1 => {
+                    options.keypos = v.small_value() as usize;
+                }
+                (Some("read_concurrency"), v) if v == atoms::TRUE || v == atoms::FALSE => {
+                    options.read_concurrency = v == atoms::TRUE;
+                }
+                (Some("write_concurrency"), v) if v == atoms::TRUE || v == atoms::FALSE || v == intern("auto") => {
+                    options.write_concurrency = v != atoms::FALSE;
+                }
+                (Some("decentralized_counters"), v) if v == atoms::TRUE || v == atoms::FALSE => {}
+                (Some("heir"), v) if v == atoms::NONE => {}
+                _ => return Err(badarg()),
+            },
+            _ => return Err(badarg()),
+        }
+    }
+    let table = ets::create(a[0], options, p.pid).ok_or_else(badarg)?;
+    // The table dies with its owner.
+    p.ties_mut().tables.push(table.id);
+    p.ensure(2, a);
+    Ok(identifier(p, &table))
+}
+
+fn insert(p: &mut Process, a: &mut [Term], only_new: bool) -> Result<Term, Stop> {
+    let table = writable(p, a[0])?;
+    let objects = if a[1].is_cons() || a[1].is_nil() { list_items(a[1])? } else { vec![a[1]] };
+    if objects.iter().any(|&o| key_of(o, table.options.keypos).is_none()) {
+        return Err(badarg());
+    }
+    let words: usize = objects.iter().map(|&o| copy::size(o)).sum();
+    let inserted = table.insert(&objects, only_new);
+    p.charge((words / 64) as u64);
+    Ok(if only_new { boolean(inserted) } else { atoms::TRUE })
+}
+
+/// Copies objects out of a table into the process: a list of them.
+fn copy_out(p: &mut Process, a: &mut [Term], objects: &[&Message]) -> Term {
+    let words: usize = objects.iter().map(|m| m.words()).sum::<usize>() + 2 * objects.len();
+    p.ensure(words, a);
+    let items: Vec<Term> = objects.iter().map(|m| copy::copy(m.term(), &mut p.heap)).collect();
+    p.reductions += (words / 64) as u64;
+    p.heap.list(&items)
+}
+
+fn lookup_objects(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let table = readable(p, a[0])?;
+    let store = table.read();
+    let found = store.lookup(a[1], table.options.keypos);
+    Ok(copy_out(p, a, &found))
+}
+
+fn lookup_element(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let table = readable(p, a[0])?;
+    if !a[2].is_small() || a[2].small_value() < 1 {
+        return Err(badarg());
+    }
+    let position = a[2].small_value() as usize;
+    let store = table.read();
+    let found = store.lookup(a[1], table.options.keypos);
+    let elements: Vec<Term> = found
+        .iter()
+        .map(|m| m.term().tuple_elements().and_then(|t| t.get(position - 1)).copied())
+        .collect::<Option<_>>()
+        .ok_or_else(badarg)?;
+    if elements.is_empty() {
+        return Err(badarg());
+    }
+    let words: usize = elements.iter().map(|&e| copy::size(e)).sum::<usize>() + 2 * elements.len();
+    p.ensure(words, a);
+    let copies: Vec<Term> = elements.iter().map(|&e| copy::copy(e, &mut p.heap)).collect();
+    Ok(match table.options.kind {
+        Type::Set | Type::OrderedSet => copies[0],
+        _ => p.heap.list(&copies),
+    })
+}
+
+fn first(p: &mut Process, a: &mut [Term], forward: bool) -> Result<Term, Stop> {
+    let table = readable(p, a[0])?;
+    let store = table.read();
+    Ok(match store.first(table.options.keypos, forward) {
+        Some(key) => copy_key(p, a, key),
+        None => intern("$end_of_table"),
+    })
+}
+
+fn next(p: &mut Process, a: &mut [Term], forward: bool) -> Result<Term, Stop> {
+    let table = readable(p, a[0])?;
+    let store = table.read();
+    // A hashed table has no order of its own: prev is next, as in erl.
+    let forward = forward || table.options.kind != Type::OrderedSet;
+    match store.next(a[1], table.options.keypos, forward) {
+        Ok(Some(key)) => Ok(copy_key(p, a, key)),
+        Ok(None) => Ok(intern("$end_of_table")),
+        Err(ets::NotFound) => Err(badarg()),
+    }
+}
+
+fn copy_key(p: &mut Process, a: &mut [Term], key: Term) -> Term {
+    p.ensure(copy::size(key), a);
+    copy::copy(key, &mut p.heap)
+}
+
+/// One update of `update_counter`: the position, the increment, and the
+/// threshold with the value to set when it is passed.
+struct Update {
+    position: usize,
+    increment: i64,
+    threshold: Option<(i64, i64)>,
+}
+
+fn parse_update(op: Term, keypos: usize) -> Option<Update> {
+    let int = |t: Term| t.is_small().then(|| t.small_value());
+    let update = if op.is_small() {
+        Update { position: keypos + 1, increment: op.small_value(), threshold: None }
+    } else {
+        match *op.tuple_elements()? {
+            [pos, incr] => Update { position: int(pos)? as usize, increment: int(incr)?, threshold: None },
+            [pos, incr, threshold, set] => Update {
+                position: int(pos)? as usize,
+                increment: int(incr)?,
+                threshold: Some((int(threshold)?, int(set)?)),
+            },
+            _ => return None,
+        }
+    };
+    (update.position >= 1 && update.position != keypos).then_some(update)
+}
+
+/// `update_counter(Tab, Key, Op[, Default])`: integers only (counters
+/// past the small-integer range, 2^59, raise badarg).
+fn update_counter(p: &mut Process, a: &mut [Term], default: Option<Term>) -> Result<Term, Stop> {
+    let table = writable(p, a[0])?;
+    if !matches!(table.options.kind, Type::Set | Type::OrderedSet) {
+        return Err(badarg());
+    }
+    let keypos = table.options.keypos;
+    let (key, op) = (a[1], a[2]);
+    let many = op.is_cons() || op.is_nil();
+    let ops = if many { list_items(op)? } else { vec![op] };
+    let updates: Vec<Update> =
+        ops.iter().map(|&o| parse_update(o, keypos)).collect::<Option<_>>().ok_or_else(badarg)?;
+    if let Some(d) = default {
+        if key_of(d, keypos).is_none() {
+            return Err(badarg());
+        }
+    }
+    let results = table.update(key, |current| {
+        let base = current.or(default).ok_or_else(badarg)?;
+        let mut elements = base.tuple_elements().ok_or_else(badarg)?.to_vec();
+        // A default object takes the key it is stored under.
+        elements[keypos - 1] = key;
+        let mut results = Vec::new();
+        for update in &updates {
+            let slot = elements.get_mut(update.position - 1).ok_or_else(badarg)?;
+            if !slot.is_small() {
+                return Err(badarg());
+            }
+            let mut value = slot.small_value().checked_add(update.increment).ok_or_else(badarg)?;
+            if let Some((threshold, set)) = update.threshold {
+                if (update.increment >= 0 && value > threshold) || (update.increment < 0 && value < threshold) {
+                    value = set;
+                }
+            }
+            *slot = Term::small(value).ok_or_else(badarg)?;
+            results.push(*slot);
+        }
+        let mut scratch = Heap::with_young_words(1 + elements.len());
+        Ok((scratch.tuple(&elements), (results, scratch)))
+    })?;
+    let (values, _scratch) = results;
+    if many {
+        p.ensure(2 * values.len(), a);
+        Ok(p.heap.list(&values))
+    } else {
+        Ok(values[0])
+    }
+}
+
+// ---------------------------------------------------------------------
+// Match patterns and match specifications
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Select {
+    /// `match/2`: the bindings of each match, as a list.
+    Match,
+    /// `match_object/2`: the objects.
+    MatchObject,
+    /// `select/2`: what each clause's body gives.
+    Spec,
+    /// `select_count/2`: how many objects the spec gives `true` for.
+    Count,
+}
+
+/// A value a match spec's body computes: a term (from the table, the
+/// spec or an immediate), or a tuple or list it builds.
+#[derive(Debug, Clone)]
+enum Built {
+    Term(Term),
+    Tuple(Vec<Built>),
+    List(Vec<Built>),
+}
+
+impl Built {
+    fn words(&self) -> usize {
+        match self {
+            Built::Term(t) => copy::size(*t),
+            Built::Tuple(items) => 1 + items.len() + items.iter().map(Built::words).sum::<usize>(),
+            Built::List(items) => 2 * items.len() + items.iter().map(Built::words).sum::<usize>(),
+        }
+    }
+
+    fn build(&self, heap: &mut Heap) -> Term {
+        match self {
+            Built::Term(t) => copy::copy(*t, heap),
+            Built::Tuple(items) => {
+                let built: Vec<Term> = items.iter().map(|b| b.build(heap)).collect();
+                heap.tuple(&built)
+            }
+            Built::List(items) => {
+                let built: Vec<Term> = items.iter().map(|b| b.build(heap)).collect();
+                heap.list(&built)
+            }
+        }
+    }
+
+    fn term(&self) -> Option<Term> {
+        match self {
+            Built::Term(t) => Some(*t),
+            _ => None,
+        }
+    }
+}
+
+/// The number of a match variable (`'$1'`...).
+fn variable(term: Term) -> Option<usize> {
+    if !term.is_atom() {
+        return None;
+    }
+    let name = atom::name(term)?;
+    let digits = name.strip_prefix('$')?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok()).flatten()
+}
+
+/// Matches `object` against `pattern`, binding variables.
+fn matches(pattern: Term, object: Term, bindings: &mut Vec<Option<Term>>) -> bool {
+    if pattern == intern("_") {
+        return true;
+    }
+    if let Some(n) = variable(pattern) {
+        if bindings.len() <= n {
+            bindings.resize(n + 1, None);
+        }
+        return match bindings[n] {
+            Some(bound) => exact_eq(bound, object),
+            None => {
+                bindings[n] = Some(object);
+                true
+            }
+        };
+    }
+    if pattern.is_cons() {
+        return object.is_cons()
+            && matches(pattern.head(), object.head(), bindings)
+            && matches(pattern.tail(), object.tail(), bindings);
+    }
+    if let Some(elements) = pattern.tuple_elements() {
+        return object.tuple_elements().is_some_and(|o| {
+            o.len() == elements.len() && elements.iter().zip(o).all(|(&pe, &oe)| matches(pe, oe, bindings))
+        });
+    }
+    if let Some(words) = pattern.map_words() {
+        return object.map_words().is_some_and(|found| {
+            crate::map::pairs(words)
+                .iter()
+                .all(|&(key, value)| crate::map::get(found, key).is_some_and(|inner| matches(value, inner, bindings)))
+        });
+    }
+    exact_eq(pattern, object)
+}
+
+/// Evaluates a match spec expression (a guard or a body element).
+fn evaluate(expr: Term, object: Term, bindings: &[Option<Term>]) -> Option<Built> {
+    if let Some(n) = variable(expr) {
+        return bindings.get(n).copied().flatten().map(Built::Term);
+    }
+    if expr.is_atom() {
+        return match atom::name(expr) {
+            Some("$_") => Some(Built::Term(object)),
+            Some("$$") => Some(Built::List(bindings.iter().flatten().map(|&t| Built::Term(t)).collect())),
+            _ => Some(Built::Term(expr)),
+        };
+    }
+    if expr.is_cons() || expr.is_nil() {
+        let items = list_items(expr).ok()?;
+        return items.iter().map(|&e| evaluate(e, object, bindings)).collect::<Option<_>>().map(Built::List);
+    }
+    let Some(elements) = expr.tuple_elements() else { return Some(Built::Term(expr)) };
+    match elements {
+        // {{A, B}}: a tuple built of the evaluated elements.
+        &[inner] if inner.tuple_elements().is_some() => {
+            let items = inner.tuple_elements()?;
+            items.iter().map(|&e| evaluate(e, object, bindings)).collect::<Option<_>>().map(Built::Tuple)
+        }
+        &[tag, value] if atom::name(tag) == Some("const") => Some(Built::Term(value)),
+        &[op, ..] => {
+            let name = atom::name(op)?;
+            let args: Vec<Built> =
+                elements[1..].iter().map(|&e| evaluate(e, object, bindings)).collect::<Option<_>>()?;
+            call(name, &args).map(Built::Term)
+        }
+        [] => Some(Built::Term(expr)),
+    }
+}
+
+/// A guard function of a match spec on evaluated arguments.
+fn call(name: &str, args: &[Built]) -> Option<Term> {
+    let terms: Option<Vec<Term>> = args.iter().map(Built::term).collect();
+    let terms = terms?;
+    let small = |t: Term| t.is_small().then(|| t.small_value());
+    let truth = |t: Term| {
+        if t == atoms::TRUE {
+            Some(true)
+        } else if t == atoms::FALSE {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    let result = match (name, terms.as_slice()) {
+        ("==", &[x, y]) => boolean(compare(x, y).is_eq()),
+        ("/=", &[x, y]) => boolean(!compare(x, y).is_eq()),
+        ("=:=", &[x, y]) => boolean(exact_eq(x, y)),
+        ("=/=", &[x, y]) => boolean(!exact_eq(x, y)),
+        ("<", &[x, y]) => boolean(compare(x, y).is_lt()),
+        (">", &[x, y]) => boolean(compare(x, y).is_gt()),
+        ("=<", &[x, y]) => boolean(compare(x, y).is_le()),
+        (">=", &[x, y]) => boolean(compare(x, y).is_ge()),
+        ("andalso" | "and", &[x, y]) => boolean(truth(x)? && truth(y)?),
+        ("orelse" | "or", &[x, y]) => boolean(truth(x)? || truth(y)?),
+        ("xor", &[x, y]) => boolean(truth(x)? ^ truth(y)?),
+        ("not", &[x]) => boolean(!truth(x)?),
+        ("+", &[x, y]) => Term::small(small(x)?.checked_add(small(y)?)?)?,
+        ("-", &[x, y]) => Term::small(small(x)?.checked_sub(small(y)?)?)?,
+        ("*", &[x, y]) => Term::small(small(x)?.checked_mul(small(y)?)?)?,
+        ("div", &[x, y]) => Term::small(small(x)?.checked_div(small(y)?)?)?,
+        ("rem", &[x, y]) => Term::small(small(x)?.checked_rem(small(y)?)?)?,
+        ("-", &[x]) => Term::small(small(x)?.checked_neg()?)?,
+        ("abs", &[x]) => Term::small(small(x)?.checked_abs()?)?,
+        ("is_integer", &[x]) => boolean(x.is_small() || crate::heap::integer_value(x).is_some()),
+        ("is_atom", &[x]) => boolean(x.is_atom()),
+        ("is_list", &[x]) => boolean(x.is_cons() || x.is_nil()),
+        ("is_tuple", &[x]) => boolean(x.tuple_elements().is_some()),
+        ("is_pid", &[x]) => boolean(x.is_pid()),
+        ("is_binary", &[x]) => boolean(crate::heap::binary_bytes(x).is_some()),
+        ("is_map", &[x]) => boolean(x.map_words().is_some()),
+        ("is_float", &[x]) => boolean(x.float_value().is_some()),
+        ("is_number", &[x]) => {
+            boolean(x.is_small() || x.float_value().is_some() || crate::heap::integer_value(x).is_some())
+        }
+        ("element", &[n, t]) => *t.tuple_elements()?.get(usize::try_from(small(n)?).ok()?.checked_sub(1)?)?,
+        ("hd", &[x]) if x.is_cons() => x.head(),
+        ("tl", &[x]) if x.is_cons() => x.tail(),
+        ("tuple_size" | "size", &[x]) => Term::small(x.tuple_elements()?.len() as i64)?,
+        ("length", &[x]) => Term::small(list_items(x).ok()?.len() as i64)?,
+        ("map_get", &[k, m]) => crate::map::get(m.map_words()?, k)?,
+        ("is_map_key", &[k, m]) => boolean(crate::map::get(m.map_words()?, k).is_some()),
+        _ => return None,
+    };
+    Some(result)
+}
+
+/// One clause of a match spec, read: pattern, guards, body.
+struct Clause {
+    pattern: Term,
+    guards: Vec<Term>,
+    body: Vec<Term>,
+}
+
+fn clauses(spec: Term) -> Option<Vec<Clause>> {
+    list_items(spec)
+        .ok()?
+        .into_iter()
+        .map(|clause| match clause.tuple_elements()? {
+            &[pattern, guards, body] => {
+                Some(Clause { pattern, guards: list_items(guards).ok()?, body: list_items(body).ok()? })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// What a spec gives for an object: the first clause whose pattern and
+/// guards hold, its body's last value.
+fn run_spec(clauses: &[Clause], object: Term) -> Option<Built> {
+    for clause in clauses {
+        let mut bindings = Vec::new();
+        if !matches(clause.pattern, object, &mut bindings) {
+            continue;
+        }
+        // A guard that fails or cannot be computed is false.
+        let passes =
+            clause.guards.iter().all(|&g| evaluate(g, object, &bindings).and_then(|b| b.term()) == Some(atoms::TRUE));
+        if !passes {
+            continue;
+        }
+        return clause.body.last().and_then(|&e| evaluate(e, object, &bindings));
+    }
+    None
+}
+
+fn select(p: &mut Process, a: &mut [Term], how: Select) -> Result<Term, Stop> {
+    let table = readable(p, a[0])?;
+    // The spec is copied out of the heap first: the results may point into
+    // it, and making room for them may move the heap.
+    let spec = Message::new(a[1]);
+    let clauses = match how {
+        Select::Match | Select::MatchObject => {
+            vec![Clause { pattern: spec.term(), guards: Vec::new(), body: vec![intern("$_")] }]
+        }
+        Select::Spec | Select::Count => clauses(spec.term()).ok_or_else(badarg)?,
+    };
+    let store = table.read();
+    let objects = store.objects();
+    let mut results = Vec::new();
+    for object in &objects {
+        let object = object.term();
+        match how {
+            Select::Match => {
+                let mut bindings = Vec::new();
+                if matches(clauses[0].pattern, object, &mut bindings) {
+                    results.push(Built::List(bindings.iter().flatten().map(|&t| Built::Term(t)).collect()));
+                }
+            }
+            _ => {
+                if let Some(result) = run_spec(&clauses, object) {
+                    results.push(result);
+                }
+            }
+        }
+    }
+    // Charged, not suspended: the table stays locked until the copy is made.
+    p.reductions += (objects.len() / 16) as u64;
+    if how == Select::Count {
+        let count = results.iter().filter(|r| r.term() == Some(atoms::TRUE)).count();
+        return Term::small(count as i64).ok_or_else(badarg);
+    }
+    let list = Built::List(results);
+    p.ensure(list.words(), a);
+    Ok(list.build(&mut p.heap))
+}
+
+// ---------------------------------------------------------------------
+// info
+
+const INFO_ITEMS: [&str; 15] = [
+    "id",
+    "decentralized_counters",
+    "read_concurrency",
+    "write_concurrency",
+    "compressed",
+    "memory",
+    "owner",
+    "heir",
+    "name",
+    "size",
+    "node",
+    "named_table",
+    "type",
+    "keypos",
+    "protection",
+];
+
+/// One item of `info/2` (the id needs room made for it first).
+fn info_value(p: &mut Process, table: &Table, item: &str) -> Option<Term> {
+    let options = &table.options;
+    Some(match item {
+        "id" => p.heap.reference(table.id),
+        "decentralized_counters" | "compressed" => atoms::FALSE,
+        "read_concurrency" => boolean(options.read_concurrency),
+        "write_concurrency" => boolean(options.write_concurrency),
+        "memory" => Term::small((table.words() + 2 * table.read().len()) as i64)?,
+        "owner" => Term::pid(table.owner),
+        "heir" => atoms::NONE,
+        "name" => table.name,
+        "size" => Term::small(table.read().len() as i64)?,
+        "node" => atoms::NONODE,
+        "named_table" => boolean(options.named),
+        "type" => intern(match options.kind {
+            Type::Set => "set",
+            Type::OrderedSet => "ordered_set",
+            Type::Bag => "bag",
+            Type::DuplicateBag => "duplicate_bag",
+        }),
+        "keypos" => Term::small(options.keypos as i64)?,
+        "protection" => intern(match options.access {
+            Access::Public => "public",
+            Access::Protected => "protected",
+            Access::Private => "private",
+        }),
+        _ => return None,
+    })
+}
+
+fn info(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let item = atom::name(a[1]).filter(|_| a[1].is_atom()).ok_or_else(badarg)?;
+    let Some(table) = table(a[0]) else {
+        return if a[0].is_atom() || a[0].is_boxed() { Ok(atoms::UNDEFINED) } else { Err(badarg()) };
+    };
+    if !INFO_ITEMS.contains(&item) {
+        return Err(badarg());
+    }
+    p.ensure(2, a);
+    info_value(p, &table, item).ok_or_else(badarg)
+}
+
+fn info_all(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let Some(table) = table(a[0]) else {
+        return if a[0].is_atom() || a[0].is_boxed() { Ok(atoms::UNDEFINED) } else { Err(badarg()) };
+    };
+    p.ensure(INFO_ITEMS.len() * (3 + 2 + 2), a);
+    let items: Vec<Term> = INFO_ITEMS
+        .iter()
+        .map(|&item| {
+            let value = info_value(p, &table, item).unwrap_or(atoms::UNDEFINED);
+            p.heap.tuple(&[intern(item), value])
+        })
+        .collect();
+    Ok(p.heap.list(&items))
+}
