@@ -13,8 +13,9 @@
 //! process that owns it (see `Runtime::exit`).
 
 use std::borrow::Borrow;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::compare::{compare, exact_eq};
@@ -72,6 +73,8 @@ pub struct Table {
     store: RwLock<Store>,
     /// Words of the objects stored, for `info/2` and `erlang:memory/0`.
     words: AtomicUsize,
+    /// Set when the table is deleted (a thread's cached handle then misses).
+    deleted: AtomicBool,
 }
 
 /// A key of an `ordered_set`, ordered as terms are (`compare`).
@@ -127,7 +130,7 @@ impl Borrow<OrderedKey> for StoredKey {
 pub enum Store {
     /// `set`, `bag`, `duplicate_bag`: buckets by the key's hash, each in
     /// insertion order.
-    Hashed(BTreeMap<u32, Vec<Message>>),
+    Hashed(Buckets),
     /// `ordered_set`: by key. The key points into its object's buffer,
     /// which does not move while the entry lives.
     Ordered(BTreeMap<StoredKey, Message>),
@@ -204,10 +207,10 @@ impl Table {
 }
 
 impl Store {
-    fn new(kind: Type) -> Store {
-        match kind {
+    fn new(options: Options) -> Store {
+        match options.kind {
             Type::OrderedSet => Store::Ordered(BTreeMap::new()),
-            _ => Store::Hashed(BTreeMap::new()),
+            _ => Store::Hashed(Buckets::new(options.keypos)),
         }
     }
 
@@ -215,11 +218,10 @@ impl Store {
     pub fn lookup(&self, key: Term, keypos: usize) -> Vec<&Message> {
         match self {
             Store::Hashed(buckets) => buckets
-                .get(&crate::hash::phash2(key))
-                .map(|bucket| {
-                    bucket.iter().filter(|m| key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key))).collect()
-                })
-                .unwrap_or_default(),
+                .bucket(crate::hash::phash2(key))
+                .iter()
+                .filter(|m| key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key)))
+                .collect(),
             Store::Ordered(tree) => tree.get(&OrderedKey(key)).into_iter().collect(),
         }
     }
@@ -230,7 +232,7 @@ impl Store {
         let key = key_of(object, keypos).unwrap_or(Term::NIL);
         match self {
             Store::Hashed(buckets) => {
-                let bucket = buckets.entry(crate::hash::phash2(key)).or_default();
+                let bucket = buckets.entry(crate::hash::phash2(key));
                 let same_key = |m: &Message| key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key));
                 match kind {
                     Type::Set => {
@@ -243,6 +245,7 @@ impl Store {
                     _ => {}
                 }
                 bucket.push(message);
+                buckets.len += 1;
                 0
             }
             Store::Ordered(tree) => {
@@ -256,20 +259,19 @@ impl Store {
     fn remove(&mut self, key: Term, keypos: usize, which: impl Fn(Term) -> bool) -> usize {
         match self {
             Store::Hashed(buckets) => {
-                let hash = crate::hash::phash2(key);
-                let Some(bucket) = buckets.get_mut(&hash) else { return 0 };
-                let mut removed = 0;
+                let index = buckets.index(crate::hash::phash2(key));
+                let bucket = &mut buckets.slots[index];
+                let mut removed = (0, 0);
                 bucket.retain(|m| {
                     let goes = key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key)) && which(m.term());
                     if goes {
-                        removed += m.words();
+                        removed = (removed.0 + 1, removed.1 + m.words());
                     }
                     !goes
                 });
-                if bucket.is_empty() {
-                    buckets.remove(&hash);
-                }
-                removed
+                buckets.len -= removed.0;
+                buckets.shrink();
+                removed.1
             }
             Store::Ordered(tree) => {
                 let goes = tree.get(&OrderedKey(key)).is_some_and(|m| which(m.term()));
@@ -285,14 +287,14 @@ impl Store {
     /// Every object, in traversal order.
     pub fn objects(&self) -> Vec<&Message> {
         match self {
-            Store::Hashed(buckets) => buckets.values().flatten().collect(),
+            Store::Hashed(buckets) => buckets.slots.iter().flatten().collect(),
             Store::Ordered(tree) => tree.values().collect(),
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
-            Store::Hashed(buckets) => buckets.values().map(Vec::len).sum(),
+            Store::Hashed(buckets) => buckets.len,
             Store::Ordered(tree) => tree.len(),
         }
     }
@@ -304,7 +306,7 @@ impl Store {
     /// The keys in traversal order, each once.
     pub fn keys(&self, keypos: usize) -> Vec<Term> {
         match self {
-            Store::Hashed(buckets) => buckets.values().flat_map(|b| bucket_keys(b, keypos)).collect(),
+            Store::Hashed(buckets) => buckets.slots.iter().flat_map(|b| bucket_keys(b, keypos)).collect(),
             Store::Ordered(tree) => tree.keys().map(|k| (k.0).0).collect(),
         }
     }
@@ -318,7 +320,7 @@ impl Store {
             }
             // A hashed table has no last key: `last` is `first`, as in erl.
             Store::Hashed(buckets) => {
-                buckets.values().flatten().next().map(|m| key_of(m.term(), keypos).unwrap_or(Term::NIL))
+                buckets.slots.iter().flatten().next().map(|m| key_of(m.term(), keypos).unwrap_or(Term::NIL))
             }
         }
     }
@@ -339,16 +341,67 @@ impl Store {
             }
             // Within the key's bucket, then the buckets after it.
             Store::Hashed(buckets) => {
-                use std::ops::Bound::{Excluded, Unbounded};
-                let hash = crate::hash::phash2(key);
-                let keys = bucket_keys(buckets.get(&hash).ok_or(NotFound)?, keypos);
+                let index = buckets.index(crate::hash::phash2(key));
+                let keys = bucket_keys(&buckets.slots[index], keypos);
                 let at = keys.iter().position(|&k| exact_eq(k, key)).ok_or(NotFound)?;
                 if let Some(&next) = keys.get(at + 1) {
                     return Ok(Some(next));
                 }
-                let after = buckets.range((Excluded(hash), Unbounded)).next();
-                Ok(after.and_then(|(_, bucket)| bucket.first()).map(|m| key_of(m.term(), keypos).unwrap_or(Term::NIL)))
+                let after = buckets.slots[index + 1..].iter().flatten().next();
+                Ok(after.map(|m| key_of(m.term(), keypos).unwrap_or(Term::NIL)))
             }
+        }
+    }
+}
+
+/// The buckets of a hashed table: a power-of-two array indexed by the low
+/// bits of the key's hash, grown when it holds more objects than buckets
+/// and shrunk when it holds under a quarter (traversal goes bucket by
+/// bucket, so the order changes when the table is resized, as in erl).
+#[derive(Debug)]
+pub struct Buckets {
+    slots: Vec<Vec<Message>>,
+    len: usize,
+    /// Where the key is in an object.
+    keypos: usize,
+}
+
+const MIN_BUCKETS: usize = 16;
+
+impl Buckets {
+    fn new(keypos: usize) -> Buckets {
+        Buckets { slots: (0..MIN_BUCKETS).map(|_| Vec::new()).collect(), len: 0, keypos }
+    }
+
+    fn index(&self, hash: u32) -> usize {
+        hash as usize & (self.slots.len() - 1)
+    }
+
+    fn bucket(&self, hash: u32) -> &[Message] {
+        &self.slots[self.index(hash)]
+    }
+
+    /// The bucket for `hash`, growing the array first if it is full.
+    fn entry(&mut self, hash: u32) -> &mut Vec<Message> {
+        if self.len >= self.slots.len() {
+            self.resize(self.slots.len() * 2);
+        }
+        let index = self.index(hash);
+        &mut self.slots[index]
+    }
+
+    fn shrink(&mut self) {
+        if self.slots.len() > MIN_BUCKETS && self.len < self.slots.len() / 4 {
+            self.resize(self.slots.len() / 2);
+        }
+    }
+
+    fn resize(&mut self, size: usize) {
+        let old = std::mem::replace(&mut self.slots, (0..size).map(|_| Vec::new()).collect());
+        for message in old.into_iter().flatten() {
+            let key = key_of(message.term(), self.keypos).unwrap_or(Term::NIL);
+            let index = self.index(crate::hash::phash2(key));
+            self.slots[index].push(message);
         }
     }
 }
@@ -393,8 +446,9 @@ pub fn create(name: Term, options: Options, owner: u64) -> Option<Arc<Table>> {
         name,
         options,
         owner,
-        store: RwLock::new(Store::new(options.kind)),
+        store: RwLock::new(Store::new(options)),
         words: AtomicUsize::new(0),
+        deleted: AtomicBool::new(false),
     });
     all.by_id.insert(id, table.clone());
     if options.named {
@@ -403,13 +457,34 @@ pub fn create(name: Term, options: Options, owner: u64) -> Option<Arc<Table>> {
     Some(table)
 }
 
+thread_local! {
+    /// The table this thread used last, by id and by name: most code works
+    /// one table at a time, and this spares it the global lock and a
+    /// shared reference count per operation.
+    static LAST: RefCell<Option<Arc<Table>>> = const { RefCell::new(None) };
+}
+
+/// The live table `matches` picks, from this thread's cache or the registry.
+fn cached(matches: impl Fn(&Table) -> bool, find: impl FnOnce(&Tables) -> Option<Arc<Table>>) -> Option<Arc<Table>> {
+    let hit =
+        LAST.with(|last| last.borrow().as_ref().filter(|t| matches(t) && !t.deleted.load(Ordering::Acquire)).cloned());
+    if hit.is_some() {
+        return hit;
+    }
+    let found = find(&tables().read().unwrap_or_else(|p| p.into_inner()))?;
+    LAST.with(|last| *last.borrow_mut() = Some(found.clone()));
+    Some(found)
+}
+
 pub fn by_id(id: u64) -> Option<Arc<Table>> {
-    tables().read().unwrap_or_else(|p| p.into_inner()).by_id.get(&id).cloned()
+    cached(|t| t.id == id, |all| all.by_id.get(&id).cloned())
 }
 
 pub fn by_name(name: Term) -> Option<Arc<Table>> {
-    let all = tables().read().unwrap_or_else(|p| p.into_inner());
-    all.by_name.get(&name).and_then(|id| all.by_id.get(id)).cloned()
+    cached(
+        |t| t.options.named && t.name == name,
+        |all| all.by_name.get(&name).and_then(|id| all.by_id.get(id)).cloned(),
+    )
 }
 
 /// Every live table's identifier and name.
@@ -424,6 +499,7 @@ pub fn all() -> Vec<Arc<Table>> {
 pub fn delete(id: u64) {
     let mut all = tables().write().unwrap_or_else(|p| p.into_inner());
     if let Some(table) = all.by_id.remove(&id) {
+        table.deleted.store(true, Ordering::Release);
         if table.options.named {
             all.by_name.remove(&table.name);
         }
