@@ -1,7 +1,9 @@
 //! Conformance: every program in `tests/conformance/` must print, byte for
 //! byte, what Erlang/OTP printed for it (`NAME.out`, recorded by
 //! `tests/conformance/record`) and exit with the same status (`NAME.status`).
-//! A second test runs `erl` again to make sure the recordings are still true.
+//! A second test runs `erl` again to make sure the recordings are still true,
+//! and a third runs the OTP examples (`examples/kv_store.actor`,
+//! `examples/supervision_tree.actor`) on both.
 //! The programs end normally: when `main` raises, erl's `init` may lose
 //! buffered output as it crashes, so that path is tested in `cli.rs` instead.
 //!
@@ -83,6 +85,38 @@ fn the_recordings_are_what_erl_prints() {
             std::fs::read_to_string(path.with_extension("status")).unwrap(),
         );
         assert_eq!(fresh, committed, "{}: the recording is out of date; run tests/conformance/record", path.display());
+    }
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+/// The examples written against OTP's behaviours (`kv_store`,
+/// `supervision_tree`) print what erl prints for them, run by erl here and
+/// now rather than recorded.
+#[test]
+fn the_otp_examples_print_what_erl_prints() {
+    if cfg!(feature = "gc-stress") {
+        return; // The conformance programs cover the same code under stress.
+    }
+    let work = std::env::temp_dir().join(format!("vm-examples-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    for name in ["kv_store", "supervision_tree"] {
+        let example = support::root().join(format!("examples/{name}.actor"));
+        std::fs::copy(&example, work.join(format!("{name}.erl"))).unwrap();
+        let compiled = Command::new("erlc").arg("-o").arg(&work).arg(work.join(format!("{name}.erl"))).output();
+        assert!(compiled.is_ok_and(|o| o.status.success()), "erlc {name} failed (is erl installed?)");
+        let erl = Command::new("erl")
+            .args(["-noshell", "-pa"])
+            .arg(&work)
+            .args(["-eval", &format!("{name}:main(), halt().")])
+            .output()
+            .expect("run erl");
+        let vm = Command::new(env!("CARGO_BIN_EXE_vm")).arg("run").arg(&example).output().expect("run vm");
+        assert!(vm.status.success(), "{name}: {}", String::from_utf8_lossy(&vm.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&vm.stdout),
+            String::from_utf8_lossy(&erl.stdout),
+            "{name}: vm (left) and erl (right) differ"
+        );
     }
     std::fs::remove_dir_all(&work).unwrap();
 }
