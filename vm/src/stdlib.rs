@@ -17,6 +17,7 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("timer", "timer.actor", include_str!("../../stdlib/timer.actor")),
     ("proplists", "proplists.actor", include_str!("../../stdlib/proplists.actor")),
     ("gen", "gen.actor", include_str!("../../stdlib/gen.actor")),
+    ("proc_lib", "proc_lib.actor", include_str!("../../stdlib/proc_lib.actor")),
     ("gen_server", "gen_server.actor", include_str!("../../stdlib/gen_server.actor")),
     ("sys", "sys.actor", include_str!("../../stdlib/sys.actor")),
     ("supervisor", "supervisor.actor", include_str!("../../stdlib/supervisor.actor")),

@@ -68,6 +68,13 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
                 (Some((module, _, _)), _, Some("module")) => module,
                 (_, Some((module, _, _)), Some("module")) => module.name,
                 (Some((_, function, _)), _, Some("name")) => function,
+                // A local fun's name is the name of the function it was
+                // compiled to, such as '-main/0-fun-0-'.
+                (_, Some((module, lambda, _)), Some("name")) => module
+                    .lambdas
+                    .get(lambda as usize)
+                    .and_then(|l| module.functions.get(l.function as usize))
+                    .map_or(atoms::UNDEFINED, |f| f.name),
                 (Some(_), _, Some("type")) => atom::intern("external").unwrap_or(atoms::UNDEFINED),
                 (_, Some(_), Some("type")) => atom::intern("local").unwrap_or(atoms::UNDEFINED),
                 (Some(_), _, Some("env")) => Term::NIL,

@@ -1,7 +1,9 @@
 //! OTP's `logger` primary level (`set_primary_config/2`,
 //! `get_primary_config/0`) and the logging calls that print reports to
 //! standard error: `logger:error/1,2` and its siblings, and the older
-//! `error_logger:error_msg/1,2`, `warning_msg/1,2`, `info_msg/1,2`.
+//! `error_logger:error_msg/1,2`, `warning_msg/1,2`, `info_msg/1,2` and
+//! `error_report/1,2` (`crash_report` and `supervisor_report` get their
+//! own headings, as in erl).
 
 use super::erlang::{boolean, list_items};
 use super::io::{chardata, format_text};
@@ -34,11 +36,31 @@ pub(super) fn lookup(function: &str, arity: u32) -> Option<NativeFn> {
 
 pub(super) fn lookup_error_logger(function: &str, arity: u32) -> Option<NativeFn> {
     Some(match (function, arity) {
+        ("error_report", 1) => |_, a| report_term(3, "ERROR", a[0]),
+        // The kinds OTP's reports have their own headings.
+        ("error_report", 2) => |_, a| {
+            let kind = match atom::name(a[0]).filter(|_| a[0].is_atom()) {
+                Some("crash_report") => "CRASH",
+                Some("supervisor_report") => "SUPERVISOR",
+                _ => "ERROR",
+            };
+            report_term(3, kind, a[1])
+        },
         ("error_msg", 1 | 2) => |_, a| log(3, "ERROR", a),
         ("warning_msg", 1 | 2) => |_, a| log(4, "WARNING", a),
         ("info_msg", 1 | 2) => |_, a| log(6, "INFO", a),
         _ => return None,
     })
+}
+
+/// A report that is text (chardata) or a term, printed as `~p` prints it.
+fn report_term(level: usize, kind: &str, report: Term) -> Result<Term, Stop> {
+    let mut text = chardata(report).unwrap_or_else(|| crate::pretty::pretty(report, 1, crate::pretty::LINE_LENGTH));
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    report::write(level, kind, &text);
+    Ok(atoms::OK)
 }
 
 fn level_index(level: Term) -> Option<usize> {
