@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use num_traits::ToPrimitive;
 
-use super::bifs::{is_auto_imported, is_guard_bif};
+use super::bifs::{is_auto_imported, is_guard_bif, is_old_bif};
 use super::{undefined_function, FunctionKey, ModuleInfo, Record};
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
@@ -514,7 +514,7 @@ impl<'a> FunctionChecker<'a> {
 
     fn fun(&mut self, fun: &Fun, env: &mut Env) {
         match fun {
-            Fun::Local(name, arity) => self.local_function(&(name.name.clone(), *arity), name.span),
+            Fun::Local(name, arity) => self.local_function(&(name.name.clone(), *arity), name.span, false),
             Fun::Remote(module, function, arity) => {
                 self.expr(module, env);
                 self.expr(function, env);
@@ -562,7 +562,7 @@ impl<'a> FunctionChecker<'a> {
                         .with_note("compute the value before the clause, or test it with case"),
                     );
                 } else {
-                    self.local_function(&key, name.span);
+                    self.local_function(&key, name.span, true);
                 }
                 // is_record/2 with a literal name tests for that record, which must be
                 // defined; is_record/3 only checks the tag and size, as in erl_lint.
@@ -605,10 +605,38 @@ impl<'a> FunctionChecker<'a> {
         self.body(args, env);
     }
 
-    /// A call `f(...)` or reference `fun f/N`: to this module, an import, or a BIF.
-    fn local_function(&mut self, key: &FunctionKey, span: Span) {
+    /// A call `f(...)` (`is_call`) or reference `fun f/N`: to this module,
+    /// an import, or a BIF. A call to a local function that has the name of
+    /// an auto-imported BIF is ambiguous, as erl_lint says: an error for
+    /// the BIFs auto-imported before R14, a warning for the others (the
+    /// local function is called), unless `no_auto_import` names it.
+    fn local_function(&mut self, key: &FunctionKey, span: Span, is_call: bool) {
         if self.info.functions.contains_key(key) {
             self.calls.insert(key.clone());
+            let turned_off = self.info.no_auto_import.as_ref().is_none_or(|names| names.contains(key));
+            if is_call && is_auto_imported(&key.0, key.1) && !turned_off {
+                let (name, arity) = (&key.0, key.1);
+                let resolve = format!(
+                    "use erlang:{name}/{arity} or \"-compile({{no_auto_import,[{name}/{arity}]}}).\" to resolve name clash"
+                );
+                self.diagnostics.push(if is_old_bif(name, arity) {
+                    Diagnostic::error(
+                        "ambiguous-bif-call",
+                        format!("ambiguous call of overridden pre R14 auto-imported BIF {name}/{arity}"),
+                        span,
+                    )
+                    .with_label("a local function and a BIF of this name")
+                    .with_note(resolve)
+                } else {
+                    Diagnostic::warning(
+                        "ambiguous-bif-call",
+                        format!("ambiguous call of overridden auto-imported BIF {name}/{arity}"),
+                        span,
+                    )
+                    .with_label("calls the local function")
+                    .with_note(resolve)
+                });
+            }
         } else if !self.info.imports.contains_key(key) && !is_auto_imported(&key.0, key.1) {
             self.diagnostics.push(undefined_function(key, span, self.info));
         }

@@ -27,6 +27,9 @@ pub(crate) struct ModuleInfo {
     pub imports: HashMap<FunctionKey, String>,
     /// Records defined so far, in source order: a record must be defined before use.
     pub records: HashMap<String, Record>,
+    /// Auto-imported BIFs that `-compile({no_auto_import, [...]})` turns
+    /// off (`None`: `-compile(no_auto_import)`, all of them).
+    pub no_auto_import: Option<HashSet<FunctionKey>>,
 }
 
 #[derive(Debug)]
@@ -45,12 +48,15 @@ struct CompileFlags {
     nowarn_unused_function: bool,
     nowarn_unused_record: bool,
     nowarn_functions: HashSet<FunctionKey>,
+    no_auto_import: HashSet<FunctionKey>,
+    no_auto_import_all: bool,
 }
 
 pub fn check_module(module: &Module, options: &Options) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let mut info = ModuleInfo::default();
     let flags = compile_flags(module, &mut diagnostics);
+    info.no_auto_import = (!flags.no_auto_import_all).then(|| flags.no_auto_import.clone());
     check_module_attribute(module, options, &mut diagnostics);
     collect_functions(module, &mut info, &mut diagnostics);
     let exports = collect_exports(module, &info, &mut diagnostics);
@@ -341,6 +347,7 @@ fn compile_flags(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> CompileF
                     "nowarn_unused_vars" => flags.nowarn_unused_vars = true,
                     "nowarn_unused_function" => flags.nowarn_unused_function = true,
                     "nowarn_unused_record" => flags.nowarn_unused_record = true,
+                    "no_auto_import" => flags.no_auto_import_all = true,
                     _ => {}
                 },
                 ExprKind::Tuple(pair) if pair.len() == 2 => match &pair[0].kind {
@@ -354,6 +361,9 @@ fn compile_flags(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> CompileF
                     ),
                     ExprKind::Literal(Literal::Atom(key)) if key == "nowarn_unused_function" => {
                         flags.nowarn_functions.extend(function_list(&pair[1]));
+                    }
+                    ExprKind::Literal(Literal::Atom(key)) if key == "no_auto_import" => {
+                        flags.no_auto_import.extend(function_list(&pair[1]));
                     }
                     _ => {}
                 },
