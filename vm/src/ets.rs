@@ -100,25 +100,9 @@ impl Ord for OrderedKey {
 }
 
 /// An `ordered_set` entry's key: the key term inside the entry's object.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StoredKey(OrderedKey);
 
-impl PartialEq for StoredKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-    }
-}
-impl Eq for StoredKey {}
-impl PartialOrd for StoredKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for StoredKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.cmp(&other.0)
-    }
-}
 impl Borrow<OrderedKey> for StoredKey {
     fn borrow(&self) -> &OrderedKey {
         &self.0
