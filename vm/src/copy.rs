@@ -180,6 +180,7 @@ struct Target {
 impl Target {
     /// Copies one cons cell or boxed object as it is (its term slots still
     /// pointing into the source); immediates are returned unchanged.
+    #[inline(always)]
     fn object(&mut self, term: Term, refc: &mut dyn FnMut(*mut u64)) -> Term {
         let words = if term.is_cons() {
             2

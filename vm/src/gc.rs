@@ -198,6 +198,7 @@ fn in_range(address: usize, (start, end): (usize, usize)) -> bool {
 /// # Safety
 /// `base[index]` must start a well-formed object (a header and its payload,
 /// or a two-word cons cell) inside the block `base` points to.
+#[inline(always)]
 pub(crate) unsafe fn for_each_term_slot(base: *mut u64, index: usize, mut visit: impl FnMut(*mut u64)) -> usize {
     // SAFETY: the caller guarantees `base + index` starts an object in the block.
     let word = unsafe { *base.add(index) };

@@ -644,7 +644,14 @@ impl<'c> Machine<'c> {
                 }
                 Op::LoopRec { dst, fail } => {
                     if process.save as usize >= process.messages.len() {
-                        take_signals!();
+                        // The inbox is looked at once what was taken from it
+                        // before is used up: its head is a line the senders
+                        // write, and taking in batches keeps the order (what
+                        // waits there arrived later). Signals still act at
+                        // every slice's start.
+                        if process.pending.is_empty() {
+                            take_signals!();
+                        }
                         if !process.pending.is_empty() {
                             let before = collections(process);
                             process.take_next();
