@@ -271,7 +271,7 @@ impl Store {
     /// Every object, in traversal order.
     pub fn objects(&self) -> Vec<&Message> {
         match self {
-            Store::Hashed(buckets) => buckets.slots.iter().flatten().collect(),
+            Store::Hashed(buckets) => buckets.slots.iter().flat_map(|b| b.iter()).collect(),
             Store::Ordered(tree) => tree.values().collect(),
         }
     }
@@ -303,9 +303,12 @@ impl Store {
                 entry.map(|k| (k.0).0)
             }
             // A hashed table has no last key: `last` is `first`, as in erl.
-            Store::Hashed(buckets) => {
-                buckets.slots.iter().flatten().next().map(|m| key_of(m.term(), keypos).unwrap_or(Term::NIL))
-            }
+            Store::Hashed(buckets) => buckets
+                .slots
+                .iter()
+                .flat_map(|b| b.iter())
+                .next()
+                .map(|m| key_of(m.term(), keypos).unwrap_or(Term::NIL)),
         }
     }
 
@@ -331,9 +334,70 @@ impl Store {
                 if let Some(&next) = keys.get(at + 1) {
                     return Ok(Some(next));
                 }
-                let after = buckets.slots[index + 1..].iter().flatten().next();
+                let after = buckets.slots[index + 1..].iter().flat_map(|b| b.iter()).next();
                 Ok(after.map(|m| key_of(m.term(), keypos).unwrap_or(Term::NIL)))
             }
+        }
+    }
+}
+
+/// The objects of one bucket, oldest first. Most buckets hold one object,
+/// kept in the bucket array itself: a lookup then reads the array and the
+/// object's buffer, not a vector in between.
+#[derive(Debug, Default)]
+pub enum Bucket {
+    #[default]
+    Empty,
+    One(Message),
+    Many(Vec<Message>),
+}
+
+impl std::ops::Deref for Bucket {
+    type Target = [Message];
+
+    fn deref(&self) -> &[Message] {
+        match self {
+            Bucket::Empty => &[],
+            Bucket::One(message) => std::slice::from_ref(message),
+            Bucket::Many(messages) => messages,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Bucket {
+    fn deref_mut(&mut self) -> &mut [Message] {
+        match self {
+            Bucket::Empty => &mut [],
+            Bucket::One(message) => std::slice::from_mut(message),
+            Bucket::Many(messages) => messages,
+        }
+    }
+}
+
+impl Bucket {
+    fn push(&mut self, message: Message) {
+        *self = match std::mem::take(self) {
+            Bucket::Empty => Bucket::One(message),
+            Bucket::One(first) => Bucket::Many(vec![first, message]),
+            Bucket::Many(mut messages) => {
+                messages.push(message);
+                Bucket::Many(messages)
+            }
+        };
+    }
+
+    fn retain(&mut self, keep: impl FnMut(&Message) -> bool) {
+        let mut messages = std::mem::take(self).into_vec();
+        messages.retain(keep);
+        *self =
+            if messages.len() > 1 { Bucket::Many(messages) } else { messages.pop().map_or(Bucket::Empty, Bucket::One) };
+    }
+
+    fn into_vec(self) -> Vec<Message> {
+        match self {
+            Bucket::Empty => Vec::new(),
+            Bucket::One(message) => vec![message],
+            Bucket::Many(messages) => messages,
         }
     }
 }
@@ -344,7 +408,7 @@ impl Store {
 /// bucket, so the order changes when the table is resized, as in erl).
 #[derive(Debug)]
 pub struct Buckets {
-    slots: Vec<Vec<Message>>,
+    slots: Vec<Bucket>,
     len: usize,
     /// Where the key is in an object.
     keypos: usize,
@@ -354,7 +418,7 @@ const MIN_BUCKETS: usize = 16;
 
 impl Buckets {
     fn new(keypos: usize) -> Buckets {
-        Buckets { slots: (0..MIN_BUCKETS).map(|_| Vec::new()).collect(), len: 0, keypos }
+        Buckets { slots: (0..MIN_BUCKETS).map(|_| Bucket::Empty).collect(), len: 0, keypos }
     }
 
     fn index(&self, hash: u32) -> usize {
@@ -366,7 +430,7 @@ impl Buckets {
     }
 
     /// The bucket for `hash`, growing the array first if it is full.
-    fn entry(&mut self, hash: u32) -> &mut Vec<Message> {
+    fn entry(&mut self, hash: u32) -> &mut Bucket {
         if self.len >= self.slots.len() {
             self.resize(self.slots.len() * 2);
         }
@@ -381,8 +445,8 @@ impl Buckets {
     }
 
     fn resize(&mut self, size: usize) {
-        let old = std::mem::replace(&mut self.slots, (0..size).map(|_| Vec::new()).collect());
-        for message in old.into_iter().flatten() {
+        let old = std::mem::replace(&mut self.slots, (0..size).map(|_| Bucket::Empty).collect());
+        for message in old.into_iter().flat_map(Bucket::into_vec) {
             let key = key_of(message.term(), self.keypos).unwrap_or(Term::NIL);
             let index = self.index(crate::hash::phash2(key));
             self.slots[index].push(message);
@@ -503,6 +567,39 @@ mod tests {
 
     fn small(i: i64) -> Term {
         Term::small(i).unwrap()
+    }
+
+    #[test]
+    fn hashed_tables_grow_shrink_and_keep_every_object() {
+        let mut heap = Heap::with_young_words(16_384);
+        let table = create(Term::NIL, Options { kind: Type::DuplicateBag, ..Options::default() }, 1).unwrap();
+        let objects: Vec<Term> = (0..1000).flat_map(|k| [0, 1].map(|v| heap.tuple(&[small(k), small(v)]))).collect();
+        table.insert(&objects, false);
+        assert_eq!(table.read().len(), 2000);
+        for k in 0..990 {
+            if k % 2 == 0 {
+                table.delete_key(small(k));
+            } else {
+                let one = heap.tuple(&[small(k), small(0)]);
+                table.delete_object(one);
+                table.delete_key(small(k));
+            }
+        }
+        let store = table.read();
+        assert_eq!(store.len(), 20, "the table shrank and kept the rest");
+        for k in 990..1000 {
+            assert_eq!(store.lookup(small(k), 1).len(), 2);
+        }
+        assert_eq!(store.keys(1).len(), 10);
+        let mut key = store.first(1, true);
+        let mut seen = 0;
+        while let Some(k) = key {
+            seen += 1;
+            key = store.next(k, 1, true).unwrap();
+        }
+        assert_eq!(seen, 10, "next/2 visits every key once");
+        drop(store);
+        delete(table.id);
     }
 
     #[test]
