@@ -2,7 +2,8 @@
 //! and `timer:sleep/1` (a `receive after`). One thread keeps every pending
 //! timer in a binary heap ordered by deadline, so starting a timer is
 //! O(log n) and a million pending timers cost a heap of a million entries;
-//! it sleeps until the earliest deadline (or until a nearer one is added)
+//! it sleeps until the earliest deadline (or until a nearer one is added:
+//! only a timer due before it would wake by itself wakes it)
 //! and delivers what expired as signals, through the same inboxes as
 //! messages, so a waiting process is woken as by a message.
 //!
@@ -32,6 +33,13 @@ pub enum Action {
 struct State {
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
     pending: HashMap<u64, (Instant, Action)>,
+    /// When the timer thread, asleep, will wake by itself (`None`: it waits
+    /// for a notification, or it is awake and looks at the heap before it
+    /// sleeps again). A new timer wakes it only if due before that: a
+    /// `receive ... after` that is started and cancelled again and again
+    /// (every `gen_server:call`) then costs the thread nothing.
+    wakes_at: Option<Instant>,
+    asleep: bool,
 }
 
 #[derive(Debug, Default)]
@@ -45,11 +53,15 @@ impl Timers {
     pub fn start(&self, id: u64, after: Duration, action: Action) {
         let deadline = Instant::now() + after;
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let earliest = state.deadlines.peek().is_none_or(|Reverse((first, _))| deadline < *first);
+        let wake = state.asleep && state.wakes_at.is_none_or(|at| deadline < at);
         state.deadlines.push(Reverse((deadline, id)));
         state.pending.insert(id, (deadline, action));
+        if wake {
+            // Woken now: later timers need not wake it again.
+            state.asleep = false;
+        }
         drop(state);
-        if earliest {
+        if wake {
             self.changed.notify_one();
         }
     }
@@ -104,13 +116,17 @@ impl Timers {
                 state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
                 continue;
             }
-            state = match state.deadlines.peek() {
+            let next = state.deadlines.peek().map(|&Reverse((deadline, _))| deadline);
+            state.wakes_at = next;
+            state.asleep = true;
+            state = match next {
                 None => self.changed.wait(state).unwrap_or_else(PoisonError::into_inner),
-                Some(&Reverse((deadline, _))) => {
+                Some(deadline) => {
                     let wait = deadline.saturating_duration_since(now);
                     self.changed.wait_timeout(state, wait).unwrap_or_else(PoisonError::into_inner).0
                 }
             };
+            state.asleep = false;
         }
     }
 }
