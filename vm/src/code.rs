@@ -9,6 +9,7 @@
 //! as the BEAM's code server loads from its code path.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::atom;
@@ -39,6 +40,10 @@ pub enum CodeError {
 pub struct CodeServer {
     slots: RwLock<HashMap<Term, Slot>>,
     sources: RwLock<HashMap<String, Source>>,
+    /// Counts the loads: what a caller resolved under an older count may
+    /// name a version that is no longer current (see `interp.rs`'s cache of
+    /// remote calls).
+    generation: AtomicU64,
 }
 
 impl CodeServer {
@@ -60,7 +65,15 @@ impl CodeServer {
             return Err(CodeError::NotPurged);
         }
         slot.old = slot.current.replace(loaded.clone());
+        // Released with the new version in place: whoever sees the new count
+        // finds the new version.
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(loaded)
+    }
+
+    /// How many loads there have been.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Drops the old version of a module; `true` if there was one.
@@ -139,6 +152,28 @@ mod tests {
         assert!(!code.purge(name), "nothing left to purge");
         code.load(compiled(3)).unwrap();
         assert_eq!(call_version(&code), 3);
+    }
+
+    #[test]
+    fn a_call_by_name_reaches_a_version_loaded_after_it_was_first_made() {
+        let code = CodeServer::new();
+        code.add_source(
+            "caller",
+            Source {
+                file_name: "caller.actor".into(),
+                text: "-module(caller).\n-export([call/0]).\ncall() -> apply(versioned, version, []).\n".into(),
+            },
+        );
+        code.load(compiled(1)).unwrap();
+        let (caller, call) = (atom::intern("caller").unwrap(), atom::intern("call").unwrap());
+        // One machine throughout, so that its cache of remote calls is kept.
+        let mut machine = Machine::new(&code);
+        let mut process = Process::new(1);
+        let mut run = || machine.call(&mut process, caller, call, &[]).map(|t| t.small_value()).ok();
+        assert_eq!(run(), Some(1));
+        assert_eq!(run(), Some(1));
+        code.load(compiled(2)).unwrap();
+        assert_eq!(run(), Some(2), "the cached resolution gave way to the new version");
     }
 
     #[test]

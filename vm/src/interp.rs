@@ -76,6 +76,29 @@ pub enum SliceEnd {
 pub struct Machine<'c> {
     code: &'c CodeServer,
     x: Vec<Term>,
+    /// Remote calls resolved by name (`apply/3`, `M:F(...)` with a variable
+    /// module or function, `fun M:F/A`): a direct-mapped cache, each entry
+    /// good while no module has been loaded since it was made.
+    remotes: Box<[Option<Resolved>; REMOTE_CACHE]>,
+}
+
+/// Entries in [`Machine`]'s cache of remote calls.
+const REMOTE_CACHE: usize = 64;
+
+/// What `module:function/arity` resolved to, under a code generation.
+#[derive(Debug, Clone)]
+struct Resolved {
+    module: Term,
+    function: Term,
+    arity: u32,
+    generation: u64,
+    target: RemoteTarget,
+}
+
+#[derive(Debug, Clone)]
+enum RemoteTarget {
+    Native(NativeFn),
+    Code(Arc<LoadedModule>, u32),
 }
 
 /// Reads an operand: a constant, or an x or y register.
@@ -101,7 +124,7 @@ fn write(x: &mut [Term], process: &mut Process, dst: Dst, value: Term) {
 
 impl<'c> Machine<'c> {
     pub fn new(code: &'c CodeServer) -> Machine<'c> {
-        Machine { code, x: vec![Term::NIL; X_REGISTERS] }
+        Machine { code, x: vec![Term::NIL; X_REGISTERS], remotes: Box::new([const { None }; REMOTE_CACHE]) }
     }
 
     /// Runs `module:function(args...)` in `process` on this thread, with no
@@ -854,19 +877,45 @@ impl<'c> Machine<'c> {
         function: Term,
         arity: u32,
     ) -> Called {
-        if let Some(native) =
-            crate::natives::lookup(atom::name(module).unwrap_or(""), atom::name(function).unwrap_or(""), arity)
-        {
-            return self.call_import(process, current, Import::Native(native), arity as usize, (module, function));
-        }
-        match self.code.current(module).and_then(|m| m.export(function, arity).map(|entry| (m, entry))) {
-            Some((target, entry)) if Arc::ptr_eq(&target, current) => Called::Local(entry),
-            Some((target, entry)) => Called::Enter(target, entry),
+        match self.resolve(module, function, arity) {
+            Some(RemoteTarget::Native(native)) => {
+                self.call_import(process, current, Import::Native(native), arity as usize, (module, function))
+            }
+            Some(RemoteTarget::Code(target, entry)) if Arc::ptr_eq(&target, current) => Called::Local(entry),
+            Some(RemoteTarget::Code(target, entry)) => Called::Enter(target, entry),
             None => {
                 let args = self.x[..(arity as usize).min(X_REGISTERS)].to_vec();
                 Called::Raise(with_callee(Exception::error(atoms::UNDEF), module, function, &args))
             }
         }
+    }
+
+    /// The native function or the current code of `module:function/arity`,
+    /// from the cache when no module has been loaded since it was resolved.
+    fn resolve(&mut self, module: Term, function: Term, arity: u32) -> Option<RemoteTarget> {
+        let generation = self.code.generation();
+        let hash =
+            (module.raw() ^ function.raw().rotate_left(17) ^ u64::from(arity)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let slot = (hash >> 58) as usize % REMOTE_CACHE;
+        if let Some(hit) = &self.remotes[slot] {
+            if hit.module == module && hit.function == function && hit.arity == arity && hit.generation == generation {
+                return Some(hit.target.clone());
+            }
+        }
+        let target =
+            match crate::natives::lookup(atom::name(module).unwrap_or(""), atom::name(function).unwrap_or(""), arity) {
+                Some(native) => RemoteTarget::Native(native),
+                None => {
+                    let found = self.code.current(module)?;
+                    let entry = found.export(function, arity)?;
+                    RemoteTarget::Code(found, entry)
+                }
+            };
+        // Kept under the count read before resolving: a load meanwhile (by
+        // another thread, or the lazy load of this very module) makes it miss
+        // once and be resolved again, never stay stale.
+        self.remotes[slot] = Some(Resolved { module, function, arity, generation, target: target.clone() });
+        Some(target)
     }
 
     /// Calls the fun in x[arity] with x0..x(arity-1).
