@@ -40,9 +40,9 @@ pub enum CodeError {
 pub struct CodeServer {
     slots: RwLock<HashMap<Term, Slot>>,
     sources: RwLock<HashMap<String, Source>>,
-    /// Counts the loads: what a caller resolved under an older count may
-    /// name a version that is no longer current (see `interp.rs`'s cache of
-    /// remote calls).
+    /// Counts the loads and purges: what a caller resolved under an older
+    /// count may name a version that is no longer current (see `interp.rs`'s
+    /// cache of remote calls).
     generation: AtomicU64,
 }
 
@@ -71,7 +71,7 @@ impl CodeServer {
         Ok(loaded)
     }
 
-    /// How many loads there have been.
+    /// How many loads and purges there have been.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
@@ -79,7 +79,10 @@ impl CodeServer {
     /// Drops the old version of a module; `true` if there was one.
     pub fn purge(&self, name: Term) -> bool {
         let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
-        slots.get_mut(&name).and_then(|slot| slot.old.take()).is_some()
+        let purged = slots.get_mut(&name).and_then(|slot| slot.old.take()).is_some();
+        // Cached resolutions made before may hold the purged version.
+        self.generation.fetch_add(1, Ordering::Release);
+        purged
     }
 
     pub fn old(&self, name: Term) -> Option<Arc<LoadedModule>> {
