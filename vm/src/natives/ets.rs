@@ -65,7 +65,8 @@ pub(super) fn lookup(function: &str, arity: u32) -> Option<NativeFn> {
         ("info", 2) => info,
         ("all", 0) => |p, a| {
             let tables = ets::all();
-            p.ensure(2 * tables.len() + 2 * tables.len(), a);
+            // A list cell and a reference (2 words each) a table.
+            p.ensure(4 * tables.len(), a);
             let ids: Vec<Term> = tables.iter().map(|t| identifier(p, t)).collect();
             Ok(p.heap.list(&ids))
         },
@@ -313,6 +314,9 @@ fn update_counter(p: &mut Process, a: &mut [Term], default: Option<Term>) -> Res
             *slot = Term::small(value).ok_or_else(badarg)?;
             results.push(*slot);
         }
+        // The new object is built in a heap of its own, handed back with the
+        // results so that it lives until `update` has copied it in (moving a
+        // heap moves no words).
         let mut scratch = Heap::with_young_words(1 + elements.len());
         Ok((scratch.tuple(&elements), (results, scratch)))
     })?;
