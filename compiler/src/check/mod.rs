@@ -273,10 +273,33 @@ fn check_behaviours(
     export_all: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    // Who required each callback first, for erl_lint's "conflicting
+    // behaviours" warning (two behaviours both call init/1, say).
+    let mut required: HashMap<(&str, usize), (&str, Span)> = HashMap::new();
     for form in &module.forms {
         let Form::Attribute(Attribute { kind: AttributeKind::Behaviour(behaviour), name: attribute, .. }) = form else {
             continue;
         };
+        let mut callbacks = required_callbacks(&behaviour.name).to_vec();
+        callbacks.sort_unstable();
+        for &(name, arity) in &callbacks {
+            match required.get(&(name, arity)) {
+                Some(&(first, span)) => diagnostics.push(
+                    Diagnostic::warning(
+                        "conflicting-behaviours",
+                        format!(
+                            "conflicting behaviours - callback {name}/{arity} required by both '{}' and '{first}'",
+                            behaviour.name
+                        ),
+                        attribute.span,
+                    )
+                    .with_secondary(span, format!("'{first}' requires it too")),
+                ),
+                None => {
+                    required.insert((name, arity), (&behaviour.name, attribute.span));
+                }
+            }
+        }
         for &(name, arity) in required_callbacks(&behaviour.name) {
             if !export_all && !exports.contains(&(name.to_owned(), arity)) {
                 diagnostics.push(Diagnostic::warning(
