@@ -175,6 +175,16 @@ fn take_own_signals(runtime: &Runtime, p: &mut Process) {
     }
 }
 
+/// A message the process gets from the runtime on behalf of a process that
+/// is gone (a `'DOWN'` or `'EXIT'` with `noproc`): through its own inbox,
+/// so that it comes after whatever that process sent before it ended.
+fn to_self(runtime: &Runtime, p: &mut Process, message: Message) {
+    if let Err(Signal::Message(message)) = runtime.signal(p.pid, Signal::Message(message)) {
+        // No inbox (not a process of the runtime): nothing can be ahead of it.
+        p.deliver(message);
+    }
+}
+
 /// `Pid ! Message`: the message is copied into a buffer the receiver takes
 /// in; a message to a process that is gone is dropped.
 fn send(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
@@ -210,9 +220,7 @@ fn link(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         Err(_) if p.trap_exit => {
             let mut heap = Heap::with_young_words(4);
             let exit = heap.tuple(&[atoms::EXIT_SIGNAL, Term::pid(pid), atoms::NOPROC]);
-            // After what the process sent before it ended, as its own exit would be.
-            take_own_signals(runtime, p);
-            p.deliver(Message::new(exit));
+            to_self(runtime, p, Message::new(exit));
         }
         Err(_) => return Err(error(atoms::NOPROC)),
     }
@@ -247,11 +255,7 @@ fn monitor(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     match watched {
         Some(pid) => p.ties_mut().monitors.push((reference, pid, name)),
         None => {
-            let down = down_message(reference, pid.unwrap_or(0), name, atoms::NOPROC);
-            // After what the process sent before it ended: a 'DOWN' never
-            // overtakes its target's messages.
-            take_own_signals(runtime, p);
-            p.deliver(down);
+            to_self(runtime, p, down_message(reference, pid.unwrap_or(0), name, atoms::NOPROC));
         }
     }
     p.ensure(2, a);
