@@ -144,20 +144,22 @@ impl Table {
 
     /// Inserts objects (tuples with the key; checked by the caller). With
     /// `only_new`, nothing is inserted if any key is there already; returns
-    /// whether the objects went in.
-    pub fn insert(&self, objects: &[Term], only_new: bool) -> bool {
+    /// the words copied in, or `None` if nothing went in.
+    pub fn insert(&self, objects: &[Term], only_new: bool) -> Option<usize> {
         let mut store = self.write();
         if only_new && objects.iter().any(|&o| !store.lookup(self.key(o), self.options.keypos).is_empty()) {
-            return false;
+            return None;
         }
+        let mut copied = 0;
         for &object in objects {
             let message = Message::new(object);
             let added = message.words();
+            copied += added;
             let removed = store.insert(message, self.options.kind, self.options.keypos);
             self.words.fetch_add(added, Ordering::Relaxed);
             self.words.fetch_sub(removed, Ordering::Relaxed);
         }
-        true
+        Some(copied)
     }
 
     /// Removes the objects with `key`.
@@ -285,14 +287,6 @@ impl Store {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// The keys in traversal order, each once.
-    pub fn keys(&self, keypos: usize) -> Vec<Term> {
-        match self {
-            Store::Hashed(buckets) => buckets.slots.iter().flat_map(|b| bucket_keys(b, keypos)).collect(),
-            Store::Ordered(tree) => tree.keys().map(|k| (k.0).0).collect(),
-        }
     }
 
     /// The first key (`forward`) or the last, if any.
@@ -569,6 +563,17 @@ mod tests {
         Term::small(i).unwrap()
     }
 
+    /// The keys as `first/1` and `next/2` visit them.
+    fn keys(store: &Store) -> Vec<Term> {
+        let mut keys = Vec::new();
+        let mut key = store.first(1, true);
+        while let Some(k) = key {
+            keys.push(k);
+            key = store.next(k, 1, true).unwrap();
+        }
+        keys
+    }
+
     #[test]
     fn hashed_tables_grow_shrink_and_keep_every_object() {
         let mut heap = Heap::with_young_words(16_384);
@@ -590,14 +595,7 @@ mod tests {
         for k in 990..1000 {
             assert_eq!(store.lookup(small(k), 1).len(), 2);
         }
-        assert_eq!(store.keys(1).len(), 10);
-        let mut key = store.first(1, true);
-        let mut seen = 0;
-        while let Some(k) = key {
-            seen += 1;
-            key = store.next(k, 1, true).unwrap();
-        }
-        assert_eq!(seen, 10, "next/2 visits every key once");
+        assert_eq!(keys(&store).len(), 10, "next/2 visits every key once");
         drop(store);
         delete(table.id);
     }
@@ -608,7 +606,7 @@ mod tests {
         let set = create(Term::NIL, Options::default(), 1).unwrap();
         let a = heap.tuple(&[small(1), small(10)]);
         let b = heap.tuple(&[small(1), small(20)]);
-        assert!(set.insert(&[a, b], false));
+        assert_eq!(set.insert(&[a, b], false), Some(6));
         let store = set.read();
         let found = store.lookup(small(1), 1);
         assert_eq!(found.len(), 1);
@@ -621,7 +619,7 @@ mod tests {
         let objects: Vec<Term> = [5, 1, 3].iter().map(|&k| heap.tuple(&[small(k)])).collect();
         ordered.insert(&objects, false);
         let store = ordered.read();
-        assert_eq!(store.keys(1).iter().map(|k| k.small_value()).collect::<Vec<_>>(), [1, 3, 5]);
+        assert_eq!(keys(&store).iter().map(|k| k.small_value()).collect::<Vec<_>>(), [1, 3, 5]);
         assert_eq!(store.next(small(3), 1, true), Ok(Some(small(5))));
         assert_eq!(store.next(small(3), 1, false).map(|k| k.map(|k| k.small_value())), Ok(Some(1)));
         assert_eq!(store.first(1, false).map(|k| k.small_value()), Some(5));

@@ -76,9 +76,9 @@ pub enum SliceEnd {
 pub struct Machine<'c> {
     code: &'c CodeServer,
     x: Vec<Term>,
-    /// Remote calls resolved by name (`apply/3`, `M:F(...)` with a variable
-    /// module or function, `fun M:F/A`): a direct-mapped cache, each entry
-    /// good while no module has been loaded since it was made.
+    /// Remote calls resolved by name (imports, `apply/3`, `M:F(...)`, `fun
+    /// M:F/A`): a direct-mapped cache, each entry good while no module has
+    /// been loaded or purged since it was made.
     remotes: Box<[Option<Resolved>; REMOTE_CACHE]>,
 }
 
@@ -891,7 +891,7 @@ impl<'c> Machine<'c> {
     }
 
     /// The native function or the current code of `module:function/arity`,
-    /// from the cache when no module has been loaded since it was resolved.
+    /// from the cache when the code is as it was when it was resolved.
     fn resolve(&mut self, module: Term, function: Term, arity: u32) -> Option<RemoteTarget> {
         let generation = self.code.generation();
         let hash =

@@ -42,17 +42,19 @@ pub fn allows(level: usize) -> bool {
     (level as i64) <= i64::from(LEVEL.load(Ordering::Relaxed))
 }
 
-/// Writes an error report (`text` ends with a newline), if errors are logged.
+/// Writes an error report, if errors are logged.
 pub fn error(text: &str) {
     write(3, "ERROR", text);
 }
 
-/// Writes a report of `level` under the heading `=KIND REPORT====`.
+/// Writes a report of `level` under the heading `=KIND REPORT====`, its
+/// text ended by a newline and then an empty line, as erl's.
 pub fn write(level: usize, kind: &str, text: &str) {
     if !allows(level) {
         return;
     }
-    let report = format!("={kind} REPORT==== {} ===\n{text}\n", timestamp());
+    let end = if text.ends_with('\n') { "\n" } else { "\n\n" };
+    let report = format!("={kind} REPORT==== {} ===\n{text}{end}", timestamp());
     let _ = std::io::stderr().lock().write_all(report.as_bytes());
 }
 

@@ -177,10 +177,10 @@ fn insert(p: &mut Process, a: &mut [Term], only_new: bool) -> Result<Term, Stop>
     if objects.iter().any(|&o| key_of(o, table.options.keypos).is_none()) {
         return Err(badarg());
     }
-    let words: usize = objects.iter().map(|&o| copy::size(o)).sum();
     let inserted = table.insert(&objects, only_new);
-    p.charge((words / 64) as u64);
-    Ok(if only_new { boolean(inserted) } else { atoms::TRUE })
+    // Charged once the table is unlocked: the charge may suspend.
+    p.charge((inserted.unwrap_or(0) / 64) as u64);
+    Ok(if only_new { boolean(inserted.is_some()) } else { atoms::TRUE })
 }
 
 /// Copies objects out of a table into the process: a list of them.

@@ -55,10 +55,7 @@ pub(super) fn lookup_error_logger(function: &str, arity: u32) -> Option<NativeFn
 
 /// A report that is text (chardata) or a term, printed as `~p` prints it.
 fn report_term(level: usize, kind: &str, report: Term) -> Result<Term, Stop> {
-    let mut text = chardata(report).unwrap_or_else(|| crate::pretty::pretty(report, 1, crate::pretty::LINE_LENGTH));
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
+    let text = chardata(report).unwrap_or_else(|| crate::pretty::pretty(report, 1, crate::pretty::LINE_LENGTH));
     report::write(level, kind, &text);
     Ok(atoms::OK)
 }
@@ -79,10 +76,7 @@ fn log(level: usize, kind: &str, a: &mut [Term]) -> Result<Term, Stop> {
         Some(&args) => list_items(args)?,
         None => Vec::new(),
     };
-    let mut text = format_text(&control, &args).ok_or_else(badarg)?;
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
+    let text = format_text(&control, &args).ok_or_else(badarg)?;
     report::write(level, kind, &text);
     Ok(atoms::OK)
 }
