@@ -363,6 +363,28 @@ impl<'c> Machine<'c> {
                 }
             };
         }
+        macro_rules! ret {
+            () => {
+                match std::mem::take(cont) {
+                    Continuation::Local(target) => p = target as usize,
+                    Continuation::Remote(target, entry) => return Exit::Enter(target, entry),
+                    Continuation::Done => return Exit::Finish(self.x[0]),
+                }
+            };
+        }
+        // Pushes a frame of `slots` slots, all `[]` (the collector reads
+        // every slot), saving the continuation.
+        macro_rules! allocate {
+            ($slots:expr) => {{
+                process.frames.push(Frame { continuation: std::mem::take(cont), caller_base: process.y_base });
+                process.y_base = process.stack.len();
+                let slots = $slots as usize;
+                match NILS.get(..slots) {
+                    Some(nils) => process.stack.extend_from_slice(nils),
+                    None => process.stack.resize(process.y_base + slots, Term::NIL),
+                }
+            }};
+        }
         loop {
             let Some(op) = ops.get(p) else { raise!(Exception::error(atoms::BADARG)) };
             match op {
@@ -371,25 +393,27 @@ impl<'c> Machine<'c> {
                     raise!(Exception::error(atoms::FUNCTION_CLAUSE))
                 }
                 Op::Allocate { slots } => {
-                    process.frames.push(Frame { continuation: std::mem::take(cont), caller_base: process.y_base });
-                    process.y_base = process.stack.len();
-                    let slots = *slots as usize;
-                    // Slots start as `[]` (the collector reads every slot).
-                    match NILS.get(..slots) {
-                        Some(nils) => process.stack.extend_from_slice(nils),
-                        None => process.stack.resize(process.y_base + slots, Term::NIL),
-                    }
+                    allocate!(*slots);
                     p += 1;
+                }
+                Op::AllocateMove { slots, src, dst } => {
+                    allocate!(*slots);
+                    set!(*dst, get!(*src));
+                    p += 2;
                 }
                 Op::Deallocate => {
                     deallocate(process, cont);
                     p += 1;
                 }
-                Op::Return => match std::mem::take(cont) {
-                    Continuation::Local(target) => p = target as usize,
-                    Continuation::Remote(target, entry) => return Exit::Enter(target, entry),
-                    Continuation::Done => return Exit::Finish(self.x[0]),
-                },
+                Op::Return => ret!(),
+                Op::DeallocateReturn => {
+                    deallocate(process, cont);
+                    ret!()
+                }
+                Op::MoveReturn { src } => {
+                    self.x[0] = get!(*src);
+                    ret!()
+                }
                 Op::Call { entry, arity } => {
                     reduce!(*arity as usize);
                     *cont = Continuation::Local(p as u32 + 1);
@@ -469,6 +493,16 @@ impl<'c> Machine<'c> {
                 }
                 Op::Jump { target } => p = *target as usize,
                 Op::Test { test, src, fail } => branch!(type_test(*test, get!(*src)), *fail),
+                Op::ListTest { src, nil, cons, other } => {
+                    let list = get!(*src);
+                    p = if list.is_cons() {
+                        *cons
+                    } else if list == Term::NIL {
+                        *nil
+                    } else {
+                        *other
+                    } as usize;
+                }
                 Op::IsTupleOfArity { src, arity, fail } => {
                     branch!(get!(*src).tuple_elements().is_some_and(|t| t.len() == *arity as usize), *fail)
                 }
@@ -495,21 +529,36 @@ impl<'c> Machine<'c> {
                     self.ensure(process, *words as usize, *live as usize);
                     p += 1;
                 }
-                Op::PutList { head, tail, dst } => {
+                Op::TestHeapPutList { head, tail, dst, live } => {
                     if !process.heap.has_room(2) {
-                        self.ensure(process, 2, 0);
+                        self.ensure(process, 2, *live as usize);
                     }
                     let (h, t) = (get!(*head), get!(*tail));
                     let list = process.heap.cons(h, t);
                     set!(*dst, list);
+                    p += 2;
+                }
+                // After a `TestHeap` there is room. Without one, the
+                // operands are read first and kept as roots while room is
+                // made, so an operand may be any register.
+                Op::PutList { head, tail, dst } => {
+                    let mut pair = [get!(*head), get!(*tail)];
+                    if !process.heap.has_room(2) {
+                        self.ensure_with(process, 2, &mut pair);
+                    }
+                    let list = process.heap.cons(pair[0], pair[1]);
+                    set!(*dst, list);
                     p += 1;
                 }
                 Op::PutTuple { elements, dst } => {
-                    if !process.heap.has_room(1 + elements.len()) {
-                        self.ensure(process, 1 + elements.len(), 0);
-                    }
-                    let (x, stack, base) = (&self.x, &process.stack, process.y_base);
-                    let tuple = process.heap.tuple_with(elements.len(), |i| read_parts(x, stack, base, elements[i]));
+                    let tuple = if process.heap.has_room(1 + elements.len()) {
+                        let (x, stack, base) = (&self.x, &process.stack, process.y_base);
+                        process.heap.tuple_with(elements.len(), |i| read_parts(x, stack, base, elements[i]))
+                    } else {
+                        let mut values: Vec<Term> = elements.iter().map(|&e| get!(e)).collect();
+                        self.ensure_with(process, 1 + elements.len(), &mut values);
+                        process.heap.tuple_with(values.len(), |i| values[i])
+                    };
                     set!(*dst, tuple);
                     p += 1;
                 }
