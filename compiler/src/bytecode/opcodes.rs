@@ -72,6 +72,27 @@ macro_rules! instructions {
                 }
             }
 
+            /// Calls `f` with every source operand (every value read from
+            /// a register or constant).
+            pub fn visit_srcs(&mut self, f: &mut dyn FnMut(&mut Src)) {
+                match self {
+                    $(Instruction::$name { $($field),* } => {
+                        $($field.visit_srcs(f);)*
+                    })*
+                }
+            }
+
+            /// Calls `f` with every register operand that is not a source:
+            /// the registers written (`BsGet` and `BsTestTail` also read
+            /// their `offset`).
+            pub fn visit_regs(&mut self, f: &mut dyn FnMut(&mut Reg)) {
+                match self {
+                    $(Instruction::$name { $($field),* } => {
+                        $($field.visit_regs(f);)*
+                    })*
+                }
+            }
+
             /// The instruction's branch targets.
             pub fn labels(&self) -> Vec<Label> {
                 let mut labels = Vec::new();
@@ -93,6 +114,34 @@ macro_rules! instructions {
             }
         }
     };
+}
+
+impl Instruction {
+    /// Whether control can go on to the next instruction (branch targets
+    /// aside): false after returns, tail calls, jumps, selects, waits and
+    /// raises.
+    pub fn falls_through(&self) -> bool {
+        use Instruction as I;
+        !matches!(
+            self,
+            I::FuncInfo { .. }
+                | I::Return {}
+                | I::CallLast { .. }
+                | I::CallOnly { .. }
+                | I::CallExtLast { .. }
+                | I::CallExtOnly { .. }
+                | I::CallFunLast { .. }
+                | I::Jump { .. }
+                | I::LoopRecEnd { .. }
+                | I::Wait { .. }
+                | I::SelectValue { .. }
+                | I::Badmatch { .. }
+                | I::CaseEnd { .. }
+                | I::IfEnd {}
+                | I::TryCaseEnd { .. }
+                | I::Raise { .. }
+        )
+    }
 }
 
 instructions! {

@@ -61,6 +61,11 @@ pub trait Operand: Sized {
     fn verify(&self, context: &mut Context<'_>) -> Result<(), String>;
     /// Calls `f` with every label in the operand (branch targets).
     fn visit_labels(&mut self, _f: &mut dyn FnMut(&mut Label)) {}
+    /// Calls `f` with every source operand inside (the values read).
+    fn visit_srcs(&mut self, _f: &mut dyn FnMut(&mut Src)) {}
+    /// Calls `f` with every register operand that is not a source (the
+    /// registers written, and a match's offset, which is also read).
+    fn visit_regs(&mut self, _f: &mut dyn FnMut(&mut Reg)) {}
 }
 
 impl Operand for u32 {
@@ -98,6 +103,9 @@ impl Operand for Reg {
     }
     fn verify(&self, context: &mut Context<'_>) -> Result<(), String> {
         context.register(*self)
+    }
+    fn visit_regs(&mut self, f: &mut dyn FnMut(&mut Reg)) {
+        f(self)
     }
 }
 
@@ -156,6 +164,9 @@ impl Operand for Src {
             Src::Nil => Ok(()),
             Src::Literal(i) => context.literal(i),
         }
+    }
+    fn visit_srcs(&mut self, f: &mut dyn FnMut(&mut Src)) {
+        f(self)
     }
 }
 
@@ -218,6 +229,12 @@ impl<T: Operand> Operand for Vec<T> {
     fn visit_labels(&mut self, f: &mut dyn FnMut(&mut Label)) {
         self.iter_mut().for_each(|item| item.visit_labels(f));
     }
+    fn visit_srcs(&mut self, f: &mut dyn FnMut(&mut Src)) {
+        self.iter_mut().for_each(|item| item.visit_srcs(f));
+    }
+    fn visit_regs(&mut self, f: &mut dyn FnMut(&mut Reg)) {
+        self.iter_mut().for_each(|item| item.visit_regs(f));
+    }
 }
 
 impl<A: Operand, B: Operand> Operand for (A, B) {
@@ -240,6 +257,14 @@ impl<A: Operand, B: Operand> Operand for (A, B) {
     fn visit_labels(&mut self, f: &mut dyn FnMut(&mut Label)) {
         self.0.visit_labels(f);
         self.1.visit_labels(f);
+    }
+    fn visit_srcs(&mut self, f: &mut dyn FnMut(&mut Src)) {
+        self.0.visit_srcs(f);
+        self.1.visit_srcs(f);
+    }
+    fn visit_regs(&mut self, f: &mut dyn FnMut(&mut Reg)) {
+        self.0.visit_regs(f);
+        self.1.visit_regs(f);
     }
 }
 
@@ -330,5 +355,9 @@ impl Operand for Segment {
         }
         self.value.verify(context)?;
         self.size.verify(context)
+    }
+    fn visit_srcs(&mut self, f: &mut dyn FnMut(&mut Src)) {
+        f(&mut self.value);
+        f(&mut self.size);
     }
 }

@@ -10,11 +10,15 @@
 //! arguments and results. So no `x` register is live where the heap may be
 //! collected (`live` is 0) and the stack is the only root besides them.
 //! Clauses are matched one after the other; decision trees come later.
+//! `optimize.rs` then takes back, function by function, the frames and
+//! slot traffic this costs (copy propagation, dead stores, frame sinking,
+//! slot compaction).
 //!
 //! Constructs the generator does not compile yet are reported as
 //! `error[not-yet-compiled]` with their location, never miscompiled.
 
 mod function;
+mod optimize;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -83,6 +87,7 @@ pub fn generate(module: &ast::Module, source: &str, file: &str) -> Result<byteco
     }
     generator.resolve_labels();
     if generator.diagnostics.is_empty() {
+        optimize::optimize(&mut generator.out);
         Ok(generator.out)
     } else {
         Err(generator.diagnostics)

@@ -1,0 +1,737 @@
+//! Optimisations of the generated code, one function at a time, after labels
+//! are resolved. The generator keeps every variable in a frame slot (simple,
+//! and obviously right); these passes take back what that costs on the paths
+//! that run most:
+//!
+//! 1. **Copy propagation**: where a `y` slot is known to hold the same term
+//!    as an `x` register (one was just moved into the other, and nothing
+//!    since wrote either, called, or may have collected garbage), reads of
+//!    the slot read the register, and moves that change nothing go.
+//! 2. **Dead stores**: a move into a slot that no path reads again goes, and
+//!    a slot written only to be moved into an `x` register by the very next
+//!    instruction is replaced by that register.
+//! 3. **Frame sinking**: a function's `Allocate` (and the moves of its
+//!    arguments into slots) moves off the entry to the first instruction of
+//!    each path that needs a frame. A clause that only tests its arguments
+//!    and returns (a recursion's base case) then runs with no frame at all.
+//! 4. **Slot compaction**: the slots still used are renumbered from `y0`, so
+//!    frames are as small as they can be.
+//!
+//! Every pass is conservative: an instruction it does not model ends every
+//! fact, and a function whose shape the frame sinking does not recognise is
+//! left with its frame where it was. The verifier checks the result like any
+//! module (`tests` in this file run it on every program they compile).
+
+use crate::bytecode::{Instruction as I, Label, Module, Reg, Src};
+
+/// Optimises every function of `module` in place.
+pub fn optimize(module: &mut Module) {
+    let len = module.code.len();
+    let mut starts: Vec<usize> = module.functions.iter().map(|f| f.start.0 as usize).collect();
+    starts.push(len);
+    let mut placed: Vec<Placed> = Vec::with_capacity(len);
+    for window in starts.windows(2) {
+        let (start, end) = (window[0], window[1]);
+        let mut code: Vec<Option<I>> = module.code[start..end]
+            .iter()
+            .map(|instruction| {
+                let mut instruction = instruction.clone();
+                instruction.visit_labels(&mut |label| label.0 -= start as u32);
+                Some(instruction)
+            })
+            .collect();
+        propagate_copies(&mut code);
+        remove_dead_stores(&mut code);
+        let mut function = sink_frame(&code).unwrap_or_else(|| {
+            code.into_iter().map(|instruction| Placed { prologue: Vec::new(), instruction, frameless: false }).collect()
+        });
+        compact_slots(&mut function);
+        placed.extend(function);
+    }
+    // New positions: each instruction's prologue, then the instruction.
+    let mut entry = vec![0u32; len + 1];
+    let mut at = vec![0u32; len + 1];
+    let mut next = 0u32;
+    for (pc, p) in placed.iter().enumerate() {
+        entry[pc] = next;
+        next += p.prologue.len() as u32;
+        at[pc] = next;
+        next += u32::from(p.instruction.is_some());
+    }
+    entry[len] = next;
+    at[len] = next;
+    let function_of = |pc: usize| starts.partition_point(|&s| s <= pc) - 1;
+    let mut code = Vec::with_capacity(next as usize);
+    for (pc, p) in placed.into_iter().enumerate() {
+        let base = starts[function_of(pc)];
+        // A jump from code without a frame enters through the prologue.
+        let targets = if p.frameless { &entry } else { &at };
+        let mut fix = |label: &mut Label| label.0 = targets[base + label.0 as usize];
+        for mut instruction in p.prologue.into_iter().chain(p.instruction) {
+            instruction.visit_labels(&mut fix);
+            code.push(instruction);
+        }
+    }
+    module.code = code;
+    for function in &mut module.functions {
+        function.start.0 = entry[function.start.0 as usize];
+    }
+    for line in &mut module.lines {
+        line.0 = entry[line.0 as usize];
+    }
+    // A line mark on an instruction that went now marks the next one; of
+    // two marks on one instruction the later holds (as `line_of` reads them).
+    let lines = std::mem::take(&mut module.lines);
+    for line in lines {
+        match module.lines.last_mut() {
+            Some(last) if last.0 == line.0 => *last = line,
+            _ if line.0 >= next => {}
+            _ => module.lines.push(line),
+        }
+    }
+}
+
+/// What becomes of one instruction of the generated code.
+struct Placed {
+    /// A frame to make first, when control arrives without one (the moved
+    /// `Allocate` and argument moves).
+    prologue: Vec<I>,
+    /// The instruction, or `None` when it goes.
+    instruction: Option<I>,
+    /// Whether it runs without a frame: its jumps to an instruction with a
+    /// prologue go through the prologue.
+    frameless: bool,
+}
+
+/// The control-flow successors of `pc` (a removed instruction falls through).
+fn successors(instruction: Option<&I>, pc: usize) -> Vec<usize> {
+    match instruction {
+        None => vec![pc + 1],
+        Some(instruction) => {
+            let mut next: Vec<usize> = instruction.labels().iter().map(|label| label.0 as usize).collect();
+            if instruction.falls_through() {
+                next.push(pc + 1);
+            }
+            next
+        }
+    }
+}
+
+/// The `y` slots an instruction reads.
+fn slot_reads(instruction: &I) -> Vec<u16> {
+    let mut reads = Vec::new();
+    instruction.clone().visit_srcs(&mut |src| {
+        if let Src::Reg(Reg::Y(y)) = *src {
+            reads.push(y);
+        }
+    });
+    // A binary match's offset is a register operand that is read too.
+    if let I::BsGet { offset: Reg::Y(y), .. } | I::BsTestTail { offset: Reg::Y(y), .. } = instruction {
+        reads.push(*y);
+    }
+    reads
+}
+
+/// The registers an instruction writes (its non-source register operands).
+fn writes(instruction: &I) -> Vec<Reg> {
+    let mut written = Vec::new();
+    instruction.clone().visit_regs(&mut |reg| written.push(*reg));
+    written
+}
+
+/// `(y, x)`: slot `y` and register `x` hold the same term.
+type Copies = Vec<(u16, u16)>;
+
+/// What an instruction does to the copies known before it.
+fn copies_after(instruction: &I, mut copies: Copies) -> Copies {
+    let forget = |copies: &mut Copies, reg: Reg| match reg {
+        Reg::X(x) => copies.retain(|&(_, cx)| cx != x),
+        Reg::Y(y) => copies.retain(|&(cy, _)| cy != y),
+    };
+    match instruction {
+        I::Move { src, dst } => {
+            let known: Vec<u16> = match *src {
+                Src::Reg(Reg::Y(y)) => vec![y],
+                Src::Reg(Reg::X(x)) => {
+                    let mut same: Vec<u16> = copies.iter().filter(|c| c.1 == x).map(|c| c.0).collect();
+                    if let Reg::Y(y) = *dst {
+                        same.push(y);
+                    }
+                    same
+                }
+                _ => Vec::new(),
+            };
+            forget(&mut copies, *dst);
+            match (*src, *dst) {
+                (Src::Reg(Reg::X(x)), Reg::Y(y)) => copies.push((y, x)),
+                (_, Reg::X(x)) => copies.extend(known.into_iter().map(|y| (y, x))),
+                _ => {}
+            }
+            copies.sort_unstable();
+            copies.dedup();
+        }
+        plain if is_plain(plain) => {
+            for reg in writes(instruction) {
+                forget(&mut copies, reg);
+            }
+        }
+        // Anything else may collect garbage (x registers beyond `live`,
+        // which the generator keeps at 0, are then stale), call, wait,
+        // catch, or change the frame: nothing is known after it.
+        _ => copies.clear(),
+    }
+    copies
+}
+
+/// Moves, reads and tests of registers: they never collect garbage, call,
+/// wait, or touch the frame.
+fn is_plain(instruction: &I) -> bool {
+    matches!(
+        instruction,
+        I::Move { .. }
+            | I::GetList { .. }
+            | I::GetTupleElement { .. }
+            | I::GetMapElement { .. }
+            | I::Jump { .. }
+            | I::SelectValue { .. }
+            | I::BsTestTail { .. }
+            | I::IsInteger { .. }
+            | I::IsFloat { .. }
+            | I::IsNumber { .. }
+            | I::IsAtom { .. }
+            | I::IsNil { .. }
+            | I::IsCons { .. }
+            | I::IsList { .. }
+            | I::IsTuple { .. }
+            | I::IsTupleOfArity { .. }
+            | I::IsBinary { .. }
+            | I::IsFunction { .. }
+            | I::IsPid { .. }
+            | I::IsBoolean { .. }
+            | I::IsMap { .. }
+            | I::IsEqExact { .. }
+            | I::IsNeExact { .. }
+            | I::IsEq { .. }
+            | I::IsNe { .. }
+            | I::IsLt { .. }
+            | I::IsGe { .. }
+    )
+}
+
+/// Whether an instruction reads all its sources before it can collect
+/// garbage, so that a source may be an `x` register not counted as live.
+/// A built-in's arguments are copied out and kept as roots while it runs;
+/// `PutList` and `PutTuple` read theirs first and keep them as roots if
+/// they must make room (the VM's interpreter does so; after a `TestHeap`
+/// there is room, and copies known there were made after it). `MakeFun`,
+/// `PutMap*` and the binary ops read their sources after making room.
+fn reads_registers_first(instruction: &I) -> bool {
+    is_plain(instruction)
+        || matches!(
+            instruction,
+            I::Bif { .. }
+                | I::GuardBif { .. }
+                | I::PutList { .. }
+                | I::PutTuple { .. }
+                | I::Badmatch { .. }
+                | I::CaseEnd { .. }
+                | I::TryCaseEnd { .. }
+        )
+}
+
+/// Pass 1: copy propagation (see the module comment). Instructions no path
+/// reaches go too.
+fn propagate_copies(code: &mut [Option<I>]) {
+    let len = code.len();
+    let mut known: Vec<Option<Copies>> = vec![None; len + 1];
+    let mut pending: Vec<usize> = Vec::new();
+    // The head (raising function_clause) and the entry after it.
+    for pc in [0, 1] {
+        if pc < len {
+            known[pc] = Some(Vec::new());
+            pending.push(pc);
+        }
+    }
+    while let Some(pc) = pending.pop() {
+        let Some(before) = known[pc].clone() else { continue };
+        let after = match &code[pc] {
+            Some(instruction) => copies_after(instruction, before),
+            None => before,
+        };
+        for next in successors(code[pc].as_ref(), pc) {
+            if next >= len {
+                continue;
+            }
+            let merged = match &known[next] {
+                None => after.clone(),
+                Some(there) => there.iter().copied().filter(|c| after.contains(c)).collect(),
+            };
+            if known[next].as_ref() != Some(&merged) {
+                known[next] = Some(merged);
+                pending.push(next);
+            }
+        }
+    }
+    for (pc, slot) in code.iter_mut().enumerate() {
+        let Some(copies) = &known[pc] else {
+            *slot = None;
+            continue;
+        };
+        let Some(instruction) = slot else { continue };
+        if reads_registers_first(instruction) {
+            instruction.visit_srcs(&mut |src| {
+                if let Src::Reg(Reg::Y(y)) = *src {
+                    if let Some(&(_, x)) = copies.iter().find(|c| c.0 == y) {
+                        *src = Src::Reg(Reg::X(x));
+                    }
+                }
+            });
+        }
+        let unchanged = match instruction {
+            I::Move { src: Src::Reg(from), dst } => {
+                *from == *dst || matches!((*from, *dst), (Reg::X(x), Reg::Y(y)) if copies.contains(&(y, x)))
+            }
+            _ => false,
+        };
+        if unchanged {
+            *slot = None;
+        }
+    }
+}
+
+/// A set of `y` slots.
+#[derive(Clone, PartialEq)]
+struct Slots(Vec<u64>);
+
+impl Slots {
+    fn new(count: usize) -> Slots {
+        Slots(vec![0; count.div_ceil(64)])
+    }
+    fn insert(&mut self, y: u16) {
+        self.0[y as usize / 64] |= 1 << (y % 64);
+    }
+    fn remove(&mut self, y: u16) {
+        self.0[y as usize / 64] &= !(1 << (y % 64));
+    }
+    fn contains(&self, y: u16) -> bool {
+        self.0[y as usize / 64] & (1 << (y % 64)) != 0
+    }
+    fn union(&mut self, other: &Slots) {
+        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a |= b);
+    }
+}
+
+/// Pass 2: removes moves into slots that no path reads before the slot is
+/// written again or the frame goes, then writes a value straight into the
+/// `x` register it is moved to next when its slot is read nowhere else.
+/// A function with `try` or `catch` keeps its stores (a handler may read a
+/// slot after an exception from anywhere in the body).
+fn remove_dead_stores(code: &mut [Option<I>]) {
+    let handles = code.iter().flatten().any(|i| matches!(i, I::Try { .. } | I::Catch { .. }));
+    let slots = slot_count(code);
+    if handles || slots == 0 {
+        return;
+    }
+    let len = code.len();
+    let (_, live_out) = slot_liveness(code, slots);
+    for pc in 0..len {
+        if let Some(I::Move { dst: Reg::Y(y), .. }) = &code[pc] {
+            if !live_out[pc].contains(*y) {
+                code[pc] = None;
+            }
+        }
+    }
+    // `I -> yN; Move yN -> xM` with yN dead after the move: `I -> xM`.
+    let (_, live_out) = slot_liveness(code, slots);
+    let mut targeted = vec![false; len + 1];
+    for instruction in code.iter().flatten() {
+        for label in instruction.labels() {
+            targeted[label.0 as usize] = true;
+        }
+    }
+    for pc in 1..len {
+        let Some(I::Move { src: Src::Reg(Reg::Y(y)), dst: Reg::X(x) }) = code[pc] else { continue };
+        if targeted[pc] || live_out[pc].contains(y) {
+            continue;
+        }
+        let Some(previous) = &mut code[pc - 1] else { continue };
+        let written = writes(previous);
+        let retargetable =
+            matches!(previous, I::GetList { .. } | I::GetTupleElement { .. } | I::Bif { .. } | I::Move { .. });
+        if !retargetable
+            || !written.contains(&Reg::Y(y))
+            || written.contains(&Reg::X(x))
+            || slot_reads(previous).contains(&y)
+        {
+            continue;
+        }
+        previous.visit_regs(&mut |reg| {
+            if *reg == Reg::Y(y) {
+                *reg = Reg::X(x);
+            }
+        });
+        code[pc] = None;
+    }
+}
+
+/// One more than the highest slot the code names.
+fn slot_count(code: &[Option<I>]) -> usize {
+    let mut slots = 0usize;
+    for instruction in code.iter().flatten() {
+        for y in slot_reads(instruction) {
+            slots = slots.max(y as usize + 1);
+        }
+        for reg in writes(instruction) {
+            if let Reg::Y(y) = reg {
+                slots = slots.max(y as usize + 1);
+            }
+        }
+    }
+    slots
+}
+
+/// The slots live before and after each instruction (read on some path
+/// before being written again).
+fn slot_liveness(code: &[Option<I>], slots: usize) -> (Vec<Slots>, Vec<Slots>) {
+    let len = code.len();
+    let mut live_in = vec![Slots::new(slots); len + 1];
+    let mut live_out = vec![Slots::new(slots); len];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for pc in (0..len).rev() {
+            let mut out = Slots::new(slots);
+            for next in successors(code[pc].as_ref(), pc) {
+                if next < len {
+                    out.union(&live_in[next]);
+                }
+            }
+            let mut inn = out.clone();
+            if let Some(instruction) = &code[pc] {
+                if matches!(instruction, I::Allocate { .. } | I::Deallocate { .. }) {
+                    inn = Slots::new(slots);
+                } else {
+                    for reg in writes(instruction) {
+                        if let Reg::Y(y) = reg {
+                            inn.remove(y);
+                        }
+                    }
+                    for y in slot_reads(instruction) {
+                        inn.insert(y);
+                    }
+                }
+            }
+            if inn != live_in[pc] {
+                live_in[pc] = inn;
+                changed = true;
+            }
+            live_out[pc] = out;
+        }
+    }
+    (live_in, live_out)
+}
+
+/// How a path without a frame yet treats an instruction.
+enum Frameless {
+    /// Runs as it is.
+    Keep,
+    /// A `Deallocate` of the frame never made: goes.
+    Drop,
+    /// A tail call that deallocates: becomes the one without a frame.
+    Tail(I),
+    /// Needs the frame (or the argument registers the prologue reads).
+    NeedsFrame,
+}
+
+/// `held`: the argument registers whose slots are still to be read.
+fn frameless(instruction: &I, held: &[u16]) -> Frameless {
+    match instruction {
+        I::Deallocate { .. } => return Frameless::Drop,
+        &I::CallLast { arity, function, .. } => return Frameless::Tail(I::CallOnly { arity, function }),
+        &I::CallExtLast { arity, import, .. } => return Frameless::Tail(I::CallExtOnly { arity, import }),
+        I::Return {} | I::FuncInfo { .. } | I::Jump { .. } => return Frameless::Keep,
+        _ => {}
+    }
+    let no_slots = slot_reads(instruction).is_empty()
+        && writes(instruction).iter().all(|reg| matches!(reg, Reg::X(x) if !held.contains(x)));
+    if is_plain(instruction) && no_slots {
+        Frameless::Keep
+    } else {
+        Frameless::NeedsFrame
+    }
+}
+
+const BEFORE: u8 = 1;
+const FRAMED: u8 = 2;
+const AFTER: u8 = 4;
+
+/// Pass 3: frame sinking (see the module comment). `None` when the function
+/// does not start with its frame or a path mixes states in a way this pass
+/// does not rewrite.
+fn sink_frame(code: &[Option<I>]) -> Option<Vec<Placed>> {
+    let len = code.len();
+    let Some(Some(allocate @ I::Allocate { .. })) = code.get(1) else { return None };
+    let mut prologue = vec![allocate.clone()];
+    let mut body = 2;
+    while body < len {
+        match &code[body] {
+            None => {}
+            Some(moved @ I::Move { src: Src::Reg(Reg::X(_)), dst: Reg::Y(_) }) => prologue.push(moved.clone()),
+            Some(_) => break,
+        }
+        body += 1;
+    }
+    // A prologue move matters only where its slot is live: an entry's
+    // prologue makes just those, and a path may reuse the register of an
+    // argument whose slot nothing reads after.
+    let (live_in, _) = slot_liveness(code, slot_count(code).max(1));
+    let arguments: Vec<(u16, u16)> = prologue
+        .iter()
+        .filter_map(|i| match i {
+            I::Move { src: Src::Reg(Reg::X(x)), dst: Reg::Y(y) } => Some((*x, *y)),
+            _ => None,
+        })
+        .collect();
+    let held = |pc: usize| -> Vec<u16> {
+        arguments.iter().filter(|&&(_, y)| live_in[pc].contains(y)).map(|&(x, _)| x).collect()
+    };
+    let prologue_at = |pc: usize| -> Vec<I> {
+        prologue
+            .iter()
+            .filter(|i| match i {
+                I::Move { dst: Reg::Y(y), .. } => live_in[pc].contains(*y),
+                _ => true,
+            })
+            .cloned()
+            .collect()
+    };
+    let mut targeted = vec![false; len + 1];
+    for instruction in code.iter().flatten() {
+        if matches!(instruction, I::Allocate { .. }) && !std::ptr::eq(instruction, allocate) {
+            return None;
+        }
+        for label in instruction.labels() {
+            targeted[label.0 as usize] = true;
+        }
+    }
+    if targeted[1..body].iter().any(|&t| t) {
+        return None;
+    }
+    let mut state = vec![0u8; len];
+    let mut entry = vec![false; len];
+    let mut framed_fall_in = vec![false; len];
+    // (pc, state, reached by falling through)
+    let mut pending = vec![(0usize, BEFORE, false), (body, BEFORE, false)];
+    while let Some((pc, st, fell)) = pending.pop() {
+        if pc >= len {
+            return None;
+        }
+        if st == FRAMED && fell {
+            framed_fall_in[pc] = true;
+        }
+        if state[pc] & st != 0 {
+            continue;
+        }
+        let instruction = code[pc].as_ref();
+        let mut go = |st: u8| {
+            if let Some(i) = instruction {
+                for label in i.labels() {
+                    pending.push((label.0 as usize, st, false));
+                }
+            }
+            if instruction.is_none_or(I::falls_through) {
+                pending.push((pc + 1, st, true));
+            }
+        };
+        match (st, instruction) {
+            (BEFORE, Some(i)) => match frameless(i, &held(pc)) {
+                Frameless::NeedsFrame => {
+                    entry[pc] = true;
+                    pending.push((pc, FRAMED, false));
+                    continue;
+                }
+                Frameless::Drop => {
+                    state[pc] |= BEFORE;
+                    pending.push((pc + 1, BEFORE, true));
+                }
+                Frameless::Tail(_) => state[pc] |= BEFORE,
+                Frameless::Keep => {
+                    state[pc] |= BEFORE;
+                    go(BEFORE);
+                }
+            },
+            (FRAMED, Some(I::Deallocate { .. })) => {
+                state[pc] |= FRAMED;
+                pending.push((pc + 1, AFTER, true));
+            }
+            (FRAMED, Some(I::Allocate { .. } | I::Return {}))
+            | (AFTER, Some(I::Allocate { .. } | I::Deallocate { .. })) => {
+                return None;
+            }
+            _ => {
+                state[pc] |= st;
+                go(st);
+            }
+        }
+    }
+    for pc in 0..len {
+        let s = state[pc];
+        if (s & FRAMED != 0 && s & (BEFORE | AFTER) != 0) || (entry[pc] && (s & AFTER != 0 || framed_fall_in[pc])) {
+            return None;
+        }
+    }
+    let placed = (0..len)
+        .map(|pc| {
+            let s = state[pc];
+            let instruction = match &code[pc] {
+                _ if s == 0 || (1..body).contains(&pc) => None,
+                Some(i) if s & BEFORE != 0 => match frameless(i, &held(pc)) {
+                    Frameless::Drop => None,
+                    Frameless::Tail(tail) => Some(tail),
+                    _ => Some(i.clone()),
+                },
+                other => other.clone(),
+            };
+            let prologue = if entry[pc] { prologue_at(pc) } else { Vec::new() };
+            Placed { prologue, instruction, frameless: s & FRAMED == 0 }
+        })
+        .collect();
+    Some(placed)
+}
+
+/// Pass 4: renumbers the slots in use from `y0` and sizes the frame to them.
+fn compact_slots(function: &mut [Placed]) {
+    let mut used: Vec<u16> = Vec::new();
+    let mut note = |reg: Reg| {
+        if let Reg::Y(y) = reg {
+            used.push(y);
+        }
+    };
+    for instruction in function.iter_mut().flat_map(|p| p.prologue.iter_mut().chain(p.instruction.as_mut())) {
+        instruction.visit_srcs(&mut |src| {
+            if let Src::Reg(reg) = *src {
+                note(reg);
+            }
+        });
+        instruction.visit_regs(&mut |reg| note(*reg));
+    }
+    used.sort_unstable();
+    used.dedup();
+    let size = used.len() as u32;
+    let renumber = |y: u16| used.binary_search(&y).map_or(y, |i| i as u16);
+    for instruction in function.iter_mut().flat_map(|p| p.prologue.iter_mut().chain(p.instruction.as_mut())) {
+        instruction.visit_srcs(&mut |src| {
+            if let Src::Reg(Reg::Y(y)) = src {
+                *y = renumber(*y);
+            }
+        });
+        instruction.visit_regs(&mut |reg| {
+            if let Reg::Y(y) = reg {
+                *y = renumber(*y);
+            }
+        });
+        match instruction {
+            I::Allocate { slots }
+            | I::Deallocate { slots }
+            | I::CallLast { slots, .. }
+            | I::CallExtLast { slots, .. }
+            | I::CallFunLast { slots, .. } => *slots = size,
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bytecode::Module;
+
+    fn compile(source: &str) -> Module {
+        let (module, diagnostics) = crate::compile(source, "t.actor", &crate::Options::default());
+        module.unwrap_or_else(|| panic!("{diagnostics:?}"))
+    }
+
+    /// The instructions of function `name`, FuncInfo first.
+    fn function<'m>(module: &'m Module, name: &str) -> &'m [I] {
+        let index = module.functions.iter().position(|f| module.atom(f.name) == name).unwrap();
+        let start = module.functions[index].start.0 as usize;
+        let end = module.functions.get(index + 1).map_or(module.code.len(), |f| f.start.0 as usize);
+        &module.code[start..end]
+    }
+
+    const FIB: &str = "-module(t).\n-export([fib/1, app/2]).\n\
+        fib(N) when N < 2 -> N;\nfib(N) -> fib(N - 1) + fib(N - 2).\n\
+        app([], L) -> L;\napp([H | T], L) -> [H | app(T, L)].\n";
+
+    #[test]
+    fn a_base_case_runs_without_a_frame() {
+        let module = compile(FIB);
+        let fib = function(&module, "fib");
+        let first_return = fib.iter().position(|i| matches!(i, I::Return {})).unwrap();
+        assert!(!fib[..first_return].iter().any(|i| matches!(i, I::Allocate { .. })), "{fib:#?}");
+        // The recursive clause still makes one, sized to the two slots it needs.
+        assert!(fib.contains(&I::Allocate { slots: 2 }), "{fib:#?}");
+        let app = function(&module, "app");
+        assert_eq!(
+            app[1..4],
+            [
+                I::IsNil { fail: Label(app[1].labels()[0].0), src: Src::Reg(Reg::X(0)) },
+                I::Move { src: Src::Reg(Reg::X(1)), dst: Reg::X(0) },
+                I::Return {},
+            ]
+        );
+    }
+
+    #[test]
+    fn arguments_are_read_from_their_registers_until_overwritten() {
+        let module = compile(FIB);
+        let fib = function(&module, "fib");
+        // `N - 1` reads x0 (N's slot is a copy of it); `N - 2`, after a call,
+        // reads the slot.
+        let subtractions: Vec<&Vec<Src>> =
+            fib.iter().filter_map(|i| if let I::Bif { args, .. } = i { Some(args) } else { None }).collect();
+        assert_eq!(subtractions[0][0], Src::Reg(Reg::X(0)));
+        assert_eq!(subtractions[1][0], Src::Reg(Reg::Y(0)));
+        // The second result is used from x0 where it lands: no store of it.
+        assert_eq!(subtractions[2][1], Src::Reg(Reg::X(0)));
+    }
+
+    #[test]
+    fn a_path_that_calls_keeps_its_frame_and_verifies() {
+        let source = "-module(t).\n-export([f/1, g/1]).\n\
+            f(X) -> receive {X, Y} -> Y; stop -> X after 10 -> f(X) end.\n\
+            g(X) -> try X + 1 catch error:badarith -> {bad, X} end.\n";
+        let module = compile(source);
+        crate::bytecode::verify::verify(&module).unwrap();
+        // The receive loop reads X after waiting: its frame holds it.
+        let f = function(&module, "f");
+        assert!(f.iter().any(|i| matches!(i, I::Allocate { .. })));
+        let g = function(&module, "g");
+        assert!(g.iter().any(|i| matches!(i, I::Try { .. })));
+    }
+
+    #[test]
+    fn no_slot_is_left_unused() {
+        let module = compile(FIB);
+        for index in 0..module.functions.len() {
+            let name = module.atom(module.functions[index].name).to_owned();
+            let code = function(&module, &name);
+            let Some(&I::Allocate { slots }) = code.iter().find(|i| matches!(i, I::Allocate { .. })) else { continue };
+            let mut used = vec![false; slots as usize];
+            for instruction in code {
+                let mut instruction = instruction.clone();
+                instruction.visit_srcs(&mut |src| {
+                    if let Src::Reg(Reg::Y(y)) = src {
+                        used[*y as usize] = true;
+                    }
+                });
+                instruction.visit_regs(&mut |reg| {
+                    if let Reg::Y(y) = reg {
+                        used[*y as usize] = true;
+                    }
+                });
+            }
+            assert!(used.iter().all(|&u| u), "{name}: {code:#?}");
+        }
+    }
+}
