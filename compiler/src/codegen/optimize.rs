@@ -239,23 +239,93 @@ fn reads_registers_first(instruction: &I) -> bool {
         )
 }
 
-/// Pass 1: copy propagation (see the module comment). Instructions no path
-/// reaches go too.
+/// What is known before an instruction.
+#[derive(Clone, PartialEq)]
+struct Known {
+    copies: Copies,
+    /// The `x` registers (below 64) known to hold a term of this process
+    /// (written since the last call, wait or built-in, which may let
+    /// another process run on this thread's registers): only those may be
+    /// counted as live where garbage is collected.
+    valid: u64,
+    /// Heap words a `TestHeap` made room for and no instruction has used
+    /// yet: a `PutList` or `PutTuple` within them cannot collect.
+    room: u32,
+}
+
+/// The registers `x0..x(n-1)`.
+fn below(n: u32) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+fn x_writes(instruction: &I) -> u64 {
+    writes(instruction).iter().fold(0, |mask, reg| match reg {
+        Reg::X(x) if *x < 64 => mask | 1 << x,
+        _ => mask,
+    })
+}
+
+/// The `live` a `TestHeap` needs so that the copies known before it
+/// survive: raised past each copy's register when every register up to it
+/// holds a term of the process.
+fn test_heap_live(live: u32, known: &Known) -> u32 {
+    known.copies.iter().map(|c| u32::from(c.1) + 1).filter(|&n| below(n) & !known.valid == 0).fold(live, u32::max)
+}
+
+fn known_after(instruction: &I, known: Known) -> Known {
+    let Known { copies, valid, room } = known;
+    let built = match instruction {
+        I::PutList { .. } => Some(2),
+        I::PutTuple { elements, .. } => Some(1 + elements.len() as u32),
+        _ => None,
+    };
+    match instruction {
+        &I::TestHeap { live, words } => {
+            let live = test_heap_live(live, &Known { copies: copies.clone(), valid, room });
+            let copies = copies.into_iter().filter(|c| u32::from(c.1) < live).collect();
+            Known { copies, valid: valid & below(live), room: words }
+        }
+        // Within the room made: it writes its register and collects nothing.
+        put if built.is_some_and(|words| words <= room) => {
+            let written = writes(put);
+            let copies = copies
+                .into_iter()
+                .filter(|c| !written.contains(&Reg::X(c.1)) && !written.contains(&Reg::Y(c.0)))
+                .collect();
+            Known { copies, valid: valid | x_writes(put), room: room - built.unwrap_or(0) }
+        }
+        I::Call { .. } | I::CallExt { .. } | I::CallFun { .. } => Known { copies: Vec::new(), valid: 1, room: 0 },
+        plain if is_plain(plain) => Known { copies: copies_after(plain, copies), valid: valid | x_writes(plain), room },
+        other => Known { copies: copies_after(other, copies), valid: x_writes(other), room: 0 },
+    }
+}
+
+/// Pass 1: copy propagation (see the module comment); a `TestHeap` counts
+/// as live the registers that copies read after it are in. Instructions no
+/// path reaches go too.
 fn propagate_copies(code: &mut [Option<I>]) {
     let len = code.len();
-    let mut known: Vec<Option<Copies>> = vec![None; len + 1];
+    let arity = match code.first() {
+        Some(Some(I::FuncInfo { arity, .. })) => *arity,
+        _ => 0,
+    };
+    let mut known: Vec<Option<Known>> = vec![None; len + 1];
     let mut pending: Vec<usize> = Vec::new();
     // The head (raising function_clause) and the entry after it.
     for pc in [0, 1] {
         if pc < len {
-            known[pc] = Some(Vec::new());
+            known[pc] = Some(Known { copies: Vec::new(), valid: below(arity), room: 0 });
             pending.push(pc);
         }
     }
     while let Some(pc) = pending.pop() {
         let Some(before) = known[pc].clone() else { continue };
         let after = match &code[pc] {
-            Some(instruction) => copies_after(instruction, before),
+            Some(instruction) => known_after(instruction, before),
             None => before,
         };
         for next in successors(code[pc].as_ref(), pc) {
@@ -264,7 +334,11 @@ fn propagate_copies(code: &mut [Option<I>]) {
             }
             let merged = match &known[next] {
                 None => after.clone(),
-                Some(there) => there.iter().copied().filter(|c| after.contains(c)).collect(),
+                Some(there) => Known {
+                    copies: there.copies.iter().copied().filter(|c| after.copies.contains(c)).collect(),
+                    valid: there.valid & after.valid,
+                    room: there.room.min(after.room),
+                },
             };
             if known[next].as_ref() != Some(&merged) {
                 known[next] = Some(merged);
@@ -273,11 +347,15 @@ fn propagate_copies(code: &mut [Option<I>]) {
         }
     }
     for (pc, slot) in code.iter_mut().enumerate() {
-        let Some(copies) = &known[pc] else {
+        let Some(known) = &known[pc] else {
             *slot = None;
             continue;
         };
         let Some(instruction) = slot else { continue };
+        let copies = &known.copies;
+        if let I::TestHeap { live, .. } = instruction {
+            *live = test_heap_live(*live, known);
+        }
         if reads_registers_first(instruction) {
             instruction.visit_srcs(&mut |src| {
                 if let Src::Reg(Reg::Y(y)) = *src {
@@ -694,6 +772,17 @@ mod tests {
         assert_eq!(subtractions[1][0], Src::Reg(Reg::Y(0)));
         // The second result is used from x0 where it lands: no store of it.
         assert_eq!(subtractions[2][1], Src::Reg(Reg::X(0)));
+    }
+
+    #[test]
+    fn a_result_is_consed_from_its_register_with_the_register_live() {
+        let module = compile(FIB);
+        let app = function(&module, "app");
+        // [H | app(T, L)]: the call's result stays in x0, which the
+        // collection TestHeap may run keeps as a root.
+        assert!(app.contains(&I::TestHeap { words: 2, live: 1 }), "{app:#?}");
+        assert!(app.iter().any(|i| matches!(i, I::PutList { tail: Src::Reg(Reg::X(0)), .. })), "{app:#?}");
+        assert!(!app.iter().any(|i| matches!(i, I::Move { dst: Reg::Y(_), .. })), "{app:#?}");
     }
 
     #[test]
