@@ -30,7 +30,6 @@ use crate::process::{Continuation, Frame, Handler, Process, Resume};
 use crate::term::Term;
 
 /// Fresh frame slots, copied in by `Allocate` for frames up to this size.
-static NILS: [Term; 64] = [Term::NIL; 64];
 
 /// Stack trace entries kept, as BEAM's default `backtrace_depth`.
 const TRACE_DEPTH: usize = 8;
@@ -378,11 +377,7 @@ impl<'c> Machine<'c> {
             ($slots:expr) => {{
                 process.frames.push(Frame { continuation: std::mem::take(cont), caller_base: process.y_base });
                 process.y_base = process.stack.len();
-                let slots = $slots as usize;
-                match NILS.get(..slots) {
-                    Some(nils) => process.stack.extend_from_slice(nils),
-                    None => process.stack.resize(process.y_base + slots, Term::NIL),
-                }
+                push_nils(&mut process.stack, $slots as usize);
             }};
         }
         loop {
@@ -1242,6 +1237,23 @@ fn type_test(test: TypeTest, t: Term) -> bool {
 fn collections(process: &Process) -> u64 {
     let stats = process.heap.stats();
     u64::from(stats.minor_collections) + u64::from(stats.major_collections)
+}
+
+/// Pushes `count` slots of `[]` (a frame's slots start so: the collector
+/// reads every slot). Frames are a few slots: stores, not a `memcpy` call.
+#[inline(always)]
+fn push_nils(stack: &mut Vec<Term>, count: usize) {
+    stack.reserve(count);
+    let len = stack.len();
+    // SAFETY: `reserve` made room for `count` more terms past `len`; each
+    // is written before `set_len` makes it part of the vector.
+    unsafe {
+        let end = stack.as_mut_ptr().add(len);
+        for i in 0..count {
+            end.add(i).write(Term::NIL);
+        }
+        stack.set_len(len + count);
+    }
 }
 
 /// Pops the current frame, restoring the caller's registers base and this
