@@ -29,8 +29,6 @@ use crate::ops::{Compare, Dst, Op, Operand, TypeTest, NO_FAIL};
 use crate::process::{Continuation, Frame, Handler, Process, Resume};
 use crate::term::Term;
 
-/// Fresh frame slots, copied in by `Allocate` for frames up to this size.
-
 /// Stack trace entries kept, as BEAM's default `backtrace_depth`.
 const TRACE_DEPTH: usize = 8;
 
@@ -362,6 +360,19 @@ impl<'c> Machine<'c> {
                 }
             };
         }
+        // An operator without a small-integer result: its built-in.
+        macro_rules! operator_native {
+            ($x:expr, $y:expr, $import:expr, $dst:expr, $fail:expr) => {{
+                let Some(native) = native_of(m.imports[$import as usize]) else {
+                    raise!(Exception::error(atoms::UNDEF))
+                };
+                // The arguments are roots while the native runs: read them
+                // back from the array it updated, not from `x` and `y`.
+                let mut pair = [$x, $y];
+                let result = self.call_native(process, native, &mut pair, 0);
+                bif_done!(result, $import, &pair, $dst, $fail)
+            }};
+        }
         macro_rules! ret {
             () => {
                 match std::mem::take(cont) {
@@ -450,21 +461,47 @@ impl<'c> Machine<'c> {
                     let called = self.call_fun(process, module, *arity as usize);
                     called!(called, true)
                 }
+                Op::OperatorCall { operator, a, b, dst, import, fail } => {
+                    let (x, y) = (get!(*a), get!(*b));
+                    // The next op is the call. Without a small result, the
+                    // operator's own slow path runs and the call is
+                    // dispatched after it.
+                    match (small_operator(*operator, x, y), ops.get(p + 1)) {
+                        (Some(value), Some(&Op::Call { entry, arity })) => {
+                            set!(*dst, value);
+                            p += 1;
+                            reduce!(arity as usize);
+                            *cont = Continuation::Local(p as u32 + 1);
+                            p = entry as usize;
+                        }
+                        _ => operator_native!(x, y, *import, *dst, *fail),
+                    }
+                }
+                Op::OperatorReturn { operator, a, b, dst, import, fail } => {
+                    let (x, y) = (get!(*a), get!(*b));
+                    // The next op returns (its own `Deallocate` fused in, or
+                    // not); without a small result it is dispatched after
+                    // the operator's slow path.
+                    match small_operator(*operator, x, y) {
+                        Some(value) => {
+                            self.x[0] = value;
+                            if matches!(ops.get(p + 1), Some(Op::DeallocateReturn)) {
+                                deallocate(process, cont);
+                            }
+                            ret!()
+                        }
+                        None => operator_native!(x, y, *import, *dst, *fail),
+                    }
+                }
                 Op::Operator { operator, a, b, dst, import, fail } => {
                     let (x, y) = (get!(*a), get!(*b));
-                    if let Some(value) = small_operator(*operator, x, y) {
-                        set!(*dst, value);
-                        p += 1;
-                        continue;
+                    match small_operator(*operator, x, y) {
+                        Some(value) => {
+                            set!(*dst, value);
+                            p += 1;
+                        }
+                        None => operator_native!(x, y, *import, *dst, *fail),
                     }
-                    let Some(native) = native_of(m.imports[*import as usize]) else {
-                        raise!(Exception::error(atoms::UNDEF))
-                    };
-                    // The arguments are roots while the native runs: read them
-                    // back from the array it updated, not from `x` and `y`.
-                    let mut pair = [x, y];
-                    let result = self.call_native(process, native, &mut pair, 0);
-                    bif_done!(result, *import, &pair, *dst, *fail)
                 }
                 Op::Bif { import, args, dst, live, fail } => {
                     let mut buffer = [Term::NIL; 8];
@@ -502,6 +539,13 @@ impl<'c> Machine<'c> {
                     branch!(get!(*src).tuple_elements().is_some_and(|t| t.len() == *arity as usize), *fail)
                 }
                 Op::Compare { compare, a, b, fail } => branch!(compare_terms(*compare, get!(*a), get!(*b)), *fail),
+                Op::CompareReturn { compare, a, b, fail } => {
+                    if compare_terms(*compare, get!(*a), get!(*b)) {
+                        ret!()
+                    } else {
+                        p = *fail as usize
+                    }
+                }
                 Op::GetList { src, head, tail } => {
                     let list = get!(*src);
                     if !list.is_cons() {

@@ -331,6 +331,33 @@ pub enum Op {
         dst: Dst,
         live: u16,
     },
+    /// A comparison test, then `Return` when it holds (a guarded base case).
+    CompareReturn {
+        compare: Compare,
+        a: Operand,
+        b: Operand,
+        fail: u32,
+    },
+    /// An `Operator`, then the local `Call` at the next index (whose operands
+    /// the interpreter reads there): `f(N - 1)`.
+    OperatorCall {
+        operator: Operator,
+        a: Operand,
+        b: Operand,
+        dst: Dst,
+        import: u32,
+        fail: u32,
+    },
+    /// An `Operator` into x0, then `Return` or `Deallocate; Return` at the
+    /// next index: `fib(N - 1) + fib(N - 2)` as a function's value.
+    OperatorReturn {
+        operator: Operator,
+        a: Operand,
+        b: Operand,
+        dst: Dst,
+        import: u32,
+        fail: u32,
+    },
     /// `IsNil` and `IsCons` of one register, one at the other's fail label:
     /// goes to `nil`, `cons`, or `other`.
     ListTest {
@@ -492,6 +519,25 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
 fn fuse(code: &[I], ops: &mut [Op], src: impl Fn(&Src) -> Operand) {
     for (pc, instruction) in code.iter().enumerate() {
         let next = code.get(pc + 1);
+        let fused = match (&ops[pc], next) {
+            (&Op::Compare { compare, a, b, fail }, Some(I::Return {})) => {
+                Some(Op::CompareReturn { compare, a, b, fail })
+            }
+            (&Op::Operator { operator, a, b, dst, import, fail }, Some(I::Call { .. })) => {
+                Some(Op::OperatorCall { operator, a, b, dst, import, fail })
+            }
+            (&Op::Operator { operator, a, b, dst, import, fail }, Some(I::Return {} | I::Deallocate { .. }))
+                if dst == Dst::new(Reg::X(0))
+                    && (matches!(next, Some(I::Return {})) || matches!(code.get(pc + 2), Some(I::Return {}))) =>
+            {
+                Some(Op::OperatorReturn { operator, a, b, dst, import, fail })
+            }
+            _ => None,
+        };
+        if let Some(fused) = fused {
+            ops[pc] = fused;
+            continue;
+        }
         let fused = match (instruction, next) {
             (I::Deallocate { .. }, Some(I::Return {})) => Op::DeallocateReturn,
             (I::Move { src: s, dst: Reg::X(0) }, Some(I::Return {})) => Op::MoveReturn { src: src(s) },
