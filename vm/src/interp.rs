@@ -402,6 +402,16 @@ impl<'c> Machine<'c> {
                     allocate!(*slots);
                     p += 1;
                 }
+                Op::AllocateGetList { slots, src, head, tail } => {
+                    allocate!(*slots);
+                    let list = get!(*src);
+                    if !list.is_cons() {
+                        raise!(Exception::error(atoms::BADARG));
+                    }
+                    set!(*head, list.head());
+                    set!(*tail, list.tail());
+                    p += 2;
+                }
                 Op::AllocateMove { slots, src, dst } => {
                     allocate!(*slots);
                     set!(*dst, get!(*src));
@@ -567,6 +577,17 @@ impl<'c> Machine<'c> {
                 Op::TestHeap { words, live } => {
                     self.ensure(process, *words as usize, *live as usize);
                     p += 1;
+                }
+                Op::TestHeapPutListReturn { head, tail, live, deallocate: frame } => {
+                    if !process.heap.has_room(2) {
+                        self.ensure(process, 2, *live as usize);
+                    }
+                    let (h, t) = (get!(*head), get!(*tail));
+                    self.x[0] = process.heap.cons(h, t);
+                    if *frame {
+                        deallocate(process, cont);
+                    }
+                    ret!()
                 }
                 Op::TestHeapPutList { head, tail, dst, live } => {
                     if !process.heap.has_room(2) {

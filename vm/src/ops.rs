@@ -324,6 +324,21 @@ pub enum Op {
         src: Operand,
         dst: Dst,
     },
+    /// `Allocate`, then `GetList`.
+    AllocateGetList {
+        slots: u32,
+        src: Operand,
+        head: Dst,
+        tail: Dst,
+    },
+    /// `TestHeap` of two words, then `PutList` into x0, then `Return` or
+    /// `Deallocate; Return`: `[H | f(T)]` as a function's value.
+    TestHeapPutListReturn {
+        head: Operand,
+        tail: Operand,
+        live: u16,
+        deallocate: bool,
+    },
     /// `TestHeap` of two words, then `PutList`.
     TestHeapPutList {
         head: Operand,
@@ -543,6 +558,22 @@ fn fuse(code: &[I], ops: &mut [Op], src: impl Fn(&Src) -> Operand) {
             (I::Move { src: s, dst: Reg::X(0) }, Some(I::Return {})) => Op::MoveReturn { src: src(s) },
             (I::Allocate { slots }, Some(I::Move { src: s, dst })) => {
                 Op::AllocateMove { slots: *slots, src: src(s), dst: Dst::new(*dst) }
+            }
+            (I::Allocate { slots }, Some(I::GetList { src: s, head, tail })) => {
+                Op::AllocateGetList { slots: *slots, src: src(s), head: Dst::new(*head), tail: Dst::new(*tail) }
+            }
+            (I::TestHeap { words: 2, live }, Some(I::PutList { head, tail, dst: Reg::X(0) }))
+                if matches!(
+                    (code.get(pc + 2), code.get(pc + 3)),
+                    (Some(I::Return {}), _) | (Some(I::Deallocate { .. }), Some(I::Return {}))
+                ) =>
+            {
+                Op::TestHeapPutListReturn {
+                    head: src(head),
+                    tail: src(tail),
+                    live: *live as u16,
+                    deallocate: matches!(code.get(pc + 2), Some(I::Deallocate { .. })),
+                }
             }
             (I::TestHeap { words: 2, live }, Some(I::PutList { head, tail, dst })) => {
                 Op::TestHeapPutList { head: src(head), tail: src(tail), dst: Dst::new(*dst), live: *live as u16 }
