@@ -362,14 +362,14 @@ impl<'c> Machine<'c> {
         }
         // An operator without a small-integer result: its built-in.
         macro_rules! operator_native {
-            ($x:expr, $y:expr, $import:expr, $dst:expr, $fail:expr) => {{
+            ($x:expr, $y:expr, $import:expr, $dst:expr, $fail:expr, $live:expr) => {{
                 let Some(native) = native_of(m.imports[$import as usize]) else {
                     raise!(Exception::error(atoms::UNDEF))
                 };
                 // The arguments are roots while the native runs: read them
                 // back from the array it updated, not from `x` and `y`.
                 let mut pair = [$x, $y];
-                let result = self.call_native(process, native, &mut pair, 0);
+                let result = self.call_native(process, native, &mut pair, $live as usize);
                 bif_done!(result, $import, &pair, $dst, $fail)
             }};
         }
@@ -471,7 +471,7 @@ impl<'c> Machine<'c> {
                     let called = self.call_fun(process, module, *arity as usize);
                     called!(called, true)
                 }
-                Op::OperatorCall { operator, a, b, dst, import, fail } => {
+                Op::OperatorCall { operator, a, b, dst, import, fail, live } => {
                     let (x, y) = (get!(*a), get!(*b));
                     // The next op is the call. Without a small result, the
                     // operator's own slow path runs and the call is
@@ -484,10 +484,10 @@ impl<'c> Machine<'c> {
                             *cont = Continuation::Local(p as u32 + 1);
                             p = entry as usize;
                         }
-                        _ => operator_native!(x, y, *import, *dst, *fail),
+                        _ => operator_native!(x, y, *import, *dst, *fail, *live),
                     }
                 }
-                Op::OperatorReturn { operator, a, b, dst, import, fail } => {
+                Op::OperatorReturn { operator, a, b, dst, import, fail, live } => {
                     let (x, y) = (get!(*a), get!(*b));
                     // The next op returns (its own `Deallocate` fused in, or
                     // not); without a small result it is dispatched after
@@ -500,17 +500,17 @@ impl<'c> Machine<'c> {
                             }
                             ret!()
                         }
-                        None => operator_native!(x, y, *import, *dst, *fail),
+                        None => operator_native!(x, y, *import, *dst, *fail, *live),
                     }
                 }
-                Op::Operator { operator, a, b, dst, import, fail } => {
+                Op::Operator { operator, a, b, dst, import, fail, live } => {
                     let (x, y) = (get!(*a), get!(*b));
                     match small_operator(*operator, x, y) {
                         Some(value) => {
                             set!(*dst, value);
                             p += 1;
                         }
-                        None => operator_native!(x, y, *import, *dst, *fail),
+                        None => operator_native!(x, y, *import, *dst, *fail, *live),
                     }
                 }
                 Op::Bif { import, args, dst, live, fail } => {

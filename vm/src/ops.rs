@@ -161,6 +161,7 @@ pub enum Op {
         dst: Dst,
         import: u32,
         fail: u32,
+        live: u16,
     },
     Bif {
         import: u32,
@@ -362,6 +363,7 @@ pub enum Op {
         dst: Dst,
         import: u32,
         fail: u32,
+        live: u16,
     },
     /// An `Operator` into x0, then `Return` or `Deallocate; Return` at the
     /// next index: `fib(N - 1) + fib(N - 2)` as a function's value.
@@ -372,6 +374,7 @@ pub enum Op {
         dst: Dst,
         import: u32,
         fail: u32,
+        live: u16,
     },
     /// `IsNil` and `IsCons` of one register, one at the other's fail label:
     /// goes to `nil`, `cons`, or `other`.
@@ -420,9 +423,15 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
                     _ => NO_FAIL,
                 };
                 match (module.imports[import.0 as usize], &args[..]) {
-                    (Import::Operator(operator, _), [a, b]) => {
-                        Op::Operator { operator, a: src(a), b: src(b), dst: Dst::new(*dst), import: import.0, fail }
-                    }
+                    (Import::Operator(operator, _), [a, b]) => Op::Operator {
+                        operator,
+                        a: src(a),
+                        b: src(b),
+                        dst: Dst::new(*dst),
+                        import: import.0,
+                        fail,
+                        live: *live as u16,
+                    },
                     _ => Op::Bif { import: import.0, args: srcs(args), dst: Dst::new(*dst), live: *live as u16, fail },
                 }
             }
@@ -538,14 +547,14 @@ fn fuse(code: &[I], ops: &mut [Op], src: impl Fn(&Src) -> Operand) {
             (&Op::Compare { compare, a, b, fail }, Some(I::Return {})) => {
                 Some(Op::CompareReturn { compare, a, b, fail })
             }
-            (&Op::Operator { operator, a, b, dst, import, fail }, Some(I::Call { .. })) => {
-                Some(Op::OperatorCall { operator, a, b, dst, import, fail })
+            (&Op::Operator { operator, a, b, dst, import, fail, live }, Some(I::Call { .. })) => {
+                Some(Op::OperatorCall { operator, a, b, dst, import, fail, live })
             }
-            (&Op::Operator { operator, a, b, dst, import, fail }, Some(I::Return {} | I::Deallocate { .. }))
+            (&Op::Operator { operator, a, b, dst, import, fail, live }, Some(I::Return {} | I::Deallocate { .. }))
                 if dst == Dst::new(Reg::X(0))
                     && (matches!(next, Some(I::Return {})) || matches!(code.get(pc + 2), Some(I::Return {}))) =>
             {
-                Some(Op::OperatorReturn { operator, a, b, dst, import, fail })
+                Some(Op::OperatorReturn { operator, a, b, dst, import, fail, live })
             }
             _ => None,
         };

@@ -269,10 +269,10 @@ fn x_writes(instruction: &I) -> u64 {
     })
 }
 
-/// The `live` a `TestHeap` needs so that the copies known before it
-/// survive: raised past each copy's register when every register up to it
-/// holds a term of the process.
-fn test_heap_live(live: u32, known: &Known) -> u32 {
+/// The `live` a `TestHeap` or built-in call needs so that the copies known
+/// before it survive a collection: raised past each copy's register when
+/// every register up to it holds a term of the process.
+fn raised_live(live: u32, known: &Known) -> u32 {
     known.copies.iter().map(|c| u32::from(c.1) + 1).filter(|&n| below(n) & !known.valid == 0).fold(live, u32::max)
 }
 
@@ -285,7 +285,7 @@ fn known_after(instruction: &I, known: Known) -> Known {
     };
     match instruction {
         &I::TestHeap { live, words } => {
-            let live = test_heap_live(live, &Known { copies: copies.clone(), valid, room });
+            let live = raised_live(live, &Known { copies: copies.clone(), valid, room });
             let copies = copies.into_iter().filter(|c| u32::from(c.1) < live).collect();
             Known { copies, valid: valid & below(live), room: words }
         }
@@ -298,7 +298,20 @@ fn known_after(instruction: &I, known: Known) -> Known {
                 .collect();
             Known { copies, valid: valid | x_writes(put), room: room - built.unwrap_or(0) }
         }
+        // A built-in keeps x0..x(live-1) (parked while it runs); the others
+        // are `[]` after a collection.
+        &I::Bif { live, .. } | &I::GuardBif { live, .. } => {
+            let live = raised_live(live, &Known { copies: copies.clone(), valid, room });
+            let written = writes(instruction);
+            let copies = copies
+                .into_iter()
+                .filter(|c| u32::from(c.1) < live && !written.contains(&Reg::X(c.1)) && !written.contains(&Reg::Y(c.0)))
+                .collect();
+            Known { copies, valid: (valid & below(live)) | x_writes(instruction), room: 0 }
+        }
         I::Call { .. } | I::CallExt { .. } | I::CallFun { .. } => Known { copies: Vec::new(), valid: 1, room: 0 },
+        // A frame's slots change; the registers do not.
+        I::Allocate { .. } | I::Deallocate { .. } => Known { copies: Vec::new(), valid, room: 0 },
         plain if is_plain(plain) => Known { copies: copies_after(plain, copies), valid: valid | x_writes(plain), room },
         other => Known { copies: copies_after(other, copies), valid: x_writes(other), room: 0 },
     }
@@ -353,8 +366,8 @@ fn propagate_copies(code: &mut [Option<I>]) {
         };
         let Some(instruction) = slot else { continue };
         let copies = &known.copies;
-        if let I::TestHeap { live, .. } = instruction {
-            *live = test_heap_live(*live, known);
+        if let I::TestHeap { live, .. } | I::Bif { live, .. } | I::GuardBif { live, .. } = instruction {
+            *live = raised_live(*live, known);
         }
         if reads_registers_first(instruction) {
             instruction.visit_srcs(&mut |src| {
@@ -450,6 +463,83 @@ fn remove_dead_stores(code: &mut [Option<I>]) {
         });
         code[pc] = None;
     }
+    // A slot written by one instruction and read only by the next one (or,
+    // for a built-in's result, by none): a spare register instead.
+    let spare = spare_register(code);
+    let (_, live_out) = slot_liveness(code, slots);
+    for pc in 0..len {
+        let Some(instruction) = &code[pc] else { continue };
+        let [Reg::Y(y)] = writes(instruction)[..] else { continue };
+        if slot_reads(instruction).contains(&y) {
+            continue;
+        }
+        let retarget = |instruction: &mut I| {
+            instruction.visit_regs(&mut |reg| {
+                if *reg == Reg::Y(y) {
+                    *reg = Reg::X(spare);
+                }
+            })
+        };
+        if !live_out[pc].contains(y) {
+            if let Some(result @ (I::Bif { .. } | I::GuardBif { .. })) = &mut code[pc] {
+                retarget(result);
+            }
+            continue;
+        }
+        let writer =
+            matches!(instruction, I::PutTuple { .. } | I::PutList { .. } | I::GetTupleElement { .. } | I::Bif { .. });
+        let Some(Some(reader)) = code.get(pc + 1) else { continue };
+        if !writer
+            || targeted[pc + 1]
+            || live_out[pc + 1].contains(y)
+            || !reads_registers_first(reader)
+            || writes(reader).contains(&Reg::Y(y))
+        {
+            continue;
+        }
+        if let Some(writer) = &mut code[pc] {
+            retarget(writer);
+        }
+        if let Some(reader) = &mut code[pc + 1] {
+            reader.visit_srcs(&mut |src| {
+                if *src == Src::Reg(Reg::Y(y)) {
+                    *src = Src::Reg(Reg::X(spare));
+                }
+            });
+        }
+    }
+}
+
+/// An `x` register above every one the function names, or its calls and
+/// handlers use (arguments, a called fun, a caught exception's three).
+fn spare_register(code: &[Option<I>]) -> u16 {
+    let mut top = 3u32;
+    for instruction in code.iter().flatten() {
+        let mut instruction = instruction.clone();
+        instruction.visit_srcs(&mut |src| {
+            if let Src::Reg(Reg::X(x)) = src {
+                top = top.max(u32::from(*x) + 1);
+            }
+        });
+        instruction.visit_regs(&mut |reg| {
+            if let Reg::X(x) = reg {
+                top = top.max(u32::from(*x) + 1);
+            }
+        });
+        if let I::FuncInfo { arity, .. }
+        | I::Call { arity, .. }
+        | I::CallLast { arity, .. }
+        | I::CallOnly { arity, .. }
+        | I::CallExt { arity, .. }
+        | I::CallExtLast { arity, .. }
+        | I::CallExtOnly { arity, .. }
+        | I::CallFun { arity }
+        | I::CallFunLast { arity, .. } = instruction
+        {
+            top = top.max(arity + 1);
+        }
+    }
+    top as u16
 }
 
 /// One more than the highest slot the code names.
@@ -548,6 +638,36 @@ const AFTER: u8 = 4;
 /// does not rewrite.
 fn sink_frame(code: &[Option<I>]) -> Option<Vec<Placed>> {
     let len = code.len();
+    // No slot left and nothing that needs a frame of its own (a call to
+    // return to, a handler, a wait): no frame at all.
+    let framed = |i: &I| {
+        matches!(
+            i,
+            I::Call { .. }
+                | I::CallExt { .. }
+                | I::CallFun { .. }
+                | I::CallFunLast { .. }
+                | I::Try { .. }
+                | I::Catch { .. }
+                | I::TryEnd { .. }
+                | I::TryCase { .. }
+                | I::CatchEnd { .. }
+                | I::LoopRec { .. }
+                | I::Wait { .. }
+                | I::WaitTimeout { .. }
+        )
+    };
+    if slot_count(code) == 0 && !code.iter().flatten().any(framed) {
+        let frameless = |instruction: &Option<I>| match instruction {
+            Some(I::Allocate { .. } | I::Deallocate { .. }) => None,
+            &Some(I::CallLast { arity, function, .. }) => Some(I::CallOnly { arity, function }),
+            &Some(I::CallExtLast { arity, import, .. }) => Some(I::CallExtOnly { arity, import }),
+            other => other.clone(),
+        };
+        return Some(
+            code.iter().map(|i| Placed { prologue: Vec::new(), instruction: frameless(i), frameless: true }).collect(),
+        );
+    }
     let Some(Some(allocate @ I::Allocate { .. })) = code.get(1) else { return None };
     let mut prologue = vec![allocate.clone()];
     let mut body = 2;
@@ -783,6 +903,20 @@ mod tests {
         assert!(app.contains(&I::TestHeap { words: 2, live: 1 }), "{app:#?}");
         assert!(app.iter().any(|i| matches!(i, I::PutList { tail: Src::Reg(Reg::X(0)), .. })), "{app:#?}");
         assert!(!app.iter().any(|i| matches!(i, I::Move { dst: Reg::Y(_), .. })), "{app:#?}");
+    }
+
+    #[test]
+    fn a_loop_that_only_calls_built_ins_runs_without_a_frame() {
+        let source = "-module(t).\n-export([send_n/3]).\n\
+            send_n(_P, _B, 0) -> ok;\n\
+            send_n(P, B, K) -> P ! {data, B}, send_n(P, B, K - 1).\n";
+        let module = compile(source);
+        let send_n = function(&module, "send_n");
+        assert!(!send_n.iter().any(|i| matches!(i, I::Allocate { .. })), "{send_n:#?}");
+        // The arguments stay in their registers, kept live across the
+        // built-ins that might collect.
+        assert!(send_n.iter().any(|i| matches!(i, I::Bif { live: 3, .. })), "{send_n:#?}");
+        assert!(send_n.iter().any(|i| matches!(i, I::CallOnly { arity: 3, .. })), "{send_n:#?}");
     }
 
     #[test]
