@@ -382,6 +382,17 @@ impl<'c> Machine<'c> {
                 }
             };
         }
+        // head := hd(src), tail := tl(src) (the code tested for a cons).
+        macro_rules! get_list {
+            ($src:expr, $head:expr, $tail:expr) => {{
+                let list = get!($src);
+                if !list.is_cons() {
+                    raise!(Exception::error(atoms::BADARG));
+                }
+                set!($head, list.head());
+                set!($tail, list.tail());
+            }};
+        }
         // Pushes a frame of `slots` slots, all `[]` (the collector reads
         // every slot), saving the continuation.
         macro_rules! allocate {
@@ -404,12 +415,7 @@ impl<'c> Machine<'c> {
                 }
                 Op::AllocateGetList { slots, src, head, tail } => {
                     allocate!(*slots);
-                    let list = get!(*src);
-                    if !list.is_cons() {
-                        raise!(Exception::error(atoms::BADARG));
-                    }
-                    set!(*head, list.head());
-                    set!(*tail, list.tail());
+                    get_list!(*src, *head, *tail);
                     p += 2;
                 }
                 Op::AllocateMove { slots, src, dst } => {
@@ -557,12 +563,7 @@ impl<'c> Machine<'c> {
                     }
                 }
                 Op::GetList { src, head, tail } => {
-                    let list = get!(*src);
-                    if !list.is_cons() {
-                        raise!(Exception::error(atoms::BADARG));
-                    }
-                    set!(*head, list.head());
-                    set!(*tail, list.tail());
+                    get_list!(*src, *head, *tail);
                     p += 1;
                 }
                 Op::GetTupleElement { src, index, dst } => {

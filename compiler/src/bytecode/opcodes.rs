@@ -117,6 +117,35 @@ macro_rules! instructions {
 }
 
 impl Instruction {
+    /// A type test or comparison: falls through, or branches to its label;
+    /// reads its operands and writes nothing.
+    pub fn is_test(&self) -> bool {
+        use Instruction as I;
+        matches!(
+            self,
+            I::IsInteger { .. }
+                | I::IsFloat { .. }
+                | I::IsNumber { .. }
+                | I::IsAtom { .. }
+                | I::IsNil { .. }
+                | I::IsCons { .. }
+                | I::IsList { .. }
+                | I::IsTuple { .. }
+                | I::IsTupleOfArity { .. }
+                | I::IsBinary { .. }
+                | I::IsFunction { .. }
+                | I::IsPid { .. }
+                | I::IsBoolean { .. }
+                | I::IsMap { .. }
+                | I::IsEqExact { .. }
+                | I::IsNeExact { .. }
+                | I::IsEq { .. }
+                | I::IsNe { .. }
+                | I::IsLt { .. }
+                | I::IsGe { .. }
+        )
+    }
+
     /// Whether control can go on to the next instruction (branch targets
     /// aside): false after returns, tail calls, jumps, selects, waits and
     /// raises.

@@ -186,36 +186,17 @@ fn copies_after(instruction: &I, mut copies: Copies) -> Copies {
 /// Moves, reads and tests of registers: they never collect garbage, call,
 /// wait, or touch the frame.
 fn is_plain(instruction: &I) -> bool {
-    matches!(
-        instruction,
-        I::Move { .. }
-            | I::GetList { .. }
-            | I::GetTupleElement { .. }
-            | I::GetMapElement { .. }
-            | I::Jump { .. }
-            | I::SelectValue { .. }
-            | I::BsTestTail { .. }
-            | I::IsInteger { .. }
-            | I::IsFloat { .. }
-            | I::IsNumber { .. }
-            | I::IsAtom { .. }
-            | I::IsNil { .. }
-            | I::IsCons { .. }
-            | I::IsList { .. }
-            | I::IsTuple { .. }
-            | I::IsTupleOfArity { .. }
-            | I::IsBinary { .. }
-            | I::IsFunction { .. }
-            | I::IsPid { .. }
-            | I::IsBoolean { .. }
-            | I::IsMap { .. }
-            | I::IsEqExact { .. }
-            | I::IsNeExact { .. }
-            | I::IsEq { .. }
-            | I::IsNe { .. }
-            | I::IsLt { .. }
-            | I::IsGe { .. }
-    )
+    instruction.is_test()
+        || matches!(
+            instruction,
+            I::Move { .. }
+                | I::GetList { .. }
+                | I::GetTupleElement { .. }
+                | I::GetMapElement { .. }
+                | I::Jump { .. }
+                | I::SelectValue { .. }
+                | I::BsTestTail { .. }
+        )
 }
 
 /// Whether an instruction reads all its sources before it can collect
