@@ -10,11 +10,14 @@
 //! 2. **Dead stores**: a move into a slot that no path reads again goes, and
 //!    a slot written only to be moved into an `x` register by the very next
 //!    instruction is replaced by that register.
-//! 3. **Frame sinking**: a function's `Allocate` (and the moves of its
+//! 3. **Slots to registers**: a slot whose value never has to outlive a
+//!    call, a wait, or a collection that cannot keep it becomes an `x`
+//!    register (collections in between count it as `live`).
+//! 4. **Frame sinking**: a function's `Allocate` (and the moves of its
 //!    arguments into slots) moves off the entry to the first instruction of
 //!    each path that needs a frame. A clause that only tests its arguments
 //!    and returns (a recursion's base case) then runs with no frame at all.
-//! 4. **Slot compaction**: the slots still used are renumbered from `y0`, so
+//! 5. **Slot compaction**: the slots still used are renumbered from `y0`, so
 //!    frames are as small as they can be.
 //!
 //! Every pass is conservative: an instruction it does not model ends every
@@ -42,6 +45,7 @@ pub fn optimize(module: &mut Module) {
             .collect();
         propagate_copies(&mut code);
         remove_dead_stores(&mut code);
+        rename_slots(&mut code);
         let mut function = sink_frame(&code).unwrap_or_else(|| {
             code.into_iter().map(|instruction| Placed { prologue: Vec::new(), instruction, frameless: false }).collect()
         });
@@ -491,11 +495,213 @@ fn remove_dead_stores(code: &mut [Option<I>]) {
     }
 }
 
+/// Pass 2b: a slot whose value never has to outlive a call, a wait, or a
+/// collection that cannot keep it, becomes an `x` register of its own
+/// (above every register the function names). Where a `TestHeap` or a
+/// built-in may collect while such a register is live, its `live` is
+/// raised past it, when every register below holds a term of the process;
+/// a slot for which that fails stays a slot.
+fn rename_slots(code: &mut [Option<I>]) {
+    let slots = slot_count(code);
+    if slots == 0 || code.iter().flatten().any(|i| matches!(i, I::Try { .. } | I::Catch { .. })) {
+        return;
+    }
+    let len = code.len();
+    let (_, live_out) = slot_liveness(code, slots);
+    let room = rooms(code);
+    let mut eligible = vec![true; slots];
+    for pc in 0..len {
+        let Some(instruction) = &code[pc] else { continue };
+        let written: Vec<Reg> = writes(instruction);
+        let reads = slot_reads(instruction);
+        let built = match instruction {
+            I::PutList { .. } => Some(2),
+            I::PutTuple { elements, .. } => Some(1 + elements.len() as u32),
+            _ => None,
+        };
+        let keeps_registers = is_plain(instruction)
+            || matches!(
+                instruction,
+                I::RemoveMessage {} | I::Timeout {} | I::TestHeap { .. } | I::Bif { .. } | I::GuardBif { .. }
+            )
+            || built.is_some_and(|words| room[pc].is_some_and(|room| words <= room));
+        for (y, ok) in eligible.iter_mut().enumerate() {
+            let y = y as u16;
+            let across = live_out[pc].contains(y) && !written.contains(&Reg::Y(y));
+            if (across && !keeps_registers) || (reads.contains(&y) && !reads_registers_first(instruction)) {
+                *ok = false;
+            }
+        }
+        if let I::BsGet { offset: Reg::Y(y), .. } | I::BsTestTail { offset: Reg::Y(y), .. } = instruction {
+            eligible[*y as usize] = false;
+        }
+    }
+    let arity = match code.first() {
+        Some(Some(I::FuncInfo { arity, .. })) => *arity,
+        _ => return,
+    };
+    let base = u32::from(spare_register(code)).max(arity).min(64);
+    // Only slots still named get a register: no unwritten gaps below them.
+    let mut used = vec![false; slots];
+    for instruction in code.iter().flatten() {
+        for y in slot_reads(instruction) {
+            used[y as usize] = true;
+        }
+        for reg in writes(instruction) {
+            if let Reg::Y(y) = reg {
+                used[y as usize] = true;
+            }
+        }
+    }
+    loop {
+        let renamed: Vec<Option<u16>> = {
+            let mut next = base;
+            eligible
+                .iter()
+                .zip(&used)
+                .map(|(&ok, &used)| {
+                    (ok && used && next < 64).then(|| {
+                        next += 1;
+                        (next - 1) as u16
+                    })
+                })
+                .collect()
+        };
+        if renamed.iter().all(Option::is_none) {
+            return;
+        }
+        let mut candidate: Vec<Option<I>> = code.to_vec();
+        for instruction in candidate.iter_mut().flatten() {
+            instruction.visit_srcs(&mut |src| {
+                if let Src::Reg(Reg::Y(y)) = *src {
+                    if let Some(x) = renamed[y as usize] {
+                        *src = Src::Reg(Reg::X(x));
+                    }
+                }
+            });
+            instruction.visit_regs(&mut |reg| {
+                if let Reg::Y(y) = *reg {
+                    if let Some(x) = renamed[y as usize] {
+                        *reg = Reg::X(x);
+                    }
+                }
+            });
+        }
+        // Where a collection may run, the renamed registers live after it
+        // must be roots, and so must every register below them.
+        let valid = x_validity(&candidate, arity);
+        let mut refused = Vec::new();
+        for pc in 0..len {
+            let Some(instruction) = &mut candidate[pc] else { continue };
+            let written = writes(&code[pc].clone().unwrap_or(I::Return {}));
+            let needed = (0..slots as u16)
+                .filter(|&y| live_out[pc].contains(y) && !written.contains(&Reg::Y(y)))
+                .filter_map(|y| renamed[y as usize].map(|x| (y, x)));
+            let (I::TestHeap { live, .. } | I::Bif { live, .. } | I::GuardBif { live, .. }) = instruction else {
+                continue;
+            };
+            for (y, x) in needed {
+                let raised = (*live).max(u32::from(x) + 1);
+                if below(raised) & !valid[pc] == 0 {
+                    *live = raised;
+                } else {
+                    refused.push(y);
+                }
+            }
+        }
+        if refused.is_empty() {
+            code.clone_from_slice(&candidate);
+            return;
+        }
+        for y in refused {
+            eligible[y as usize] = false;
+        }
+    }
+}
+
+/// The heap words a `TestHeap` reserved that are still unused before each
+/// instruction (`None` where no path reaches).
+fn rooms(code: &[Option<I>]) -> Vec<Option<u32>> {
+    forward(
+        code,
+        0u32,
+        |instruction, room| match instruction {
+            &I::TestHeap { words, .. } => words,
+            I::PutList { .. } if room >= 2 => room - 2,
+            I::PutTuple { elements, .. } if room as usize > elements.len() => room - 1 - elements.len() as u32,
+            plain if is_plain(plain) || matches!(plain, I::RemoveMessage {} | I::Timeout {}) => room,
+            _ => 0,
+        },
+        u32::min,
+    )
+    .into_iter()
+    .collect()
+}
+
+/// The `x` registers (below 64) holding a term of this process before each
+/// instruction: the arguments, then what the function wrote since its last
+/// call or wait. (A collection leaves registers beyond `live` as `[]`.)
+fn x_validity(code: &[Option<I>], arity: u32) -> Vec<u64> {
+    forward(
+        code,
+        below(arity),
+        |instruction, valid| match instruction {
+            I::Call { .. } | I::CallExt { .. } | I::CallFun { .. } => 1,
+            I::LoopRec { .. } | I::Wait { .. } | I::WaitTimeout { .. } | I::Try { .. } | I::Catch { .. } => {
+                x_writes(instruction)
+            }
+            other => valid | x_writes(other),
+        },
+        |a, b| a & b,
+    )
+    .into_iter()
+    .map(|v| v.unwrap_or(0))
+    .collect()
+}
+
+/// A forward analysis from the entry (and the head) to a fixed point:
+/// `step` gives the fact after an instruction, `meet` joins facts where
+/// paths meet. `None` where no path reaches.
+fn forward<T: Copy + PartialEq>(
+    code: &[Option<I>],
+    entry: T,
+    step: impl Fn(&I, T) -> T,
+    meet: impl Fn(T, T) -> T,
+) -> Vec<Option<T>> {
+    let len = code.len();
+    let mut known: Vec<Option<T>> = vec![None; len];
+    let mut pending: Vec<usize> = Vec::new();
+    for pc in [0, 1] {
+        if pc < len {
+            known[pc] = Some(entry);
+            pending.push(pc);
+        }
+    }
+    while let Some(pc) = pending.pop() {
+        let Some(before) = known[pc] else { continue };
+        let after = code[pc].as_ref().map_or(before, |instruction| step(instruction, before));
+        for next in successors(code[pc].as_ref(), pc) {
+            if next >= len {
+                continue;
+            }
+            let merged = known[next].map_or(after, |there| meet(there, after));
+            if known[next] != Some(merged) {
+                known[next] = Some(merged);
+                pending.push(next);
+            }
+        }
+    }
+    known
+}
+
 /// An `x` register above every one the function names, or its calls and
 /// handlers use (arguments, a called fun, a caught exception's three).
 fn spare_register(code: &[Option<I>]) -> u16 {
-    let mut top = 3u32;
+    let mut top = 0u32;
     for instruction in code.iter().flatten() {
+        if let I::TryCase { .. } = instruction {
+            top = top.max(3);
+        }
         let mut instruction = instruction.clone();
         instruction.visit_srcs(&mut |src| {
             if let Src::Reg(Reg::X(x)) = src {
@@ -507,17 +713,17 @@ fn spare_register(code: &[Option<I>]) -> u16 {
                 top = top.max(u32::from(*x) + 1);
             }
         });
-        if let I::FuncInfo { arity, .. }
-        | I::Call { arity, .. }
-        | I::CallLast { arity, .. }
-        | I::CallOnly { arity, .. }
-        | I::CallExt { arity, .. }
-        | I::CallExtLast { arity, .. }
-        | I::CallExtOnly { arity, .. }
-        | I::CallFun { arity }
-        | I::CallFunLast { arity, .. } = instruction
-        {
-            top = top.max(arity + 1);
+        match instruction {
+            I::FuncInfo { arity, .. }
+            | I::Call { arity, .. }
+            | I::CallLast { arity, .. }
+            | I::CallOnly { arity, .. }
+            | I::CallExt { arity, .. }
+            | I::CallExtLast { arity, .. }
+            | I::CallExtOnly { arity, .. } => top = top.max(arity),
+            // The fun called is in x[arity].
+            I::CallFun { arity } | I::CallFunLast { arity, .. } => top = top.max(arity + 1),
+            _ => {}
         }
     }
     top as u16
@@ -603,7 +809,14 @@ fn frameless(instruction: &I, held: &[u16]) -> Frameless {
     }
     let no_slots = slot_reads(instruction).is_empty()
         && writes(instruction).iter().all(|reg| matches!(reg, Reg::X(x) if !held.contains(x)));
-    if is_plain(instruction) && no_slots {
+    // A collection keeps the argument registers the prologue still needs.
+    let keeps_held = match instruction {
+        I::TestHeap { live, .. } | I::Bif { live, .. } | I::GuardBif { live, .. } => {
+            held.iter().all(|&x| u32::from(x) < *live)
+        }
+        _ => false,
+    };
+    if (is_plain(instruction) || keeps_held) && no_slots {
         Frameless::Keep
     } else {
         Frameless::NeedsFrame
@@ -898,6 +1111,27 @@ mod tests {
         // built-ins that might collect.
         assert!(send_n.iter().any(|i| matches!(i, I::Bif { live: 3, .. })), "{send_n:#?}");
         assert!(send_n.iter().any(|i| matches!(i, I::CallOnly { arity: 3, .. })), "{send_n:#?}");
+    }
+
+    #[test]
+    fn a_tail_loop_keeps_its_values_in_registers() {
+        let source = "-module(t).\n-export([rev/2]).\n\
+            rev([H | T], Acc) -> rev(T, [H | Acc]);\nrev([], Acc) -> Acc.\n";
+        let module = compile(source);
+        let rev = function(&module, "rev");
+        // Head and tail in x registers, kept live across the collection
+        // TestHeap may run; no frame, no slot.
+        assert!(!rev.iter().any(|i| matches!(i, I::Allocate { .. })), "{rev:#?}");
+        assert!(rev.contains(&I::TestHeap { words: 2, live: 4 }), "{rev:#?}");
+        assert!(rev.iter().any(|i| matches!(i, I::GetList { head: Reg::X(2), tail: Reg::X(3), .. })), "{rev:#?}");
+    }
+
+    #[test]
+    fn a_value_live_across_a_call_stays_in_its_slot() {
+        let module = compile(FIB);
+        let fib = function(&module, "fib");
+        // N is needed after the first recursive call: its slot stays.
+        assert!(fib.iter().any(|i| matches!(i, I::Move { src: Src::Reg(Reg::X(0)), dst: Reg::Y(0) })), "{fib:#?}");
     }
 
     #[test]
