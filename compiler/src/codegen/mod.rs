@@ -7,8 +7,9 @@
 //! The strategy, kept simple so that it is obviously right (see
 //! `docs/bytecode.md`): every variable of a function has a `y` slot of the
 //! frame, temporaries are `y` slots above them, and `x` registers carry only
-//! arguments and results. So no `x` register is live where the heap may be
-//! collected (`live` is 0) and the stack is the only root besides them.
+//! arguments and results. So, as generated, no `x` register is live where
+//! the heap may be collected (`live` is 0) and the stack is the only root
+//! besides them.
 //! Clauses are matched one after the other; decision trees come later.
 //! `optimize.rs` then takes back, function by function, the frames and
 //! slot traffic this costs (copy propagation, dead stores, frame sinking,
