@@ -146,8 +146,10 @@ fn writes(instruction: &I) -> Vec<Reg> {
 /// `(y, x)`: slot `y` and register `x` hold the same term.
 type Copies = Vec<(u16, u16)>;
 
-/// What an instruction does to the copies known before it.
-fn copies_after(instruction: &I, mut copies: Copies) -> Copies {
+/// What an instruction does to the copies known before it (`valid`: the
+/// registers holding terms of the process there; `room`: the heap words a
+/// `TestHeap` reserved that are still unused).
+fn copies_after(instruction: &I, mut copies: Copies, valid: u64, room: Option<u32>) -> Copies {
     let forget = |copies: &mut Copies, reg: Reg| match reg {
         Reg::X(x) => copies.retain(|&(_, cx)| cx != x),
         Reg::Y(y) => copies.retain(|&(cy, _)| cy != y),
@@ -174,14 +176,23 @@ fn copies_after(instruction: &I, mut copies: Copies) -> Copies {
             copies.sort_unstable();
             copies.dedup();
         }
-        plain if is_plain(plain) => {
+        // A collection keeps x0..x(live-1), raised to keep what it can; the
+        // other registers are `[]` after it.
+        &I::TestHeap { live, .. } | &I::Bif { live, .. } | &I::GuardBif { live, .. } => {
+            let live = raised_live(live, &copies, valid);
+            copies.retain(|c| u32::from(c.1) < live);
             for reg in writes(instruction) {
                 forget(&mut copies, reg);
             }
         }
-        // Anything else may collect garbage (x registers beyond `live`,
-        // which the generator keeps at 0, are then stale), call, wait,
-        // catch, or change the frame: nothing is known after it.
+        other if keeps_registers(other, room) => {
+            for reg in writes(other) {
+                forget(&mut copies, reg);
+            }
+        }
+        // Anything else may collect garbage (leaving registers beyond
+        // `live` as `[]`), call, wait, catch, or change the frame: nothing
+        // is known after it.
         _ => copies.clear(),
     }
     copies
@@ -201,6 +212,25 @@ fn is_plain(instruction: &I) -> bool {
                 | I::SelectValue { .. }
                 | I::BsTestTail { .. }
         )
+}
+
+/// The heap words a `PutList` or `PutTuple` builds.
+fn put_words(instruction: &I) -> Option<u32> {
+    match instruction {
+        I::PutList { .. } => Some(2),
+        I::PutTuple { elements, .. } => Some(1 + elements.len() as u32),
+        _ => None,
+    }
+}
+
+/// Whether an instruction leaves every `x` register it does not write as
+/// it was: the plain ones, the mailbox bookkeeping of a receive, and a
+/// `PutList` or `PutTuple` within the room a `TestHeap` made (`room`), which
+/// cannot collect.
+fn keeps_registers(instruction: &I, room: Option<u32>) -> bool {
+    is_plain(instruction)
+        || matches!(instruction, I::RemoveMessage {} | I::Timeout {})
+        || put_words(instruction).is_some_and(|words| room.is_some_and(|room| words <= room))
 }
 
 /// Whether an instruction reads all its sources before it can collect
@@ -224,20 +254,6 @@ fn reads_registers_first(instruction: &I) -> bool {
         )
 }
 
-/// What is known before an instruction.
-#[derive(Clone, PartialEq)]
-struct Known {
-    copies: Copies,
-    /// The `x` registers (below 64) known to hold a term of this process
-    /// (written since the last call, wait or built-in, which may let
-    /// another process run on this thread's registers): only those may be
-    /// counted as live where garbage is collected.
-    valid: u64,
-    /// Heap words a `TestHeap` made room for and no instruction has used
-    /// yet: a `PutList` or `PutTuple` within them cannot collect.
-    room: u32,
-}
-
 /// The registers `x0..x(n-1)`.
 fn below(n: u32) -> u64 {
     if n >= 64 {
@@ -256,103 +272,35 @@ fn x_writes(instruction: &I) -> u64 {
 
 /// The `live` a `TestHeap` or built-in call needs so that the copies known
 /// before it survive a collection: raised past each copy's register when
-/// every register up to it holds a term of the process.
-fn raised_live(live: u32, known: &Known) -> u32 {
-    known.copies.iter().map(|c| u32::from(c.1) + 1).filter(|&n| below(n) & !known.valid == 0).fold(live, u32::max)
+/// every register up to it holds a term of the process (`valid`).
+fn raised_live(live: u32, copies: &Copies, valid: u64) -> u32 {
+    copies.iter().map(|c| u32::from(c.1) + 1).filter(|&n| below(n) & !valid == 0).fold(live, u32::max)
 }
 
-fn known_after(instruction: &I, known: Known) -> Known {
-    let Known { copies, valid, room } = known;
-    let built = match instruction {
-        I::PutList { .. } => Some(2),
-        I::PutTuple { elements, .. } => Some(1 + elements.len() as u32),
-        _ => None,
-    };
-    match instruction {
-        &I::TestHeap { live, words } => {
-            let live = raised_live(live, &Known { copies: copies.clone(), valid, room });
-            let copies = copies.into_iter().filter(|c| u32::from(c.1) < live).collect();
-            Known { copies, valid: valid & below(live), room: words }
-        }
-        // Within the room made: it writes its register and collects nothing.
-        put if built.is_some_and(|words| words <= room) => {
-            let written = writes(put);
-            let copies = copies
-                .into_iter()
-                .filter(|c| !written.contains(&Reg::X(c.1)) && !written.contains(&Reg::Y(c.0)))
-                .collect();
-            Known { copies, valid: valid | x_writes(put), room: room - built.unwrap_or(0) }
-        }
-        // A built-in keeps x0..x(live-1) (parked while it runs); the others
-        // are `[]` after a collection.
-        &I::Bif { live, .. } | &I::GuardBif { live, .. } => {
-            let live = raised_live(live, &Known { copies: copies.clone(), valid, room });
-            let written = writes(instruction);
-            let copies = copies
-                .into_iter()
-                .filter(|c| u32::from(c.1) < live && !written.contains(&Reg::X(c.1)) && !written.contains(&Reg::Y(c.0)))
-                .collect();
-            Known { copies, valid: (valid & below(live)) | x_writes(instruction), room: 0 }
-        }
-        I::Call { .. } | I::CallExt { .. } | I::CallFun { .. } => Known { copies: Vec::new(), valid: 1, room: 0 },
-        // A frame's slots change; the registers do not.
-        I::Allocate { .. } | I::Deallocate { .. } => Known { copies: Vec::new(), valid, room: 0 },
-        plain if is_plain(plain) => Known { copies: copies_after(plain, copies), valid: valid | x_writes(plain), room },
-        other => Known { copies: copies_after(other, copies), valid: x_writes(other), room: 0 },
-    }
-}
-
-/// Pass 1: copy propagation (see the module comment); a `TestHeap` counts
-/// as live the registers that copies read after it are in. Instructions no
-/// path reaches go too.
+/// Pass 1: copy propagation (see the module comment); a `TestHeap` or
+/// built-in counts as live the registers that copies read after it are in.
+/// Instructions no path reaches go too.
 fn propagate_copies(code: &mut [Option<I>]) {
-    let len = code.len();
     let arity = match code.first() {
         Some(Some(I::FuncInfo { arity, .. })) => *arity,
         _ => 0,
     };
-    let mut known: Vec<Option<Known>> = vec![None; len + 1];
-    let mut pending: Vec<usize> = Vec::new();
-    // The head (raising function_clause) and the entry after it.
-    for pc in [0, 1] {
-        if pc < len {
-            known[pc] = Some(Known { copies: Vec::new(), valid: below(arity), room: 0 });
-            pending.push(pc);
-        }
-    }
-    while let Some(pc) = pending.pop() {
-        let Some(before) = known[pc].clone() else { continue };
-        let after = match &code[pc] {
-            Some(instruction) => known_after(instruction, before),
-            None => before,
-        };
-        for next in successors(code[pc].as_ref(), pc) {
-            if next >= len {
-                continue;
-            }
-            let merged = match &known[next] {
-                None => after.clone(),
-                Some(there) => Known {
-                    copies: there.copies.iter().copied().filter(|c| after.copies.contains(c)).collect(),
-                    valid: there.valid & after.valid,
-                    room: there.room.min(after.room),
-                },
-            };
-            if known[next].as_ref() != Some(&merged) {
-                known[next] = Some(merged);
-                pending.push(next);
-            }
-        }
-    }
+    let room = rooms(code);
+    let valid = x_validity(code, arity);
+    let known = forward(
+        code,
+        Copies::new(),
+        |pc, instruction, copies| copies_after(instruction, copies, valid[pc], room[pc]),
+        |there, after| there.into_iter().filter(|c| after.contains(c)).collect(),
+    );
     for (pc, slot) in code.iter_mut().enumerate() {
-        let Some(known) = &known[pc] else {
+        let Some(copies) = &known[pc] else {
             *slot = None;
             continue;
         };
         let Some(instruction) = slot else { continue };
-        let copies = &known.copies;
         if let I::TestHeap { live, .. } | I::Bif { live, .. } | I::GuardBif { live, .. } = instruction {
-            *live = raised_live(*live, known);
+            *live = raised_live(*live, copies, valid[pc]);
         }
         if reads_registers_first(instruction) {
             instruction.visit_srcs(&mut |src| {
@@ -514,21 +462,13 @@ fn rename_slots(code: &mut [Option<I>]) {
         let Some(instruction) = &code[pc] else { continue };
         let written: Vec<Reg> = writes(instruction);
         let reads = slot_reads(instruction);
-        let built = match instruction {
-            I::PutList { .. } => Some(2),
-            I::PutTuple { elements, .. } => Some(1 + elements.len() as u32),
-            _ => None,
-        };
-        let keeps_registers = is_plain(instruction)
-            || matches!(
-                instruction,
-                I::RemoveMessage {} | I::Timeout {} | I::TestHeap { .. } | I::Bif { .. } | I::GuardBif { .. }
-            )
-            || built.is_some_and(|words| room[pc].is_some_and(|room| words <= room));
+        // A collection that can count the register as live keeps it too.
+        let keeps = keeps_registers(instruction, room[pc])
+            || matches!(instruction, I::TestHeap { .. } | I::Bif { .. } | I::GuardBif { .. });
         for (y, ok) in eligible.iter_mut().enumerate() {
             let y = y as u16;
             let across = live_out[pc].contains(y) && !written.contains(&Reg::Y(y));
-            if (across && !keeps_registers) || (reads.contains(&y) && !reads_registers_first(instruction)) {
+            if (across && !keeps) || (reads.contains(&y) && !reads_registers_first(instruction)) {
                 *ok = false;
             }
         }
@@ -593,7 +533,7 @@ fn rename_slots(code: &mut [Option<I>]) {
         let mut refused = Vec::new();
         for pc in 0..len {
             let Some(instruction) = &mut candidate[pc] else { continue };
-            let written = writes(&code[pc].clone().unwrap_or(I::Return {}));
+            let written = code[pc].as_ref().map_or_else(Vec::new, writes);
             let needed = (0..slots as u16)
                 .filter(|&y| live_out[pc].contains(y) && !written.contains(&Reg::Y(y)))
                 .filter_map(|y| renamed[y as usize].map(|x| (y, x)));
@@ -625,17 +565,13 @@ fn rooms(code: &[Option<I>]) -> Vec<Option<u32>> {
     forward(
         code,
         0u32,
-        |instruction, room| match instruction {
+        |_, instruction, room| match instruction {
             &I::TestHeap { words, .. } => words,
-            I::PutList { .. } if room >= 2 => room - 2,
-            I::PutTuple { elements, .. } if room as usize > elements.len() => room - 1 - elements.len() as u32,
-            plain if is_plain(plain) || matches!(plain, I::RemoveMessage {} | I::Timeout {}) => room,
+            other if keeps_registers(other, Some(room)) => room - put_words(other).unwrap_or(0),
             _ => 0,
         },
         u32::min,
     )
-    .into_iter()
-    .collect()
 }
 
 /// The `x` registers (below 64) holding a term of this process before each
@@ -645,7 +581,7 @@ fn x_validity(code: &[Option<I>], arity: u32) -> Vec<u64> {
     forward(
         code,
         below(arity),
-        |instruction, valid| match instruction {
+        |_, instruction, valid| match instruction {
             I::Call { .. } | I::CallExt { .. } | I::CallFun { .. } => 1,
             I::LoopRec { .. } | I::Wait { .. } | I::WaitTimeout { .. } | I::Try { .. } | I::Catch { .. } => {
                 x_writes(instruction)
@@ -660,12 +596,12 @@ fn x_validity(code: &[Option<I>], arity: u32) -> Vec<u64> {
 }
 
 /// A forward analysis from the entry (and the head) to a fixed point:
-/// `step` gives the fact after an instruction, `meet` joins facts where
-/// paths meet. `None` where no path reaches.
-fn forward<T: Copy + PartialEq>(
+/// `step` gives the fact after the instruction at a pc, `meet` joins facts
+/// where paths meet. `None` where no path reaches.
+fn forward<T: Clone + PartialEq>(
     code: &[Option<I>],
     entry: T,
-    step: impl Fn(&I, T) -> T,
+    step: impl Fn(usize, &I, T) -> T,
     meet: impl Fn(T, T) -> T,
 ) -> Vec<Option<T>> {
     let len = code.len();
@@ -673,19 +609,25 @@ fn forward<T: Copy + PartialEq>(
     let mut pending: Vec<usize> = Vec::new();
     for pc in [0, 1] {
         if pc < len {
-            known[pc] = Some(entry);
+            known[pc] = Some(entry.clone());
             pending.push(pc);
         }
     }
     while let Some(pc) = pending.pop() {
-        let Some(before) = known[pc] else { continue };
-        let after = code[pc].as_ref().map_or(before, |instruction| step(instruction, before));
+        let Some(before) = known[pc].clone() else { continue };
+        let after = match &code[pc] {
+            Some(instruction) => step(pc, instruction, before),
+            None => before,
+        };
         for next in successors(code[pc].as_ref(), pc) {
             if next >= len {
                 continue;
             }
-            let merged = known[next].map_or(after, |there| meet(there, after));
-            if known[next] != Some(merged) {
+            let merged = match known[next].clone() {
+                None => after.clone(),
+                Some(there) => meet(there, after.clone()),
+            };
+            if known[next].as_ref() != Some(&merged) {
                 known[next] = Some(merged);
                 pending.push(next);
             }
@@ -1141,11 +1083,17 @@ mod tests {
             g(X) -> try X + 1 catch error:badarith -> {bad, X} end.\n";
         let module = compile(source);
         crate::bytecode::verify::verify(&module).unwrap();
-        // The receive loop reads X after waiting: its frame holds it.
+        // The receive reads X after waiting (registers do not survive a
+        // wait): from its slot.
         let f = function(&module, "f");
-        assert!(f.iter().any(|i| matches!(i, I::Allocate { .. })));
+        let wait = f.iter().position(|i| matches!(i, I::LoopRec { .. })).unwrap();
+        assert!(f[wait..].iter().any(|i| slot_reads(i).contains(&0)), "{f:#?}");
+        // The handler reads X after the exception (TryCase overwrites
+        // x0..x2): from its slot too.
         let g = function(&module, "g");
-        assert!(g.iter().any(|i| matches!(i, I::Try { .. })));
+        let handler = g.iter().position(|i| matches!(i, I::TryCase { .. })).unwrap();
+        let tuple = g[handler..].iter().find(|i| matches!(i, I::PutTuple { .. })).unwrap();
+        assert!(!slot_reads(tuple).is_empty(), "{g:#?}");
     }
 
     #[test]
