@@ -393,6 +393,16 @@ impl<'c> Machine<'c> {
                 set!($tail, list.tail());
             }};
         }
+        // `TestHeap 2 live` then the cell `[head | tail]`.
+        macro_rules! test_heap_cons {
+            ($head:expr, $tail:expr, $live:expr) => {{
+                if !process.heap.has_room(2) {
+                    self.ensure(process, 2, $live as usize);
+                }
+                let (h, t) = (get!($head), get!($tail));
+                process.heap.cons(h, t)
+            }};
+        }
         // Pushes a frame of `slots` slots, all `[]` (the collector reads
         // every slot), saving the continuation.
         macro_rules! allocate {
@@ -580,22 +590,14 @@ impl<'c> Machine<'c> {
                     p += 1;
                 }
                 Op::TestHeapPutListReturn { head, tail, live, deallocate: frame } => {
-                    if !process.heap.has_room(2) {
-                        self.ensure(process, 2, *live as usize);
-                    }
-                    let (h, t) = (get!(*head), get!(*tail));
-                    self.x[0] = process.heap.cons(h, t);
+                    self.x[0] = test_heap_cons!(*head, *tail, *live);
                     if *frame {
                         deallocate(process, cont);
                     }
                     ret!()
                 }
                 Op::TestHeapPutList { head, tail, dst, live } => {
-                    if !process.heap.has_room(2) {
-                        self.ensure(process, 2, *live as usize);
-                    }
-                    let (h, t) = (get!(*head), get!(*tail));
-                    let list = process.heap.cons(h, t);
+                    let list = test_heap_cons!(*head, *tail, *live);
                     set!(*dst, list);
                     p += 2;
                 }
