@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod lexer;
 pub mod parser;
 pub mod preprocess;
+pub mod shell;
 
 use crate::ast::{Module, Span};
 use crate::diagnostic::Diagnostic;

@@ -85,6 +85,28 @@ impl CodeServer {
         purged
     }
 
+    /// The source module `name` is compiled from when first used, if any.
+    pub fn source(&self, name: &str) -> Option<Source> {
+        self.sources.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+    }
+
+    /// The modules loaded now (their current versions), by name.
+    pub fn loaded(&self) -> Vec<Arc<LoadedModule>> {
+        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+        let mut loaded: Vec<_> = slots.values().filter_map(|slot| slot.current.clone()).collect();
+        loaded.sort_by(|a, b| atom::name(a.name).cmp(&atom::name(b.name)));
+        loaded
+    }
+
+    /// Every module that is loaded or has a source to load it from.
+    pub fn known_modules(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.sources.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+        names.extend(self.loaded().iter().filter_map(|m| atom::name(m.name).map(str::to_owned)));
+        names.sort();
+        names.dedup();
+        names
+    }
+
     pub fn old(&self, name: Term) -> Option<Arc<LoadedModule>> {
         self.slots.read().unwrap_or_else(|p| p.into_inner()).get(&name).and_then(|s| s.old.clone())
     }

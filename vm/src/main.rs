@@ -14,8 +14,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Debug, Parser)]
 #[command(name = "vm", version, about = "An Erlang-like actor VM: compile and run .actor programs")]
 struct Cli {
+    /// Without a command: the shell, as `vm repl`.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +44,13 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// The interactive shell (also what `vm` alone starts): evaluates
+    /// expressions as erl's shell does. Reads from a pipe without prompts.
+    Repl {
+        /// Scheduler threads (default: one per core).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+        schedulers: Option<u16>,
+    },
     /// Compile a source file into a module file.
     Compile {
         /// The `.actor` source.
@@ -68,7 +76,9 @@ enum Color {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let command = cli.command.unwrap_or(Command::Repl { schedulers: None });
+    let cores = || std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    match command {
         Command::Check { files, color } => {
             let color = match color {
                 Color::Auto => std::io::stderr().is_terminal(),
@@ -78,9 +88,12 @@ fn main() -> ExitCode {
             check(&files, color)
         }
         Command::Run { file, args, schedulers } => {
-            let schedulers = schedulers
-                .map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get), usize::from);
+            let schedulers = schedulers.map_or_else(cores, usize::from);
             ExitCode::from(vm::runner::run(&file, &args, schedulers).clamp(0, 255) as u8)
+        }
+        Command::Repl { schedulers } => {
+            let schedulers = schedulers.map_or_else(cores, usize::from);
+            ExitCode::from(vm::repl::run(schedulers).clamp(0, 255) as u8)
         }
         Command::Compile { file, output } => match compile_file(&file) {
             Ok(module) => {

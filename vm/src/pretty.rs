@@ -184,14 +184,22 @@ pub fn pretty(term: Term, column: usize, line_length: usize) -> String {
 
 /// `~P`: as [`pretty`], nesting cut at `depth` (negative: no limit).
 pub fn pretty_limited(term: Term, column: usize, line_length: usize, depth: i64) -> String {
+    pretty_with(term, column, line_length, depth, None)
+}
+
+/// As [`pretty_limited`], with OTP's `line_max_chars`: no line holds more
+/// than that many characters of the term (its indentation not counted).
+/// The erl shell prints results with 60.
+pub fn pretty_with(term: Term, column: usize, line_length: usize, depth: i64, line_max_chars: Option<usize>) -> String {
     let root = node(term, depth, true);
     let col = column.max(1);
     let total = root.len();
-    if root.atomic() || total < line_length.saturating_sub(col) {
+    let max = line_max_chars.unwrap_or(total);
+    if root.atomic() || (total < line_length.saturating_sub(col) && total <= max) {
         return root.text;
     }
     let mut out = String::new();
-    let mut printer = Printer { max: total, line: line_length, tind: -1 };
+    let mut printer = Printer { max, line: line_length, tind: -1 };
     // OTP's TInd: how far the elements of a tagged tuple are indented. Under
     // their tag (-1) when that fits everywhere, else by 4, else by 1.
     printer.tind = [-1, 4].into_iter().find(|&i| printer.cind(&root, col, i, 0, 0).is_ok()).unwrap_or(1);
@@ -200,7 +208,7 @@ pub fn pretty_limited(term: Term, column: usize, line_length: usize, depth: i64)
 }
 
 struct Printer {
-    /// OTP's M: with no `line_max_chars`, the term's whole length.
+    /// OTP's M: `line_max_chars`, or else the term's whole length.
     max: usize,
     /// OTP's Ll: the line length.
     line: usize,

@@ -3,7 +3,6 @@
 //! and the logger's primary level that filters them
 //! (`logger:set_primary_config(level, none)` silences them, as in erl).
 
-use std::io::Write as _;
 use std::sync::atomic::{AtomicI8, Ordering};
 
 /// The levels, most severe first, as `logger` numbers them.
@@ -55,7 +54,7 @@ pub fn write(level: usize, kind: &str, text: &str) {
     }
     let end = if text.ends_with('\n') { "\n" } else { "\n\n" };
     let report = format!("={kind} REPORT==== {} ===\n{text}{end}", timestamp());
-    let _ = std::io::stderr().lock().write_all(report.as_bytes());
+    crate::console::write(crate::console::Stream::Err, report.as_bytes());
 }
 
 /// The report's time, as erl writes it (`28-Nov-2026::21:30:00.123456`), in UTC.

@@ -26,18 +26,7 @@ pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
         return 1;
     };
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if let Ok(entries) = std::fs::read_dir(folder) {
-        for entry in entries.flatten() {
-            let file = entry.path();
-            if file.extension().is_some_and(|e| e == "actor") && file != path {
-                if let (Some(name), Ok(text)) =
-                    (file.file_stem().and_then(|s| s.to_str()), std::fs::read_to_string(&file))
-                {
-                    code.add_source(name, Source { file_name: file.display().to_string(), text });
-                }
-            }
-        }
-    }
+    add_folder(&code, folder, Some(path));
     // The program's own module is compiled now, so its errors stop the run.
     let text = match std::fs::read(path).map(String::from_utf8) {
         Ok(Ok(text)) => text,
@@ -96,43 +85,26 @@ pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
     status
 }
 
+/// Makes every `.actor` file of `folder` (but `except`) the source of the
+/// module its name gives, compiled on first use.
+pub fn add_folder(code: &CodeServer, folder: &Path, except: Option<&Path>) {
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        let file = entry.path();
+        if file.extension().is_some_and(|e| e == "actor") && Some(file.as_path()) != except {
+            if let (Some(name), Ok(text)) = (file.file_stem().and_then(|s| s.to_str()), std::fs::read_to_string(&file))
+            {
+                code.add_source(name, Source { file_name: file.display().to_string(), text });
+            }
+        }
+    }
+}
+
 /// An uncaught exception as the erl shell shows it.
 pub fn describe(exception: &Exception) -> String {
-    let class = match exception.class {
-        Class::Error => "error",
-        Class::Throw => "throw",
-        Class::Exit => "exit",
-    };
-    let reason = exception.reason;
-    let text = if exception.class != Class::Error {
-        print::print(reason)
-    } else if let Some(elements) = reason.tuple_elements().filter(|e| e.len() == 2) {
-        let tag = atom::name(elements[0]).unwrap_or("");
-        match tag {
-            "badmatch" => format!("no match of right hand side value {}", print::print(elements[1])),
-            "case_clause" => format!("no case clause matching {}", print::print(elements[1])),
-            "try_clause" => format!("no try clause matching {}", print::print(elements[1])),
-            "badfun" => format!("bad function {}", print::print(elements[1])),
-            _ => print::print(reason),
-        }
-    } else {
-        match atom::name(reason).unwrap_or("") {
-            "badarg" => "bad argument".to_owned(),
-            "badarith" => "an error occurred when evaluating an arithmetic expression".to_owned(),
-            "function_clause" => "no function clause matching".to_owned(),
-            "if_clause" => "no true branch found when evaluating an if expression".to_owned(),
-            "undef" => match &exception.callee {
-                Some((module, function, args)) => format!(
-                    "undefined function {}:{}/{}",
-                    print::atom_text(atom::name(*module).unwrap_or("?")),
-                    print::atom_text(atom::name(*function).unwrap_or("?")),
-                    args.len()
-                ),
-                None => "undefined function".to_owned(),
-            },
-            _ => print::print(reason),
-        }
-    };
+    let class = class_name(exception.class);
+    let undef = exception.callee.as_ref().map(|(module, function, args)| (*module, *function, args.len()));
+    let text = reason_text(class, exception.reason, undef);
     let mut out = format!("** exception {class}: {text}\n");
     // A built-in that raised: the shell names it and shows the call.
     let mut lead = "in function ";
@@ -174,4 +146,129 @@ pub fn describe(exception: &Exception) -> String {
         }
     }
     out
+}
+
+fn class_name(class: Class) -> &'static str {
+    match class {
+        Class::Error => "error",
+        Class::Throw => "throw",
+        Class::Exit => "exit",
+    }
+}
+
+/// What the shell says of `reason` raised in `class`; `undef` is the
+/// function that was missing, for `undef`.
+fn reason_text(class: &str, reason: Term, undef: Option<(Term, Term, usize)>) -> String {
+    if class != "error" {
+        return print::print(reason);
+    }
+    if let Some(elements) = reason.tuple_elements().filter(|e| e.len() == 2) {
+        let tag = atom::name(elements[0]).unwrap_or("");
+        return match tag {
+            "badmatch" => format!("no match of right hand side value {}", print::print(elements[1])),
+            "case_clause" => format!("no case clause matching {}", print::print(elements[1])),
+            "try_clause" => format!("no try clause matching {}", print::print(elements[1])),
+            "badfun" => format!("bad function {}", print::print(elements[1])),
+            _ => print::print(reason),
+        };
+    }
+    match atom::name(reason).unwrap_or("") {
+        "badarg" => "bad argument".to_owned(),
+        "badarith" => "an error occurred when evaluating an arithmetic expression".to_owned(),
+        "function_clause" => "no function clause matching".to_owned(),
+        "if_clause" => "no true branch found when evaluating an if expression".to_owned(),
+        "undef" => match undef {
+            // The shell sends local calls it does not know to shell_default.
+            Some((module, function, arity)) if atom::name(module) == Some("shell_default") => {
+                format!("undefined shell command {}/{arity}", print::atom_text(atom::name(function).unwrap_or("?")))
+            }
+            Some((module, function, arity)) => format!(
+                "undefined function {}:{}/{arity}",
+                print::atom_text(atom::name(module).unwrap_or("?")),
+                print::atom_text(atom::name(function).unwrap_or("?")),
+            ),
+            None => "undefined function".to_owned(),
+        },
+        _ => print::print(reason),
+    }
+}
+
+/// An exception caught as `Class:Reason:Stack` (the atom, the reason and
+/// the stack trace as terms), as the erl shell shows it. Frames of modules
+/// for which `hidden` is true (the shell's own code) are left out.
+pub fn describe_caught(class: Term, reason: Term, stack: Term, hidden: &dyn Fn(Term) -> bool) -> String {
+    let class = atom::name(class).unwrap_or("error");
+    let mut frames = Vec::new();
+    for frame in list_terms(stack) {
+        if let Some(&[module, function, args, location]) = frame.tuple_elements() {
+            if !hidden(module) {
+                frames.push((module, function, args, location));
+            }
+        }
+    }
+    let callee = frames.first().filter(|(_, _, args, _)| args.is_cons() || args.is_nil()).copied();
+    let undef = callee.map(|(module, function, args, _)| (module, function, list_terms(args).len()));
+    let mut out = format!("** exception {class}: {}\n", reason_text(class, reason, undef));
+    if reason == atoms::UNDEF && class == "error" {
+        return out;
+    }
+    let mut lead = "in function ";
+    let mut rest = frames.as_slice();
+    if let Some((module, function, args, _)) = callee {
+        let name = print::atom_text(atom::name(function).unwrap_or("?"));
+        let qualified = if module == atoms::ERLANG {
+            name.clone()
+        } else {
+            format!("{}:{name}", print::atom_text(atom::name(module).unwrap_or("?")))
+        };
+        let shown: Vec<String> = list_terms(args).into_iter().map(print::print).collect();
+        if module == atoms::ERLANG && shown.len() == 2 && !name.chars().next().is_some_and(char::is_alphabetic) {
+            let operator = atom::name(function).unwrap_or("?");
+            out.push_str(&format!(
+                "     in operator  {operator}/2\n        called as {} {operator} {}\n",
+                shown[0], shown[1]
+            ));
+        } else {
+            out.push_str(&format!(
+                "     in function  {qualified}/{}\n        called as {qualified}({})\n",
+                shown.len(),
+                shown.join(",")
+            ));
+        }
+        lead = "in call from";
+        rest = &frames[1..];
+    }
+    if let Some(&(module, function, arity, location)) = rest.first() {
+        let mut file = String::new();
+        let mut line = String::new();
+        for item in list_terms(location) {
+            match item.tuple_elements() {
+                Some(&[key, value]) if atom::name(key) == Some("file") => {
+                    file =
+                        list_terms(value).into_iter().filter_map(|c| char::from_u32(c.small_value() as u32)).collect();
+                }
+                Some(&[key, value]) if atom::name(key) == Some("line") => {
+                    line = format!(", line {}", print::print(value))
+                }
+                _ => {}
+            }
+        }
+        out.push_str(&format!(
+            "     {lead} {}:{}/{} ({file}{line})\n",
+            print::atom_text(atom::name(module).unwrap_or("?")),
+            print::atom_text(atom::name(function).unwrap_or("?")),
+            print::print(arity),
+        ));
+    }
+    out
+}
+
+/// The elements of a proper list (up to an improper tail).
+fn list_terms(mut list: Term) -> Vec<Term> {
+    let mut items = Vec::new();
+    while list.is_cons() {
+        items.push(list.head());
+        list = list.tail();
+    }
+    items
 }

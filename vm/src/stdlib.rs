@@ -22,6 +22,9 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("sys", "sys.actor", include_str!("../../stdlib/sys.actor")),
     ("supervisor", "supervisor.actor", include_str!("../../stdlib/supervisor.actor")),
     ("ets", "ets.actor", include_str!("../../stdlib/ets.actor")),
+    ("shell", "shell.actor", include_str!("../../stdlib/shell.actor")),
+    ("shell_default", "shell_default.actor", include_str!("../../stdlib/shell_default.actor")),
+    ("c", "c.actor", include_str!("../../stdlib/c.actor")),
 ];
 
 /// Makes every standard library module available to `code`.

@@ -79,6 +79,23 @@ impl<'a> FunctionChecker<'a> {
         }
     }
 
+    /// An expression sequence typed at the shell, run with the variables
+    /// `bound` already bound: returns the variables bound on every path
+    /// after it that were not bound before.
+    pub fn shell_body(&mut self, body: &[Expr], bound: &[String]) -> Vec<String> {
+        let mut env = Env::new();
+        for name in bound {
+            let id = self.new_binding(name, Span::default());
+            self.bindings[id].used = true;
+            env.insert(name.clone(), VarState::Bound(vec![id]));
+        }
+        self.body(body, &mut env);
+        env.into_iter()
+            .filter(|(name, state)| matches!(state, VarState::Bound(_)) && !bound.contains(name))
+            .map(|(name, _)| name)
+            .collect()
+    }
+
     /// A record field's default value: an expression with no variables in scope.
     pub fn record_default(&mut self, expr: &Expr) {
         self.expr(expr, &mut Env::new());

@@ -115,6 +115,19 @@ pub fn check_module(module: &Module, options: &Options) -> Vec<Diagnostic> {
     diagnostics
 }
 
+/// Checks an expression sequence typed at the shell, evaluated with the
+/// variables `bound` bound (and no local functions but the auto-imported
+/// BIFs): returns the variables it binds beyond `bound`, and its errors.
+pub fn check_shell_body(body: &[Expr], bound: &[String]) -> (Vec<String>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let info = ModuleInfo::default();
+    let mut checker = body::FunctionChecker::new(&info, &mut diagnostics);
+    let binds = checker.shell_body(body, bound);
+    drop(checker);
+    diagnostics.retain(Diagnostic::is_error);
+    (binds, diagnostics)
+}
+
 fn check_module_attribute(module: &Module, options: &Options, diagnostics: &mut Vec<Diagnostic>) {
     let declared = module.forms.iter().find_map(|form| match form {
         Form::Attribute(Attribute { kind: AttributeKind::Module(name), .. }) => Some(name),

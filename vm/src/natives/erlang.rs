@@ -169,6 +169,28 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         ("list_to_tuple", 1) => list_to_tuple,
         ("atom_to_list", 1) => atom_to_list,
         ("list_to_atom", 1) => list_to_atom,
+        ("pid_to_list", 1) => |p, a| {
+            if !a[0].is_pid() {
+                return Err(error(atoms::BADARG));
+            }
+            let text = format!("<0.{}.0>", a[0].pid_number());
+            Ok(make_string(p, a, &text))
+        },
+        ("list_to_pid", 1) => |_, a| {
+            // Only this node's pids, `<0.N.0>`, as erl writes them.
+            let text = string_of(a[0])?;
+            let parts: Vec<&str> =
+                text.strip_prefix('<').and_then(|t| t.strip_suffix('>')).unwrap_or("").split('.').collect();
+            match parts.as_slice() {
+                ["0", number, "0"] => number
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n < 1 << 40)
+                    .map(Term::pid)
+                    .ok_or_else(|| error(atoms::BADARG)),
+                _ => Err(error(atoms::BADARG)),
+            }
+        },
         ("integer_to_list", 1) => |p, a| integer_to_list(p, a, 10),
         ("integer_to_list", 2) => |p, a| {
             let base = a[1].is_small().then(|| a[1].small_value()).filter(|b| (2..=36).contains(b));

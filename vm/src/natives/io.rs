@@ -3,8 +3,6 @@
 //! standard error for the device `standard_error`; the directive
 //! syntax is Erlang's: `~F.P.PadMod C` with `-` for left adjustment.
 
-use std::io::Write as _;
-
 use super::NativeFn;
 use crate::atom::{self, atoms};
 use crate::exception::{error, Stop};
@@ -120,11 +118,11 @@ fn output(device: Device, text: &str) -> Result<Term, Stop> {
             Err(_) => bytes.extend_from_slice(format!("\\x{{{:X}}}", u32::from(c)).as_bytes()),
         }
     }
-    // A closed stdout (a pipe whose reader left) is not the program's error.
-    let _ = match device {
-        Device::Stdout => std::io::stdout().lock().write_all(&bytes),
-        Device::Stderr => std::io::stderr().lock().write_all(&bytes),
+    let stream = match device {
+        Device::Stdout => crate::console::Stream::Out,
+        Device::Stderr => crate::console::Stream::Err,
     };
+    crate::console::write(stream, &bytes);
     Ok(atoms::OK)
 }
 

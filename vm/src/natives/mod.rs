@@ -6,6 +6,7 @@
 //! Rust panics.
 
 mod binary;
+mod c;
 mod erlang;
 mod etf;
 mod ets;
@@ -44,6 +45,8 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
         "logger" => logger::lookup(function, arity),
         "ets" => ets::lookup(function, arity),
         "error_logger" => logger::lookup_error_logger(function, arity),
+        "c" => c::lookup(function, arity),
+        "shell" => crate::repl::lookup_shell(function, arity),
         _ => None,
     }
 }

@@ -1,0 +1,169 @@
+//! `vm repl` (and `vm` alone): an erl-style shell. With a terminal it reads
+//! with rustyline (history kept across sessions, multi-line input up to the
+//! `.` that ends an expression, colours, bracket matching and Tab
+//! completion from [`editor`]); output of other processes appears above
+//! the prompt through the external printer (see `crate::console`). With
+//! standard input from a pipe or file, it reads expressions from it and
+//! prints each result, with no prompt, so that it can be scripted.
+//!
+//! Evaluation happens in the VM, in processes ([`session`]).
+
+pub mod editor;
+pub mod session;
+
+use std::io::{BufRead, IsTerminal, Write as _};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustyline::error::ReadlineError;
+use rustyline::history::{FileHistory, History as _};
+use rustyline::{Config, Editor};
+
+use crate::natives::NativeFn;
+use session::{Outcome, Session};
+
+/// The natives of module `shell` that the shell server calls.
+pub fn lookup_shell(function: &str, arity: u32) -> Option<NativeFn> {
+    match (function, arity) {
+        ("reply", 1) => Some(session::reply),
+        ("notify", 1) => Some(session::notify),
+        _ => None,
+    }
+}
+
+/// Runs the shell until its input ends or the VM halts; the exit status.
+pub fn run(schedulers: usize) -> i32 {
+    let mut session = match Session::start(schedulers) {
+        Ok(session) => session,
+        Err(why) => {
+            eprintln!("vm: {why}");
+            return 1;
+        }
+    };
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        interactive(&mut session)
+    } else {
+        piped(&mut session)
+    }
+}
+
+/// Prints an outcome; the exit status if the VM halted.
+fn show(outcome: Outcome) -> Option<i32> {
+    match outcome {
+        Outcome::Value(text) | Outcome::Error(text) | Outcome::Rejected(text) => {
+            crate::console::write(crate::console::Stream::Out, text.as_bytes());
+            None
+        }
+        Outcome::Halted(status) => Some(status),
+    }
+}
+
+/// Evaluates every form of `input`, in order; the exit status if the VM halted.
+fn eval_all(session: &mut Session, input: &str, color: bool) -> Option<i32> {
+    for form in compiler::shell::forms(input) {
+        if let Some(status) = show(session.eval(&input[form], color)) {
+            return Some(status);
+        }
+    }
+    None
+}
+
+fn piped(session: &mut Session) -> i32 {
+    let mut input = String::new();
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        input.push_str(&line);
+        input.push('\n');
+        if compiler::shell::is_complete(&input) {
+            if let Some(status) = eval_all(session, &input, false) {
+                return status;
+            }
+            input.clear();
+        }
+    }
+    // What is left never ended with a `.`: say so, as the compiler would.
+    let (tokens, _) = compiler::lexer::lex(&input);
+    if !tokens.is_empty() {
+        show(session.eval(&input, false));
+    }
+    let _ = std::io::stdout().flush();
+    0
+}
+
+/// Where the history is kept: `$XDG_DATA_HOME/vm/history`, or
+/// `~/.local/share/vm/history`.
+fn history_file() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))?;
+    Some(data.join("vm").join("history"))
+}
+
+struct Printer<P>(P);
+
+impl<P: rustyline::ExternalPrinter + Send> crate::console::Printer for Printer<P> {
+    fn print(&mut self, text: String) {
+        let _ = self.0.print(text);
+    }
+}
+
+fn interactive(session: &mut Session) -> i32 {
+    let config = Config::builder().auto_add_history(false).max_history_size(10_000).map_or_else(
+        |_| Config::default(),
+        |b| b.history_ignore_dups(true).map_or_else(|_| Config::default(), |b| b.build()),
+    );
+    let mut editor: Editor<editor::ShellHelper, FileHistory> = match Editor::with_config(config) {
+        Ok(editor) => editor,
+        Err(why) => {
+            eprintln!("vm: cannot use the terminal: {why}");
+            return 1;
+        }
+    };
+    let color = std::env::var_os("NO_COLOR").is_none();
+    let bound = Arc::new(Mutex::new(Vec::new()));
+    editor.set_helper(Some(editor::ShellHelper::new(session.code(), bound.clone(), color)));
+    let history = history_file();
+    if let Some(path) = &history {
+        let _ = editor.load_history(path);
+    }
+    if let Ok(printer) = editor.create_external_printer() {
+        crate::console::install(Box::new(Printer(printer)));
+    }
+    println!("vm {} shell (leave with q(). or Ctrl-D; help(). lists the commands)", env!("CARGO_PKG_VERSION"));
+    let status = loop {
+        if let Some((columns, _)) = editor.dimensions() {
+            session.set_width(usize::from(columns));
+        }
+        crate::console::set_reading(true);
+        let line = editor.readline(&format!("{}> ", session.command()));
+        crate::console::set_reading(false);
+        match line {
+            Ok(input) => {
+                if input.trim().is_empty() {
+                    continue;
+                }
+                let _ = editor.history_mut().add(input.trim_end());
+                if let Some(status) = eval_all(session, &input, color) {
+                    break status;
+                }
+                bound.lock().unwrap_or_else(PoisonError::into_inner).clone_from(&session.bound().to_vec());
+            }
+            // Ctrl-C drops the line being typed.
+            Err(ReadlineError::Interrupted) => continue,
+            // Ctrl-D on an empty line leaves.
+            Err(ReadlineError::Eof) => break 0,
+            Err(why) => {
+                eprintln!("vm: cannot read the terminal: {why}");
+                break 1;
+            }
+        }
+    };
+    if let Some(path) = &history {
+        if let Some(folder) = path.parent() {
+            let _ = std::fs::create_dir_all(folder);
+        }
+        let _ = editor.save_history(path);
+    }
+    status
+}
