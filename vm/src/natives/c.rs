@@ -85,6 +85,10 @@ fn compile_file(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(why) => {
+            let why = match why.kind() {
+                std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+                _ => why.to_string(),
+            };
             say(&format!("{file_name}: {why}\n"));
             return Ok(atom::intern("error").unwrap_or(atoms::BADARG));
         }
