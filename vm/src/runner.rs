@@ -109,28 +109,7 @@ pub fn describe(exception: &Exception) -> String {
     // A built-in that raised: the shell names it and shows the call.
     let mut lead = "in function ";
     if let Some((module, function, args)) = exception.callee.as_ref().filter(|_| exception.reason != atoms::UNDEF) {
-        let name = print::atom_text(atom::name(*function).unwrap_or("?"));
-        let qualified = if *module == atoms::ERLANG {
-            name.clone()
-        } else {
-            format!("{}:{name}", print::atom_text(atom::name(*module).unwrap_or("?")))
-        };
-        let shown: Vec<String> = args.iter().map(|&a| print::print(a)).collect();
-        let is_operator =
-            *module == atoms::ERLANG && args.len() == 2 && !name.chars().next().is_some_and(char::is_alphabetic);
-        if is_operator {
-            let operator = atom::name(*function).unwrap_or("?");
-            out.push_str(&format!(
-                "     in operator  {operator}/2\n        called as {} {operator} {}\n",
-                shown[0], shown[1]
-            ));
-        } else {
-            out.push_str(&format!(
-                "     in function  {qualified}/{}\n        called as {qualified}({})\n",
-                args.len(),
-                shown.join(",")
-            ));
-        }
+        out.push_str(&called_as(*module, *function, args));
         lead = "in call from";
     }
     if let Some(location) = exception.trace.first() {
@@ -146,6 +125,23 @@ pub fn describe(exception: &Exception) -> String {
         }
     }
     out
+}
+
+/// The shell's lines naming a built-in or operator that raised, and its arguments.
+fn called_as(module: Term, function: Term, args: &[Term]) -> String {
+    let name = print::atom_text(atom::name(function).unwrap_or("?"));
+    let qualified = if module == atoms::ERLANG {
+        name.clone()
+    } else {
+        format!("{}:{name}", print::atom_text(atom::name(module).unwrap_or("?")))
+    };
+    let shown: Vec<String> = args.iter().map(|&a| print::print(a)).collect();
+    if module == atoms::ERLANG && shown.len() == 2 && !name.chars().next().is_some_and(char::is_alphabetic) {
+        let operator = atom::name(function).unwrap_or("?");
+        format!("     in operator  {operator}/2\n        called as {} {operator} {}\n", shown[0], shown[1])
+    } else {
+        format!("     in function  {qualified}/{}\n        called as {qualified}({})\n", shown.len(), shown.join(","))
+    }
 }
 
 fn class_name(class: Class) -> &'static str {
@@ -215,26 +211,7 @@ pub fn describe_caught(class: Term, reason: Term, stack: Term, hidden: &dyn Fn(T
     let mut lead = "in function ";
     let mut rest = frames.as_slice();
     if let Some((module, function, args, _)) = callee {
-        let name = print::atom_text(atom::name(function).unwrap_or("?"));
-        let qualified = if module == atoms::ERLANG {
-            name.clone()
-        } else {
-            format!("{}:{name}", print::atom_text(atom::name(module).unwrap_or("?")))
-        };
-        let shown: Vec<String> = list_terms(args).into_iter().map(print::print).collect();
-        if module == atoms::ERLANG && shown.len() == 2 && !name.chars().next().is_some_and(char::is_alphabetic) {
-            let operator = atom::name(function).unwrap_or("?");
-            out.push_str(&format!(
-                "     in operator  {operator}/2\n        called as {} {operator} {}\n",
-                shown[0], shown[1]
-            ));
-        } else {
-            out.push_str(&format!(
-                "     in function  {qualified}/{}\n        called as {qualified}({})\n",
-                shown.len(),
-                shown.join(",")
-            ));
-        }
+        out.push_str(&called_as(module, function, &list_terms(args)));
         lead = "in call from";
         rest = &frames[1..];
     }
