@@ -23,6 +23,7 @@
 //! `f(Var)` change the bindings themselves, so they must be whole
 //! expressions of the sequence: they split it into steps.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::ast::*;
@@ -182,13 +183,24 @@ fn eval_step(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut visible = bound.clone();
+    // Only the bindings the input names are taken from the map: a session
+    // with thousands of bindings compiles each command as fast as a new one.
+    let (tokens, _) = lexer::lex(text);
+    let named: HashSet<&str> = tokens
+        .iter()
+        .filter_map(|t| match &t.token {
+            Token::Var(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let used: Vec<String> = bound.iter().filter(|b| named.contains(b.as_str())).cloned().collect();
+    let mut visible = used.clone();
     visible.extend(["$Bindings".to_owned(), "$History".to_owned()]);
     let (binds, errors) = check::check_shell_body(&body, &visible);
     if !errors.is_empty() {
         return Err(errors);
     }
-    let ast = evaluation_module(&module, body, bound, &binds);
+    let ast = evaluation_module(&module, body, &used, &binds);
     let code = codegen::generate(&ast, text, "shell")?;
     if let Err(error) = bytecode::verify::verify(&code) {
         let message = format!("the compiler produced invalid code: {error}");
@@ -227,7 +239,8 @@ fn shell_call(expr: &mut Expr, errors: &mut Vec<Diagnostic>) {
     expr.kind = ExprKind::Call(target, args);
 }
 
-/// The module of one evaluation step; see the module comment.
+/// The module of one evaluation step; see the module comment. `bound`
+/// are the bindings the step reads.
 fn evaluation_module(name: &str, mut body: Vec<Expr>, bound: &[String], binds: &[String]) -> Module {
     let span = Span::default();
     let expr = |kind| Expr { span, kind };
@@ -414,6 +427,16 @@ mod tests {
         assert!(steps("X + 1.", &["X"]).is_ok());
         let errors = steps("X + 1.", &[]).unwrap_err();
         assert_eq!(errors[0].message, "variable 'X' is unbound");
+    }
+
+    #[test]
+    fn only_the_bindings_the_input_names_are_matched() {
+        let steps = steps("Y = X + 1.", &["X", "Unused", "Other"]).unwrap();
+        let [Step::Eval { module, binds }] = steps.as_slice() else { panic!("{steps:?}") };
+        assert_eq!(binds, &["Y"]);
+        let listing = module.to_string();
+        assert!(listing.contains("GetMapElement fail=L18 src=x0 key=X "), "{listing}");
+        assert!(!listing.contains("Unused") && !listing.contains("Other"), "{listing}");
     }
 
     #[test]
