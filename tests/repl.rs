@@ -231,38 +231,40 @@ fn an_interactive_session_completes_continues_lines_and_remembers_history() {
     let data_home = std::env::temp_dir().join(format!("vm-repl-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_home);
     let mut terminal = Terminal::start(&data_home);
+    // Each result is awaited with the prompt after it (the line editor
+    // redraws the prompt at every key, so a prompt alone proves nothing).
     terminal.expect("1> ");
     terminal.type_keys("Xs = [1,2,3].\r");
-    terminal.expect("[1,2,3]");
-    terminal.expect("2> ");
+    terminal.expect("\n[1,2,3]\n2> ");
     // Tab completes a module's function, then a bound variable.
     terminal.type_keys("lists:rev\t");
     terminal.expect("lists:reverse(");
     terminal.type_keys("X\t");
-    terminal.expect("Xs");
+    terminal.expect("lists:reverse(Xs");
     terminal.type_keys(").\r");
-    terminal.expect("[3,2,1]");
+    terminal.expect("\n[3,2,1]\n3> ");
     // Enter before the ending `.` continues the expression on a new line.
     terminal.type_keys("{1,\r");
     terminal.type_keys("2}.\r");
-    terminal.expect("{1,2}");
-    terminal.expect("4> ");
+    terminal.expect("\n{1,2}\n4> ");
     // Ctrl-C drops the line being typed; the prompt stays at 4.
     terminal.type_keys("this is dropped");
+    terminal.expect("this is dropped");
     terminal.type_keys("\u{3}");
-    terminal.expect("4> ");
+    terminal.expect("\n4> ");
     terminal.type_keys("6 * 7.\r");
-    terminal.expect("42");
-    // Another process prints while the prompt waits: its line appears.
+    terminal.expect("\n42\n5> ");
+    // Another process prints while the prompt waits: its line appears, and
+    // the prompt is drawn again below it.
     terminal.type_keys("spawn(fun() -> timer:sleep(300), io:format(\"from elsewhere~n\") end), ok.\r");
-    terminal.expect("ok");
-    terminal.expect("from elsewhere");
+    terminal.expect("\nok\n6> ");
+    terminal.expect("from elsewhere\n6> ");
     terminal.type_keys("1 + 1.\r");
-    terminal.expect("2");
+    terminal.expect("\n2\n7> ");
     let text = terminal.text();
     assert!(!text.contains("syntax error"), "the dropped line was not evaluated: {text}");
     terminal.type_keys("100 * 3.\r");
-    terminal.expect("300");
+    terminal.expect("\n300\n8> ");
     // Ctrl-D on an empty line leaves, saving the history.
     terminal.type_keys("\u{4}");
     let status = terminal.child.wait().expect("wait for vm repl");
@@ -276,7 +278,7 @@ fn an_interactive_session_completes_continues_lines_and_remembers_history() {
     terminal.type_keys("\u{1b}[A");
     terminal.expect("100 * 3.");
     terminal.type_keys("\r");
-    terminal.expect("300");
+    terminal.expect("\n300\n2> ");
     terminal.type_keys("q().\r");
     let status = terminal.child.wait().expect("wait for vm repl");
     assert!(status.success(), "{status:?}");
