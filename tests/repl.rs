@@ -21,19 +21,27 @@ fn repl_dir() -> std::path::PathBuf {
     support::root().join("tests/repl")
 }
 
-/// `vm repl` with `input` on standard input: (standard output, exit status).
-fn run_piped(input: &str) -> (String, Option<i32>) {
+/// Runs `command` in `tests/repl/` with `input` on standard input.
+fn feed(mut command: Command, input: &str) -> std::process::Output {
     use std::io::Write as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .arg("repl")
+    let mut child = command
         .current_dir(repl_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
-        .expect("run vm repl");
+        .unwrap_or_else(|e| {
+            panic!("cannot run {command:?}: {e} (the comparisons need erl: apt-get install -y erlang-base)")
+        });
     child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write the session");
-    let output = child.wait_with_output().expect("wait for vm repl");
+    child.wait_with_output().expect("wait for the shell")
+}
+
+/// `vm repl` with `input` on standard input: (standard output, exit status).
+fn run_piped(input: &str) -> (String, Option<i32>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vm"));
+    command.arg("repl");
+    let output = feed(command, input);
     (String::from_utf8_lossy(&output.stdout).into_owned(), output.status.code())
 }
 
@@ -54,16 +62,7 @@ fn piped_sessions_print_their_transcripts() {
 /// What erl's shell prints for `input`, without its banner, prompts and
 /// closing line.
 fn erl_shell(input: &str) -> String {
-    use std::io::Write as _;
-    let mut child = Command::new("erl")
-        .current_dir(repl_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("erl must be installed for this test (apt-get install -y erlang-base)");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write to erl");
-    let output = child.wait_with_output().expect("wait for erl");
+    let output = feed(Command::new("erl"), input);
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let mut lines: Vec<String> = text
         .lines()

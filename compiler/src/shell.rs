@@ -102,7 +102,7 @@ fn compile_here(
     bound: &[String],
     module_name: &mut (dyn FnMut() -> String + Send),
 ) -> Result<Vec<Step>, Vec<Diagnostic>> {
-    let body = parse(text)?;
+    let (body, named) = parse(text)?;
     let mut bound = bound.to_vec();
     let mut steps = Vec::new();
     let mut pending: Vec<Expr> = Vec::new();
@@ -110,7 +110,7 @@ fn compile_here(
         match forget_command(&expr) {
             Some(forget) => {
                 if !pending.is_empty() {
-                    steps.push(eval_step(std::mem::take(&mut pending), &mut bound, text, module_name())?);
+                    steps.push(eval_step(std::mem::take(&mut pending), &mut bound, &named, text, module_name())?);
                 }
                 match &forget {
                     Step::Forget(name) => bound.retain(|b| b != name),
@@ -122,13 +122,14 @@ fn compile_here(
         }
     }
     if !pending.is_empty() {
-        steps.push(eval_step(pending, &mut bound, text, module_name())?);
+        steps.push(eval_step(pending, &mut bound, &named, text, module_name())?);
     }
     Ok(steps)
 }
 
-/// The expression sequence of the first form of `text`.
-fn parse(text: &str) -> Result<Vec<Expr>, Vec<Diagnostic>> {
+/// The expression sequence of the first form of `text`, and the names of
+/// the variables written in it.
+fn parse(text: &str) -> Result<(Vec<Expr>, HashSet<String>), Vec<Diagnostic>> {
     let (mut tokens, diagnostics) = lexer::lex(text);
     if !diagnostics.is_empty() {
         return Err(diagnostics);
@@ -140,6 +141,13 @@ fn parse(text: &str) -> Result<Vec<Expr>, Vec<Diagnostic>> {
             return Err(vec![Diagnostic::error("syntax", "the expression does not end with `.`", end)]);
         }
     }
+    let named = tokens
+        .iter()
+        .filter_map(|t| match &t.token {
+            Token::Var(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
     // `'$eval'() -> ` before the input makes it a function, which the
     // module grammar parses.
     let prefix = [Token::Atom(ENTRY.to_owned()), Token::LParen, Token::RParen, Token::Arrow];
@@ -151,7 +159,7 @@ fn parse(text: &str) -> Result<Vec<Expr>, Vec<Diagnostic>> {
     }
     match module.forms.into_iter().next() {
         Some(Form::Function(Function { mut clauses, .. })) if clauses.len() == 1 => {
-            Ok(clauses.pop().map(|c| c.body).unwrap_or_default())
+            Ok((clauses.pop().map(|c| c.body).unwrap_or_default(), named))
         }
         _ => Err(vec![Diagnostic::error("syntax", "expected an expression sequence", Span::new(0, text.len()))]),
     }
@@ -170,9 +178,13 @@ fn forget_command(expr: &Expr) -> Option<Step> {
     }
 }
 
+/// Compiles one step. Only the bindings the input names (`named`) are taken
+/// from the map: in a session with thousands of bindings a command
+/// compiles as fast as in a new one.
 fn eval_step(
     mut body: Vec<Expr>,
     bound: &mut Vec<String>,
+    named: &HashSet<String>,
     text: &str,
     module: String,
 ) -> Result<Step, Vec<Diagnostic>> {
@@ -183,17 +195,7 @@ fn eval_step(
     if !errors.is_empty() {
         return Err(errors);
     }
-    // Only the bindings the input names are taken from the map: a session
-    // with thousands of bindings compiles each command as fast as a new one.
-    let (tokens, _) = lexer::lex(text);
-    let named: HashSet<&str> = tokens
-        .iter()
-        .filter_map(|t| match &t.token {
-            Token::Var(name) => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
-    let used: Vec<String> = bound.iter().filter(|b| named.contains(b.as_str())).cloned().collect();
+    let used: Vec<String> = bound.iter().filter(|b| named.contains(*b)).cloned().collect();
     let mut visible = used.clone();
     visible.extend(["$Bindings".to_owned(), "$History".to_owned()]);
     let (binds, errors) = check::check_shell_body(&body, &visible);

@@ -195,7 +195,7 @@ fn help(module: Term, function: Option<Term>) -> Result<Term, Stop> {
                 .current(module)
                 .map(|m| m.exports.keys().filter_map(|&(f, _)| atom::name(f).map(str::to_owned)).collect())
                 .unwrap_or_default();
-            module_docs(&source.text, name, &exports)
+            Some(module_docs(&source.text, name, &exports))
         }
     };
     match text {
@@ -213,33 +213,50 @@ fn missing() -> Result<Term, Stop> {
     Ok(atom::intern("missing").unwrap_or(atoms::BADARG))
 }
 
-/// Each definition of `function` in `source`: its doc comment (the `%`
-/// lines just above, `-spec` lines allowed among them) and its first
-/// clause's head.
+/// The lines of `lines` that start a function: code at column 0 after a
+/// line of code ending with `.` (the previous form), with their function's
+/// name. Later clauses follow a `;` and are not starts.
+fn function_starts<'a>(lines: &[&'a str]) -> Vec<(usize, &'a str)> {
+    let mut starts = Vec::new();
+    let mut previous_ended = true;
+    for (i, line) in lines.iter().enumerate() {
+        let code = !line.trim().is_empty() && !line.trim_start().starts_with('%');
+        if !code {
+            continue;
+        }
+        if previous_ended {
+            if let Some((name, _)) =
+                line.split_once('(').filter(|(name, _)| !name.is_empty() && !name.starts_with([' ', '-']))
+            {
+                starts.push((i, name));
+            }
+        }
+        previous_ended = line.trim_end().ends_with('.');
+    }
+    starts
+}
+
+/// A comment line's text: the `%` marks and one space after them gone.
+fn comment_text(line: &str) -> &str {
+    let text = line.trim_start().trim_start_matches('%');
+    text.strip_prefix(' ').unwrap_or(text)
+}
+
+/// Each definition of `function` in `source`: its first clause's head,
+/// then its doc comment (the `%` lines just above, `-spec` lines allowed
+/// among them).
 fn function_docs(source: &str, function: &str) -> Option<String> {
     let lines: Vec<&str> = source.lines().collect();
     let mut out = String::new();
-    let mut previous_ended = true;
-    for (i, line) in lines.iter().enumerate() {
-        let code_line = !line.trim().is_empty() && !line.trim_start().starts_with('%');
-        let starts = line.strip_prefix(function).is_some_and(|rest| rest.starts_with('('));
-        if starts && previous_ended {
-            let head = clause_head(&lines[i..]);
-            let mut above = Vec::new();
-            let mut j = i;
-            while j > 0 && (lines[j - 1].trim_start().starts_with('%') || lines[j - 1].starts_with("-spec")) {
-                j -= 1;
-                above.push(lines[j]);
-            }
-            above.reverse();
-            out.push_str(&format!("\n  {head}\n\n"));
-            for doc in above {
-                let text = doc.trim_start_matches('%').strip_prefix(' ').unwrap_or(doc.trim_start_matches('%'));
-                out.push_str(&format!("  {text}\n"));
-            }
-        }
-        if code_line {
-            previous_ended = line.trim_end().ends_with('.');
+    for (i, _) in function_starts(&lines).into_iter().filter(|&(_, name)| name == function) {
+        out.push_str(&format!("\n  {}\n\n", clause_head(&lines[i..])));
+        let above = lines[..i]
+            .iter()
+            .rev()
+            .take_while(|l| l.trim_start().starts_with('%') || l.starts_with("-spec"))
+            .collect::<Vec<_>>();
+        for doc in above.into_iter().rev() {
+            out.push_str(&format!("  {}\n", comment_text(doc)));
         }
     }
     (!out.is_empty()).then_some(out)
@@ -262,34 +279,21 @@ fn clause_head(lines: &[&str]) -> String {
 
 /// The comment at the top of a module's source, then the heads of its
 /// exported functions.
-fn module_docs(source: &str, name: &str, exports: &[String]) -> Option<String> {
+fn module_docs(source: &str, name: &str, exports: &[String]) -> String {
+    let lines: Vec<&str> = source.lines().collect();
     let mut out = format!("\n  {name}\n\n");
-    for line in source.lines().take_while(|l| l.trim_start().starts_with('%') || l.trim().is_empty()) {
-        let text = line.trim_start_matches('%');
-        out.push_str(&format!("  {}\n", text.strip_prefix(' ').unwrap_or(text)));
+    for line in lines.iter().take_while(|l| l.trim_start().starts_with('%') || l.trim().is_empty()) {
+        out.push_str(&format!("  {}\n", comment_text(line)));
     }
-    let mut heads: Vec<String> = Vec::new();
-    let mut previous_ended = true;
-    for (i, line) in source.lines().enumerate() {
-        let code_line = !line.trim().is_empty() && !line.trim_start().starts_with('%');
-        if code_line && previous_ended {
-            let named = line.split('(').next().unwrap_or("");
-            if exports.iter().any(|e| e == named) {
-                let lines: Vec<&str> = source.lines().skip(i).take(10).collect();
-                heads.push(clause_head(&lines));
-            }
-        }
-        if code_line {
-            previous_ended = line.trim_end().ends_with('.');
-        }
-    }
-    if !heads.is_empty() {
+    let exported: Vec<usize> =
+        function_starts(&lines).into_iter().filter(|(_, f)| exports.iter().any(|e| e == f)).map(|(i, _)| i).collect();
+    if !exported.is_empty() {
         out.push_str("\n  Exports:\n");
-        for head in heads {
-            out.push_str(&format!("    {head}\n"));
+        for i in exported {
+            out.push_str(&format!("    {}\n", clause_head(&lines[i..])));
         }
     }
-    Some(out)
+    out
 }
 
 #[cfg(test)]
@@ -312,7 +316,7 @@ mod tests {
 
     #[test]
     fn a_module_shows_its_top_comment_and_exported_heads() {
-        let docs = module_docs(SOURCE, "greet", &["hello".to_owned()]).unwrap();
+        let docs = module_docs(SOURCE, "greet", &["hello".to_owned()]);
         assert!(docs.starts_with("\n  greet\n\n  greet: says hello.\n"), "{docs}");
         assert!(docs.ends_with("  Exports:\n    hello(Name)\n    hello(Name, 0)\n"), "{docs}");
     }

@@ -109,10 +109,12 @@ impl<P: rustyline::ExternalPrinter + Send> crate::console::Printer for Printer<P
 }
 
 fn interactive(session: &mut Session) -> i32 {
-    let config = Config::builder().auto_add_history(false).max_history_size(10_000).map_or_else(
-        |_| Config::default(),
-        |b| b.history_ignore_dups(true).map_or_else(|_| Config::default(), |b| b.build()),
-    );
+    let config = Config::builder()
+        .auto_add_history(false)
+        .max_history_size(10_000)
+        .and_then(|builder| builder.history_ignore_dups(true))
+        .map(|builder| builder.build())
+        .unwrap_or_default();
     let mut editor: Editor<editor::ShellHelper, FileHistory> = match Editor::with_config(config) {
         Ok(editor) => editor,
         Err(why) => {
@@ -147,7 +149,7 @@ fn interactive(session: &mut Session) -> i32 {
                 if let Some(status) = eval_all(session, &input, color) {
                     break status;
                 }
-                bound.lock().unwrap_or_else(PoisonError::into_inner).clone_from(&session.bound().to_vec());
+                *bound.lock().unwrap_or_else(PoisonError::into_inner) = session.bound().to_vec();
             }
             // Ctrl-C drops the line being typed.
             Err(ReadlineError::Interrupted) => continue,
