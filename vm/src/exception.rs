@@ -54,11 +54,15 @@ pub struct Exception {
     /// arguments: the stack trace starts with `{M, F, Args, []}` for it, as
     /// erl's does.
     pub callee: Option<(Term, Term, Vec<Term>)>,
+    /// For `function_clause`: the arguments the function was called with.
+    /// Its stack entry shows them in place of its arity, as erl's does
+    /// (`{lists, nth, [0, []], Location}`).
+    pub args: Option<Vec<Term>>,
 }
 
 impl Exception {
     pub fn new(class: Class, reason: Term) -> Exception {
-        Exception { class, reason, trace: Vec::new(), stacktrace: None, callee: None }
+        Exception { class, reason, trace: Vec::new(), stacktrace: None, callee: None, args: None }
     }
 
     pub fn error(reason: Term) -> Exception {

@@ -416,8 +416,12 @@ impl<'c> Machine<'c> {
             let Some(op) = ops.get(p) else { raise!(Exception::error(atoms::BADARG)) };
             match op {
                 Op::FuncInfo => {
-                    // No clause matched: function_clause, raised where the function is.
-                    raise!(Exception::error(atoms::FUNCTION_CLAUSE))
+                    // No clause matched: function_clause, raised where the
+                    // function is, with the arguments it was called with.
+                    let arity = m.function_at(p as u32).map_or(0, |f| f.arity as usize).min(X_REGISTERS);
+                    let mut exception = Exception::error(atoms::FUNCTION_CLAUSE);
+                    exception.args = Some(self.x[..arity].to_vec());
+                    raise!(exception)
                 }
                 Op::Allocate { slots } => {
                     allocate!(*slots);
@@ -1101,16 +1105,18 @@ impl<'c> Machine<'c> {
             .collect();
         let words: usize =
             entries.iter().map(|e| 5 + 4 + 3 + 3 + 2 * e.3.chars().count()).sum::<usize>() + 2 * entries.len();
-        // The callee's arguments ride in x registers above the live ones, so
-        // that a collection keeps them.
+        // The callee's arguments, or those of the function no clause of
+        // which matched, ride in x registers above the live ones, so that a
+        // collection keeps them.
         let callee = exception.callee.as_ref().filter(|c| live + c.2.len() < X_REGISTERS);
-        let n = callee.map_or(0, |c| c.2.len());
-        if let Some((_, _, args)) = callee {
+        let clause_args = exception.args.as_ref().filter(|a| callee.is_none() && live + a.len() < X_REGISTERS);
+        let n = callee.map(|c| &c.2).or(clause_args).map_or(0, Vec::len);
+        if let Some(args) = callee.map(|c| &c.2).or(clause_args) {
             self.x[live..live + n].copy_from_slice(args);
         }
         self.ensure(process, words + 2 * n + 5 + 2 + 3 + 3 + 2, live + n);
         let mut list = Term::NIL;
-        for (module, function, arity, file, line) in entries.into_iter().rev() {
+        for (i, (module, function, arity, file, line)) in entries.into_iter().enumerate().rev() {
             let chars: Vec<Term> = file.chars().map(|c| Term::small(c as i64).unwrap_or(Term::NIL)).collect();
             let file_name = process.heap.list(&chars);
             let file_entry = process.heap.tuple(&[atoms::FILE, file_name]);
@@ -1120,7 +1126,11 @@ impl<'c> Machine<'c> {
                 location = process.heap.cons(line_entry, location);
             }
             location = process.heap.cons(file_entry, location);
-            let arity = Term::small(arity).unwrap_or(Term::NIL);
+            let arity = match clause_args {
+                // The innermost entry (the first) is the function's own.
+                Some(_) if i == 0 => process.heap.list(&self.x[live..live + n]),
+                _ => Term::small(arity).unwrap_or(Term::NIL),
+            };
             let entry = process.heap.tuple(&[module, function, arity, location]);
             list = process.heap.cons(entry, list);
         }

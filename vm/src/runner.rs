@@ -103,6 +103,13 @@ pub fn add_folder(code: &CodeServer, folder: &Path, except: Option<&Path>) {
 /// An uncaught exception as the erl shell shows it.
 pub fn describe(exception: &Exception) -> String {
     let class = class_name(exception.class);
+    if let (Some(args), Some(location)) = (exception.args.as_ref(), exception.trace.first()) {
+        if let Some(function) = location.module.function_at(location.pc) {
+            let line = location.module.line_of(location.pc).map(|l| format!(", line {l}")).unwrap_or_default();
+            let text = no_clause(location.module.name, function.name, args, &location.module.file, &line);
+            return format!("** exception {class}: {text}\n");
+        }
+    }
     let undef = exception.callee.as_ref().map(|(module, function, args)| (*module, *function, args.len()));
     let text = reason_text(class, exception.reason, undef);
     let mut out = format!("** exception {class}: {text}\n");
@@ -194,15 +201,24 @@ fn reason_text(class: &str, reason: Term, undef: Option<(Term, Term, usize)>) ->
 /// for which `hidden` is true (the shell's own code) are left out.
 pub fn describe_caught(class: Term, reason: Term, stack: Term, hidden: &dyn Fn(Term) -> bool) -> String {
     let class = atom::name(class).unwrap_or("error");
-    let mut frames = Vec::new();
-    for frame in list_terms(stack) {
-        if let Some(&[module, function, args, location]) = frame.tuple_elements() {
-            if !hidden(module) {
-                frames.push((module, function, args, location));
-            }
-        }
+    let all: Vec<(Term, Term, Term, Term)> = list_terms(stack)
+        .into_iter()
+        .filter_map(|frame| match frame.tuple_elements() {
+            Some(&[module, function, args, location]) => Some((module, function, args, location)),
+            _ => None,
+        })
+        .collect();
+    // The function no clause of which matched is named even when it is
+    // hidden (a fun typed at the prompt), as erl names it.
+    let has_args = |&(_, _, args, _): &(Term, Term, Term, Term)| args.is_cons() || args.is_nil();
+    if let Some(&(module, function, args, location)) =
+        all.first().filter(|f| reason == atoms::FUNCTION_CLAUSE && has_args(f))
+    {
+        let (file, line) = location_parts(location);
+        return format!("** exception {class}: {}\n", no_clause(module, function, &list_terms(args), &file, &line));
     }
-    let callee = frames.first().filter(|(_, _, args, _)| args.is_cons() || args.is_nil()).copied();
+    let frames: Vec<_> = all.into_iter().filter(|&(module, ..)| !hidden(module)).collect();
+    let callee = frames.first().filter(|f| has_args(f)).copied();
     let undef = callee.map(|(module, function, args, _)| (module, function, list_terms(args).len()));
     let mut out = format!("** exception {class}: {}\n", reason_text(class, reason, undef));
     if reason == atoms::UNDEF && class == "error" {
@@ -216,20 +232,7 @@ pub fn describe_caught(class: Term, reason: Term, stack: Term, hidden: &dyn Fn(T
         rest = &frames[1..];
     }
     if let Some(&(module, function, arity, location)) = rest.first() {
-        let mut file = String::new();
-        let mut line = String::new();
-        for item in list_terms(location) {
-            match item.tuple_elements() {
-                Some(&[key, value]) if atom::name(key) == Some("file") => {
-                    file =
-                        list_terms(value).into_iter().filter_map(|c| char::from_u32(c.small_value() as u32)).collect();
-                }
-                Some(&[key, value]) if atom::name(key) == Some("line") => {
-                    line = format!(", line {}", print::print(value))
-                }
-                _ => {}
-            }
-        }
+        let (file, line) = location_parts(location);
         out.push_str(&format!(
             "     {lead} {}:{}/{} ({file}{line})\n",
             print::atom_text(atom::name(module).unwrap_or("?")),
@@ -238,6 +241,34 @@ pub fn describe_caught(class: Term, reason: Term, stack: Term, hidden: &dyn Fn(T
         ));
     }
     out
+}
+
+/// The file and the `, line N` of a stack entry's location list.
+fn location_parts(location: Term) -> (String, String) {
+    let mut file = String::new();
+    let mut line = String::new();
+    for item in list_terms(location) {
+        match item.tuple_elements() {
+            Some(&[key, value]) if key == atoms::FILE => {
+                file = list_terms(value).into_iter().filter_map(|c| char::from_u32(c.small_value() as u32)).collect();
+            }
+            Some(&[key, value]) if key == atoms::LINE => line = format!(", line {}", print::print(value)),
+            _ => {}
+        }
+    }
+    (file, line)
+}
+
+/// erl's text for `function_clause`: the call that no clause matched, and
+/// where the function is.
+fn no_clause(module: Term, function: Term, args: &[Term], file: &str, line: &str) -> String {
+    let shown: Vec<String> = args.iter().map(|&a| print::print(a)).collect();
+    format!(
+        "no function clause matching {}:{}({}) ({file}{line})",
+        print::atom_text(atom::name(module).unwrap_or("?")),
+        print::atom_text(atom::name(function).unwrap_or("?")),
+        shown.join(",")
+    )
 }
 
 /// The elements of a proper list (up to an improper tail).
