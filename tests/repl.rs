@@ -9,8 +9,9 @@
 //! The tour in `docs/repl.md` is run the same way, against both.
 //!
 //! Interactive: `vm repl` on a pseudo-terminal, typed at as a user types,
-//! with Tab completion, multi-line input, Ctrl-C, output from another
-//! process while the prompt waits, and history recalled in a second session.
+//! with Tab completion, multi-line input, Ctrl-C (at the prompt and while a
+//! command runs), output from another process while the prompt waits, and
+//! history recalled in a second session.
 
 mod support;
 
@@ -262,8 +263,17 @@ fn an_interactive_session_completes_continues_lines_and_remembers_history() {
     terminal.expect("\n2\n7> ");
     let text = terminal.text();
     assert!(!text.contains("syntax error"), "the dropped line was not evaluated: {text}");
+    // Ctrl-C while a command runs stops the command, not the VM: the
+    // bindings are still there. (The command prints first, so the key is
+    // typed once the line editor has handed the terminal back.)
+    terminal.type_keys("io:format(\"waiting~n\"), receive after infinity -> ok end.\r");
+    terminal.expect("\nwaiting\n");
+    terminal.type_keys("\u{3}");
+    terminal.expect("** exception exit: killed\n8> ");
+    terminal.type_keys("length(Xs).\r");
+    terminal.expect("\n3\n9> ");
     terminal.type_keys("100 * 3.\r");
-    terminal.expect("\n300\n8> ");
+    terminal.expect("\n300\n10> ");
     // Ctrl-D on an empty line leaves, saving the history.
     terminal.type_keys("\u{4}");
     let status = terminal.child.wait().expect("wait for vm repl");

@@ -9,6 +9,7 @@
 //! Evaluation happens in the VM, in processes ([`session`]).
 
 pub mod editor;
+mod interrupt;
 pub mod session;
 
 use std::io::{BufRead, IsTerminal, Write as _};
@@ -33,6 +34,10 @@ pub fn lookup_shell(function: &str, arity: u32) -> Option<NativeFn> {
 
 /// Runs the shell until its input ends or the VM halts; the exit status.
 pub fn run(schedulers: usize) -> i32 {
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    // On a terminal Ctrl-C stops the running command, not the VM; the
+    // signal is blocked before the VM's threads start, so they inherit that.
+    let interruptible = terminal && interrupt::block();
     let mut session = match Session::start(schedulers) {
         Ok(session) => session,
         Err(why) => {
@@ -40,7 +45,13 @@ pub fn run(schedulers: usize) -> i32 {
             return 1;
         }
     };
-    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+    if interruptible {
+        if let Err(why) = interrupt::watch(session.interrupter()) {
+            eprintln!("vm: cannot start a thread: {why}");
+            return 1;
+        }
+    }
+    if terminal {
         interactive(&mut session)
     } else {
         piped(&mut session)

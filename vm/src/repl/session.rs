@@ -170,6 +170,15 @@ impl Session {
         outcome
     }
 
+    /// What stops the running command: asks the server to kill the
+    /// evaluator (ignored when no command runs). Callable from any thread.
+    pub fn interrupter(&self) -> impl Fn() + Send + 'static {
+        let (runtime, server) = (self.runtime, self.server);
+        move || {
+            let _ = runtime.signal(server, Signal::Message(Message::new(atom_of("interrupt"))));
+        }
+    }
+
     /// Sends the tuple of `elements` (immediates) to the server.
     fn send(&self, elements: &[Term]) {
         let mut heap = Heap::with_young_words(elements.len() + 1);
