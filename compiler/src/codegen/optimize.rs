@@ -46,6 +46,7 @@ pub fn optimize(module: &mut Module) {
         propagate_copies(&mut code);
         remove_dead_stores(&mut code);
         rename_slots(&mut code);
+        remove_jumps_to_next(&mut code);
         let mut function = sink_frame(&code).unwrap_or_else(|| {
             code.into_iter().map(|instruction| Placed { prologue: Vec::new(), instruction, frameless: false }).collect()
         });
@@ -105,6 +106,21 @@ struct Placed {
     /// Whether it runs without a frame: its jumps to an instruction with a
     /// prologue go through the prologue.
     frameless: bool,
+}
+
+/// Drops each `Jump` to where control would go anyway: the next
+/// instruction that is still there (the generator ends every branch of a
+/// `case` with a jump to its end, the last branch too). Runs before frame
+/// sinking, which then sees the fall-through as it is.
+fn remove_jumps_to_next(code: &mut [Option<I>]) {
+    for pc in 0..code.len() {
+        if let Some(I::Jump { target }) = code[pc] {
+            let target = target.0 as usize;
+            if target > pc && code[pc + 1..target].iter().all(Option::is_none) {
+                code[pc] = None;
+            }
+        }
+    }
 }
 
 /// The control-flow successors of `pc` (a removed instruction falls through).
@@ -1094,6 +1110,24 @@ mod tests {
         let handler = g.iter().position(|i| matches!(i, I::TryCase { .. })).unwrap();
         let tuple = g[handler..].iter().find(|i| matches!(i, I::PutTuple { .. })).unwrap();
         assert!(!slot_reads(tuple).is_empty(), "{g:#?}");
+    }
+
+    #[test]
+    fn no_jump_goes_to_the_next_instruction() {
+        let module = compile(
+            "-module(t).\n-export([f/1]).\n\
+             f(X) -> Y = case X of 1 -> a; 2 -> b; _ -> c end, {Y, X}.\n",
+        );
+        for (pc, instruction) in module.code.iter().enumerate() {
+            if let I::Jump { target } = instruction {
+                assert_ne!(target.0 as usize, pc + 1, "{module}");
+            }
+        }
+        let f = function(&module, "f");
+        assert!(
+            f.iter().filter(|i| matches!(i, I::Jump { .. })).count() >= 1,
+            "the other branches still jump: {module}"
+        );
     }
 
     #[test]
