@@ -26,7 +26,7 @@ use crate::mailbox::Inbox;
 use crate::module::{Import, LoadedModule, Operator};
 use crate::natives::NativeFn;
 use crate::ops::{Compare, Dst, Op, Operand, TypeTest, NO_FAIL};
-use crate::process::{Continuation, Frame, Handler, Process, Resume};
+use crate::process::{Cp, Handler, Process, Resume};
 use crate::term::Term;
 
 /// Stack trace entries kept, as BEAM's default `backtrace_depth`.
@@ -101,17 +101,18 @@ enum RemoteTarget {
 /// Reads an operand: a constant, or an x or y register.
 #[inline(always)]
 fn read(x: &[Term], process: &Process, operand: Operand) -> Term {
-    read_parts(x, &process.stack, process.y_base, operand)
+    read_parts(x, &process.stack, operand)
 }
 
 #[inline(always)]
 fn write(x: &mut [Term], process: &mut Process, dst: Dst, value: Term) {
     if dst.is_y() {
-        let slot = process.y_base + dst.index();
-        debug_assert!(slot < process.stack.len());
+        let stack = &mut process.stack;
+        debug_assert!(dst.index() + 2 <= stack.len());
         // SAFETY: as for reads in `read_parts`: the verifier keeps y
-        // registers inside the running function's frame.
-        unsafe { *process.stack.get_unchecked_mut(slot) = value };
+        // registers inside the running function's frame, on top of the stack.
+        let slot = stack.len() - 2 - dst.index();
+        unsafe { *stack.get_unchecked_mut(slot) = value };
     } else {
         debug_assert!(dst.index() < x.len());
         // SAFETY: x registers are bounded by X_REGISTERS, the file's length.
@@ -154,7 +155,7 @@ impl<'c> Machine<'c> {
         let (mut module, mut pc, mut cont) = match process.resume.take() {
             Some(Resume::At { module, pc, cont }) => (module, pc, cont),
             Some(Resume::Start { module, function }) => match self.start(process, module, function, n) {
-                Ok((module, entry)) => (module, entry, Continuation::Done),
+                Ok((module, entry)) => (module, entry, Cp::DONE),
                 Err(end) => return end,
             },
             None => return SliceEnd::Crashed(Exception::error(atoms::BADARG)),
@@ -180,14 +181,14 @@ impl<'c> Machine<'c> {
                 Exit::Raise(exception) => {
                     let mut exception = *exception;
                     if exception.trace.is_empty() && exception.stacktrace.is_none() {
-                        exception.trace = trace(process, &module, pc, &cont);
+                        exception.trace = trace(process, &module, pc, cont);
                     }
                     match unwind(process, exception) {
                         Ok((handler_module, handler_pc)) => {
                             module = handler_module;
                             pc = handler_pc;
                             // The handler's function has a frame: its return is there.
-                            cont = Continuation::Done;
+                            cont = Cp::DONE;
                         }
                         Err(exception) => return SliceEnd::Crashed(exception),
                     }
@@ -248,11 +249,19 @@ impl<'c> Machine<'c> {
         inbox: &Inbox,
         module: &Arc<LoadedModule>,
         pc: &mut u32,
-        cont: &mut Continuation,
+        cont: &mut Cp,
     ) -> Exit {
         let m: &LoadedModule = module;
         let ops = &m.ops[..];
         let mut p = *pc as usize;
+        // The continuation register, in a local while the module runs.
+        let mut cp = *cont;
+        macro_rules! leave {
+            ($exit:expr) => {{
+                *cont = cp;
+                return $exit;
+            }};
+        }
         macro_rules! get {
             ($operand:expr) => {
                 read(&self.x, process, $operand)
@@ -268,7 +277,7 @@ impl<'c> Machine<'c> {
             ($exception:expr) => {{
                 let exception = $exception;
                 *pc = p as u32;
-                return Exit::Raise(Box::new(exception));
+                leave!(Exit::Raise(Box::new(exception)))
             }};
         }
         macro_rules! branch {
@@ -294,7 +303,7 @@ impl<'c> Machine<'c> {
                         let (module_name, function) = m.import_names[$import as usize];
                         raise!(with_callee(exception, module_name, function, $args))
                     }
-                    Err(Stop::Halt(status)) => return Exit::Halt(status),
+                    Err(Stop::Halt(status)) => leave!(Exit::Halt(status)),
                 }
             };
         }
@@ -302,30 +311,26 @@ impl<'c> Machine<'c> {
         macro_rules! called {
             ($called:expr, $tail:expr) => {
                 match $called {
-                    Called::Value if $tail => match std::mem::take(cont) {
-                        Continuation::Local(target) => p = target as usize,
-                        Continuation::Remote(target, entry) => return Exit::Enter(target, entry),
-                        Continuation::Done => return Exit::Finish(self.x[0]),
-                    },
+                    Called::Value if $tail => ret!(),
                     Called::Value => p += 1,
                     Called::Local(entry) => {
                         if !$tail {
-                            *cont = Continuation::Local(p as u32 + 1);
+                            cp = Cp::local(p as u32 + 1);
                         }
                         p = entry as usize;
                     }
                     Called::Enter(target, entry) => {
-                        if $tail {
-                            if let Continuation::Local(back) = *cont {
-                                *cont = Continuation::Remote(module.clone(), back);
-                            }
-                        } else {
-                            *cont = Continuation::Remote(module.clone(), p as u32 + 1);
+                        if !$tail {
+                            process.far.push(module.clone());
+                            cp = Cp::remote(p as u32 + 1);
+                        } else if cp.is_local() {
+                            process.far.push(module.clone());
+                            cp = Cp::remote(cp.pc());
                         }
-                        return Exit::Enter(target, entry);
+                        leave!(Exit::Enter(target, entry));
                     }
                     Called::Raise(exception) => raise!(exception),
-                    Called::Halt(status) => return Exit::Halt(status),
+                    Called::Halt(status) => leave!(Exit::Halt(status)),
                 }
             };
         }
@@ -336,7 +341,7 @@ impl<'c> Machine<'c> {
             ($live:expr) => {
                 if process.reductions >= process.slice_end {
                     *pc = p as u32;
-                    return Exit::Yield($live);
+                    leave!(Exit::Yield($live));
                 }
                 process.reductions += 1;
             };
@@ -355,7 +360,7 @@ impl<'c> Machine<'c> {
                 if inbox.has_signals() {
                     if crate::signals::handle(process, inbox.take()) {
                         *pc = p as u32;
-                        return Exit::Killed;
+                        leave!(Exit::Killed);
                     }
                 }
             };
@@ -373,14 +378,22 @@ impl<'c> Machine<'c> {
                 bif_done!(result, $import, &pair, $dst, $fail)
             }};
         }
+        // Returns through the continuation register (left empty: the
+        // function returned to has its own in its frame, or is done).
         macro_rules! ret {
-            () => {
-                match std::mem::take(cont) {
-                    Continuation::Local(target) => p = target as usize,
-                    Continuation::Remote(target, entry) => return Exit::Enter(target, entry),
-                    Continuation::Done => return Exit::Finish(self.x[0]),
+            () => {{
+                let back = std::mem::take(&mut cp);
+                if back.is_local() {
+                    p = back.pc() as usize;
+                } else if back.is_remote() {
+                    match process.far.pop() {
+                        Some(target) => leave!(Exit::Enter(target, back.pc())),
+                        None => raise!(Exception::error(atoms::BADARG)),
+                    }
+                } else {
+                    leave!(Exit::Finish(self.x[0]))
                 }
-            };
+            }};
         }
         // head := hd(src), tail := tl(src) (the code tested for a cons).
         macro_rules! get_list {
@@ -404,12 +417,10 @@ impl<'c> Machine<'c> {
             }};
         }
         // Pushes a frame of `slots` slots, all `[]` (the collector reads
-        // every slot), saving the continuation.
+        // every slot), and the frame word saving the continuation.
         macro_rules! allocate {
             ($slots:expr) => {{
-                process.frames.push(Frame { continuation: std::mem::take(cont), caller_base: process.y_base });
-                process.y_base = process.stack.len();
-                push_nils(&mut process.stack, $slots as usize);
+                push_frame(&mut process.stack, $slots, std::mem::take(&mut cp));
             }};
         }
         loop {
@@ -438,12 +449,12 @@ impl<'c> Machine<'c> {
                     p += 2;
                 }
                 Op::Deallocate => {
-                    deallocate(process, cont);
+                    deallocate(process, &mut cp);
                     p += 1;
                 }
                 Op::Return => ret!(),
                 Op::DeallocateReturn => {
-                    deallocate(process, cont);
+                    deallocate(process, &mut cp);
                     ret!()
                 }
                 Op::MoveReturn { src } => {
@@ -452,12 +463,12 @@ impl<'c> Machine<'c> {
                 }
                 Op::Call { entry, arity } => {
                     reduce!(*arity as usize);
-                    *cont = Continuation::Local(p as u32 + 1);
+                    cp = Cp::local(p as u32 + 1);
                     p = *entry as usize;
                 }
                 Op::CallLast { entry, arity } => {
                     reduce!(*arity as usize);
-                    deallocate(process, cont);
+                    deallocate(process, &mut cp);
                     p = *entry as usize;
                 }
                 Op::CallOnly { entry, arity } => {
@@ -471,7 +482,7 @@ impl<'c> Machine<'c> {
                 }
                 Op::CallExtLast { import, arity } => {
                     reduce!(*arity as usize);
-                    deallocate(process, cont);
+                    deallocate(process, &mut cp);
                     let called = call_import!(*import, *arity);
                     called!(called, true)
                 }
@@ -487,7 +498,7 @@ impl<'c> Machine<'c> {
                 }
                 Op::CallFunLast { arity } => {
                     reduce!(*arity as usize + 1);
-                    deallocate(process, cont);
+                    deallocate(process, &mut cp);
                     let called = self.call_fun(process, module, *arity as usize);
                     called!(called, true)
                 }
@@ -501,7 +512,7 @@ impl<'c> Machine<'c> {
                             set!(*dst, value);
                             p += 1;
                             reduce!(arity as usize);
-                            *cont = Continuation::Local(p as u32 + 1);
+                            cp = Cp::local(p as u32 + 1);
                             p = entry as usize;
                         }
                         _ => operator_native!(x, y, *import, *dst, *fail, *live),
@@ -516,7 +527,7 @@ impl<'c> Machine<'c> {
                         Some(value) => {
                             self.x[0] = value;
                             if matches!(ops.get(p + 1), Some(Op::DeallocateReturn)) {
-                                deallocate(process, cont);
+                                deallocate(process, &mut cp);
                             }
                             ret!()
                         }
@@ -596,7 +607,7 @@ impl<'c> Machine<'c> {
                 Op::TestHeapPutListReturn { head, tail, live, deallocate: frame } => {
                     self.x[0] = test_heap_cons!(*head, *tail, *live);
                     if *frame {
-                        deallocate(process, cont);
+                        deallocate(process, &mut cp);
                     }
                     ret!()
                 }
@@ -619,8 +630,8 @@ impl<'c> Machine<'c> {
                 }
                 Op::PutTuple { elements, dst } => {
                     let tuple = if process.heap.has_room(1 + elements.len()) {
-                        let (x, stack, base) = (&self.x, &process.stack, process.y_base);
-                        process.heap.tuple_with(elements.len(), |i| read_parts(x, stack, base, elements[i]))
+                        let (x, stack) = (&self.x, &process.stack);
+                        process.heap.tuple_with(elements.len(), |i| read_parts(x, stack, elements[i]))
                     } else {
                         let mut values: Vec<Term> = elements.iter().map(|&e| get!(e)).collect();
                         self.ensure_with(process, 1 + elements.len(), &mut values);
@@ -644,7 +655,8 @@ impl<'c> Machine<'c> {
                     process.handlers.push(Handler {
                         module: module.clone(),
                         pc: *handler,
-                        frames: process.frames.len(),
+                        depth: process.stack.len(),
+                        far: process.far.len(),
                         is_catch: *is_catch,
                     });
                     set!(*slot, Term::NIL);
@@ -831,7 +843,7 @@ impl<'c> Machine<'c> {
                         p = *target as usize;
                     } else {
                         *pc = p as u32;
-                        return Exit::Wait;
+                        leave!(Exit::Wait);
                     }
                 }
                 Op::WaitTimeout { target, timeout } => {
@@ -847,7 +859,7 @@ impl<'c> Machine<'c> {
                     let timeout = get!(*timeout);
                     if timeout == atoms::INFINITY {
                         *pc = p as u32;
-                        return Exit::Wait;
+                        leave!(Exit::Wait);
                     }
                     let Some(millis) = integer_value(timeout).and_then(|t| u64::try_from(t).ok()) else {
                         raise!(Exception::error(atoms::TIMEOUT_VALUE))
@@ -864,7 +876,7 @@ impl<'c> Machine<'c> {
                         }
                     }
                     *pc = p as u32;
-                    return Exit::Wait;
+                    leave!(Exit::Wait);
                 }
                 Op::Timeout => {
                     process.save = 0;
@@ -1232,18 +1244,18 @@ enum Called {
 
 /// Reads an operand from the parts of the register file.
 #[inline(always)]
-fn read_parts(x: &[Term], stack: &[Term], y_base: usize, operand: Operand) -> Term {
+fn read_parts(x: &[Term], stack: &[Term], operand: Operand) -> Term {
     match operand.as_constant() {
         Some(term) => term,
         None => match operand.as_register() {
             (i, true) => {
-                debug_assert!(y_base + i < stack.len());
+                debug_assert!(i + 2 <= stack.len());
                 // SAFETY: the verifier proved that every y register an op
                 // names is inside the frame of the function running it, and
-                // the interpreter keeps that frame's slots at
-                // `stack[y_base..]` while the function runs (Allocate makes
-                // them; calls and natives leave the stack as they found it).
-                unsafe { *stack.get_unchecked(y_base + i) }
+                // that frame is on top of the stack while the function runs
+                // (Allocate pushes it; calls and natives leave the stack as
+                // they found it): its frame word at `len - 1`, `y(i)` below.
+                unsafe { *stack.get_unchecked(stack.len() - 2 - i) }
             }
             (i, false) => {
                 debug_assert!(i < x.len());
@@ -1317,59 +1329,64 @@ fn collections(process: &Process) -> u64 {
     u64::from(stats.minor_collections) + u64::from(stats.major_collections)
 }
 
-/// Pushes `count` slots of `[]` (a frame's slots start so: the collector
-/// reads every slot). Frames are a few slots: stores, not a `memcpy` call.
+/// Pushes a frame: `slots` slots of `[]` (the collector reads every slot)
+/// and the frame word holding `cp`. Frames are a few slots: stores, not a
+/// `memcpy` call.
 #[inline(always)]
-fn push_nils(stack: &mut Vec<Term>, count: usize) {
-    stack.reserve(count);
+fn push_frame(stack: &mut Vec<Term>, slots: u32, cp: Cp) {
+    let count = slots as usize;
+    stack.reserve(count + 1);
     let len = stack.len();
-    // SAFETY: `reserve` made room for `count` more terms past `len`; each
-    // is written before `set_len` makes it part of the vector.
+    // SAFETY: `reserve` made room for `count + 1` more terms past `len`;
+    // each is written before `set_len` makes it part of the vector.
     unsafe {
         let end = stack.as_mut_ptr().add(len);
         for i in 0..count {
             end.add(i).write(Term::NIL);
         }
-        stack.set_len(len + count);
+        end.add(count).write(cp.frame_word(slots));
+        stack.set_len(len + count + 1);
     }
 }
 
-/// Pops the current frame, restoring the caller's registers base and this
-/// function's continuation.
+/// Pops the current frame into the continuation register. The frame word
+/// on top says how many slots to pop; a term there instead (which the
+/// verifier rules out) leaves the stack as it is.
 #[inline(always)]
-fn deallocate(process: &mut Process, cont: &mut Continuation) {
-    if let Some(frame) = process.frames.pop() {
-        process.stack.truncate(process.y_base);
-        process.y_base = frame.caller_base;
-        *cont = frame.continuation;
+fn deallocate(process: &mut Process, cp: &mut Cp) {
+    let stack = &mut process.stack;
+    if let Some((cont, slots)) = stack.last().and_then(|&word| Cp::from_frame_word(word)) {
+        stack.truncate(stack.len().saturating_sub(slots + 1));
+        *cp = cont;
     }
 }
 
 /// Where an exception was raised: the current function, then each caller,
-/// with each `Local` continuation read in the module of the function whose
-/// return it is.
-fn trace(process: &Process, module: &Arc<LoadedModule>, pc: u32, cont: &Continuation) -> Vec<Location> {
+/// with each `local` continuation read in the module of the function whose
+/// return it is, and each `remote` one naming its module in `far`.
+fn trace(process: &Process, module: &Arc<LoadedModule>, pc: u32, cp: Cp) -> Vec<Location> {
     let mut trace = vec![Location { module: module.clone(), pc }];
     let mut owner = module.clone();
-    let push = |cont: &Continuation, owner: &mut Arc<LoadedModule>, trace: &mut Vec<Location>| match cont {
-        Continuation::Done => false,
-        Continuation::Local(back) => {
-            trace.push(Location { module: owner.clone(), pc: back.saturating_sub(1) });
-            true
+    let mut far = process.far.len();
+    let mut push = |cp: Cp, trace: &mut Vec<Location>| {
+        if cp.is_remote() {
+            let Some(index) = far.checked_sub(1) else { return };
+            far = index;
+            owner = process.far[index].clone();
+        } else if !cp.is_local() {
+            return;
         }
-        Continuation::Remote(m, back) => {
-            *owner = m.clone();
-            trace.push(Location { module: m.clone(), pc: back.saturating_sub(1) });
-            true
-        }
+        trace.push(Location { module: owner.clone(), pc: cp.pc().saturating_sub(1) });
     };
     // A function without a frame has its return address in the register.
-    push(cont, &mut owner, &mut trace);
-    for frame in process.frames.iter().rev() {
+    push(cp, &mut trace);
+    for &word in process.stack.iter().rev() {
         if trace.len() >= TRACE_DEPTH {
             break;
         }
-        push(&frame.continuation, &mut owner, &mut trace);
+        if let Some((cp, _)) = Cp::from_frame_word(word) {
+            push(cp, &mut trace);
+        }
     }
     trace.truncate(TRACE_DEPTH);
     trace
@@ -1378,14 +1395,12 @@ fn trace(process: &Process, module: &Arc<LoadedModule>, pc: u32, cont: &Continua
 /// Finds the innermost handler for an exception and unwinds to its frame.
 fn unwind(process: &mut Process, exception: Exception) -> Result<(Arc<LoadedModule>, u32), Exception> {
     while let Some(handler) = process.handlers.pop() {
-        if handler.frames > process.frames.len() {
+        if handler.depth > process.stack.len() || handler.far > process.far.len() {
             // A handler left behind by a frame that is gone: not ours to use.
             continue;
         }
-        while process.frames.len() > handler.frames {
-            let mut ignored = Continuation::Done;
-            deallocate(process, &mut ignored);
-        }
+        process.stack.truncate(handler.depth);
+        process.far.truncate(handler.far);
         process.caught = Some(Box::new(exception));
         return Ok((handler.module, handler.pc));
     }

@@ -15,31 +15,80 @@ use crate::heap::Heap;
 use crate::module::LoadedModule;
 use crate::term::Term;
 
-/// Where a function returns to.
+/// A continuation: where a function returns to, in one word.
+///
+/// The word is header-tagged (its low two bits are `00`), which no term in a
+/// register or a stack slot ever is, so it can sit in `Process::stack` among
+/// the `y` slots: the collector passes over it, and a walk down the stack
+/// finds the frames by it. It holds a kind, the instruction to return to,
+/// and (in a frame) the number of `y` slots below it.
 ///
 /// A local call returns into the module it was made in, which is the module
-/// running when the return happens, so it needs no reference to the module
-/// (`Local`): calls inside a module cost no reference counting. Whenever
-/// control moves to another module other than by returning (a remote or fun
-/// call, a tail call across modules), the interpreter makes the current
-/// continuation `Remote` first, so `Local` is always read in the right module.
-#[derive(Debug, Clone, Default)]
-pub enum Continuation {
-    /// Nothing to return to: the outermost function, or (in the register) a
-    /// function whose return address is in its frame.
-    #[default]
-    Done,
-    Local(u32),
-    Remote(Arc<LoadedModule>, u32),
+/// running when the return happens, so it names no module (`local`): calls
+/// inside a module cost no reference counting. Whenever control moves to
+/// another module other than by returning (a remote or fun call, a tail call
+/// across modules), the interpreter makes the continuation `remote` first,
+/// pushing the module onto `Process::far`, so `local` is always read in the
+/// right module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cp(u64);
+
+const CP_LOCAL: u64 = 0b0000;
+const CP_REMOTE: u64 = 0b0100;
+const CP_DONE: u64 = 0b1000;
+const CP_KIND: u64 = 0b1100;
+
+impl Cp {
+    /// Nothing to return to: the outermost function, or (in the register)
+    /// a function whose return address is in its frame.
+    pub const DONE: Cp = Cp(CP_DONE);
+
+    /// Return to `pc` in the running module.
+    #[inline(always)]
+    pub const fn local(pc: u32) -> Cp {
+        Cp(((pc as u64) << 32) | CP_LOCAL)
+    }
+
+    /// Return to `pc` in the module on top of `Process::far`.
+    #[inline(always)]
+    pub const fn remote(pc: u32) -> Cp {
+        Cp(((pc as u64) << 32) | CP_REMOTE)
+    }
+
+    #[inline(always)]
+    pub const fn is_local(self) -> bool {
+        self.0 & CP_KIND == CP_LOCAL
+    }
+
+    #[inline(always)]
+    pub const fn is_remote(self) -> bool {
+        self.0 & CP_KIND == CP_REMOTE
+    }
+
+    #[inline(always)]
+    pub const fn pc(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    /// The frame word for this continuation over `slots` y slots.
+    #[inline(always)]
+    pub fn frame_word(self, slots: u32) -> Term {
+        debug_assert!(slots < 1 << 28);
+        Term::frame_word((self.0 & !0xffff_fff0) | (u64::from(slots) << 4))
+    }
+
+    /// The continuation and slot count in a frame word; `None` for a term.
+    #[inline(always)]
+    pub fn from_frame_word(word: Term) -> Option<(Cp, usize)> {
+        let raw = word.raw();
+        word.is_frame_word().then_some((Cp(raw & !0xffff_fff0), ((raw >> 4) & 0x0fff_ffff) as usize))
+    }
 }
 
-/// The frame of an active function, pushed by `Allocate`.
-#[derive(Debug)]
-pub struct Frame {
-    /// Where this function returns to.
-    pub continuation: Continuation,
-    /// The caller's first `y` register in `Process::stack`.
-    pub caller_base: usize,
+impl Default for Cp {
+    fn default() -> Cp {
+        Cp::DONE
+    }
 }
 
 /// An active `try` or `catch`, pushed by `Try`/`Catch` and popped when its
@@ -48,8 +97,11 @@ pub struct Frame {
 pub struct Handler {
     pub module: Arc<LoadedModule>,
     pub pc: u32,
-    /// How many frames were active: the handler's function is the top one.
-    pub frames: usize,
+    /// The length of `Process::stack` when it was pushed: the top word is
+    /// then the frame word of the handler's function.
+    pub depth: usize,
+    /// The length of `Process::far` when it was pushed.
+    pub far: usize,
     /// Whether this is a `catch` (the value of an exception is a term) or a `try`.
     pub is_catch: bool,
 }
@@ -58,11 +110,14 @@ pub struct Handler {
 pub struct Process {
     pub pid: u64,
     pub heap: Heap,
-    /// The `y` registers of every active frame, oldest first.
+    /// Every active frame, oldest first: its `y` slots, the last one `y0`,
+    /// then its frame word ([`Cp::frame_word`]). The running function's
+    /// frame is on top, so `y(i)` is `stack[len - 2 - i]`.
     pub stack: Vec<Term>,
-    /// The current frame's first `y` register in `stack`.
-    pub y_base: usize,
-    pub frames: Vec<Frame>,
+    /// The modules of the `remote` continuations in `stack` and in the
+    /// continuation register, in the same order: each is popped by the
+    /// return that goes to it.
+    pub far: Vec<Arc<LoadedModule>>,
     pub handlers: Vec<Handler>,
     /// The exception a handler was entered for, until `TryCase`/`CatchEnd` takes it.
     pub caught: Option<Box<Exception>>,
@@ -127,7 +182,7 @@ pub enum Resume {
     /// Calls `module:function` with `saved_x` as the arguments (a new process).
     Start { module: Term, function: Term },
     /// Runs from `pc` in `module` with the continuation register `cont`.
-    At { module: Arc<LoadedModule>, pc: u32, cont: Continuation },
+    At { module: Arc<LoadedModule>, pc: u32, cont: Cp },
 }
 
 impl Process {
@@ -136,8 +191,7 @@ impl Process {
             pid,
             heap: Heap::new(),
             stack: Vec::new(),
-            y_base: 0,
-            frames: Vec::new(),
+            far: Vec::new(),
             handlers: Vec::new(),
             caught: None,
             reductions: 0,
@@ -236,7 +290,7 @@ impl Process {
             + self.messages.capacity()
             + self.pending.iter().map(|m| m.words() + std::mem::size_of::<crate::copy::Message>() / 8).sum::<usize>()
             + self.saved_x.len())
-            + std::mem::size_of::<Frame>() * self.frames.capacity()
+            + std::mem::size_of::<Arc<LoadedModule>>() * self.far.capacity()
             + std::mem::size_of::<Process>()
     }
 }

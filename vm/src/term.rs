@@ -97,6 +97,18 @@ impl Term {
         self.0 & PRIMARY_MASK == TAG_BOXED
     }
 
+    /// A word that is not a term: header-tagged (low bits `00`), which no
+    /// term held in a register or a stack slot is. The process stack keeps
+    /// its frame words so (`process::Cp`); the collector passes over them.
+    pub const fn frame_word(raw: u64) -> Term {
+        Term(raw & !PRIMARY_MASK | TAG_HEADER)
+    }
+
+    /// Whether this word in a process stack is a frame word, not a term.
+    pub const fn is_frame_word(self) -> bool {
+        self.0 & PRIMARY_MASK == TAG_HEADER
+    }
+
     pub const fn is_immediate(self) -> bool {
         self.0 & PRIMARY_MASK == 0b11
     }

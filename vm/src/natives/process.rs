@@ -517,7 +517,7 @@ fn item(p: &Process, name: Term, registered: Option<Term>, is_self: bool) -> Res
         "heap_size" => number(p.heap.young_words()),
         "total_heap_size" => number(p.heap.total_words()),
         "memory" => number(p.memory_bytes()),
-        "stack_size" => number(p.stack.len() + 2 * p.frames.len()),
+        "stack_size" => number(p.stack.len()),
         "reductions" => number(p.reductions as usize),
         "message_queue_len" => number(p.mailbox_len()),
         "status" if is_self => atom("running"),
