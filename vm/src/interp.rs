@@ -377,6 +377,23 @@ impl<'c> Machine<'c> {
                 let result = self.call_native(process, native, &mut pair, $live as usize);
                 bif_done!(result, $import, &pair, $dst, $fail)
             }};
+            // `+` or `-` with a literal integer: erl's trace of its
+            // `badarith` has no entry for the operator.
+            ($x:expr, $y:expr, $import:expr, $dst:expr, $fail:expr, $live:expr, literal) => {{
+                let Some(native) = native_of(m.imports[$import as usize]) else {
+                    raise!(Exception::error(atoms::UNDEF))
+                };
+                let mut pair = [$x, $y];
+                match self.call_native(process, native, &mut pair, $live as usize) {
+                    Ok(value) => {
+                        set!($dst, value);
+                        p += 1;
+                    }
+                    Err(Stop::Raise(_)) if $fail != NO_FAIL => p = $fail as usize,
+                    Err(Stop::Raise(exception)) => raise!(exception),
+                    Err(Stop::Halt(status)) => leave!(Exit::Halt(status)),
+                }
+            }};
         }
         // Returns through the continuation register (left empty: the
         // function returned to has its own in its frame, or is done).
@@ -579,12 +596,55 @@ impl<'c> Machine<'c> {
                 Op::IsTupleOfArity { src, arity, fail } => {
                     branch!(get!(*src).tuple_elements().is_some_and(|t| t.len() == *arity as usize), *fail)
                 }
-                Op::Compare { compare, a, b, fail } => branch!(compare_terms(*compare, get!(*a), get!(*b)), *fail),
-                Op::CompareReturn { compare, a, b, fail } => {
-                    if compare_terms(*compare, get!(*a), get!(*b)) {
+                Op::Compare { compare, mask, a, b, fail } => {
+                    branch!(compare_terms(*compare, *mask, get!(*a), get!(*b)), *fail)
+                }
+                Op::CompareReturn { compare, mask, a, b, fail } => {
+                    if compare_terms(*compare, *mask, get!(*a), get!(*b)) {
                         ret!()
                     } else {
                         p = *fail as usize
+                    }
+                }
+                Op::IsEqImm { a, imm, equal, fail } => branch!((get!(*a) == *imm) == *equal, *fail),
+                Op::CompareImm { compare, mask, a, imm, fail } => {
+                    branch!(compare_terms(*compare, *mask, get!(*a), *imm), *fail)
+                }
+                Op::CompareImmReturn { compare, mask, a, imm, fail } => {
+                    if compare_terms(*compare, *mask, get!(*a), *imm) {
+                        ret!()
+                    } else {
+                        p = *fail as usize
+                    }
+                }
+                Op::AddImm { src, delta, dst, import, fail, live } => {
+                    let x = get!(*src);
+                    match add_small(x, *delta) {
+                        Some(value) => {
+                            set!(*dst, value);
+                            p += 1;
+                        }
+                        None => {
+                            let y = imm_operand(m, *import, *delta);
+                            operator_native!(x, y, *import, *dst, *fail, *live, literal)
+                        }
+                    }
+                }
+                Op::AddImmCall { src, delta, dst, import, live, entry, arity } => {
+                    let x = get!(*src);
+                    match add_small(x, *delta) {
+                        Some(value) => {
+                            set!(*dst, value);
+                            p += 1;
+                            reduce!(*arity as usize);
+                            cp = Cp::local(p as u32 + 1);
+                            p = *entry as usize;
+                        }
+                        // The slow path, then the call at the next index.
+                        None => {
+                            let y = imm_operand(m, *import, *delta);
+                            operator_native!(x, y, *import, *dst, NO_FAIL, *live, literal)
+                        }
                     }
                 }
                 Op::GetList { src, head, tail } => {
@@ -1271,30 +1331,80 @@ fn read_parts(x: &[Term], stack: &[Term], operand: Operand) -> Term {
 /// call to the native function (overflow, other types).
 #[inline(always)]
 fn small_operator(operator: Operator, a: Term, b: Term) -> Option<Term> {
-    if !a.is_small() || !b.is_small() {
+    if !both_small(a, b) {
         return None;
     }
-    let (x, y) = (a.small_value(), b.small_value());
-    let boolean = |v: bool| Some(if v { atoms::TRUE } else { atoms::FALSE });
-    match operator {
-        Operator::Add => Term::small(x + y),
-        Operator::Subtract => Term::small(x - y),
-        Operator::Less => boolean(x < y),
-        Operator::ExactEq => boolean(x == y),
-    }
+    // Tagged arithmetic: a small integer's word is its value shifted left
+    // past the tag, so words add and subtract as values do, and overflow
+    // exactly when the value leaves the small range.
+    let (x, y) = (a.raw() as i64, b.raw() as i64);
+    let raw = if operator == Operator::Add {
+        (x ^ SMALL_TAG).checked_add(y)?
+    } else if operator == Operator::Subtract {
+        x.checked_sub(y)? | SMALL_TAG
+    } else {
+        return small_relation(operator, x, y);
+    };
+    // SAFETY: the word of a small integer (see above).
+    Some(unsafe { Term::from_raw(raw as u64) })
 }
 
+/// The tag bits of a small integer's word.
+const SMALL_TAG: i64 = 0b0011;
+
 #[inline(always)]
-fn compare_terms(test: Compare, a: Term, b: Term) -> bool {
-    if a.is_small() && b.is_small() {
-        let (x, y) = (a.small_value(), b.small_value());
-        return match test {
-            Compare::ExactEq | Compare::Eq => x == y,
-            Compare::ExactNe | Compare::Ne => x != y,
-            Compare::Lt => x < y,
-            Compare::Ge => x >= y,
-        };
+fn both_small(a: Term, b: Term) -> bool {
+    a.is_small() && b.is_small()
+}
+
+/// `<` and `=:=` as operators on two small integers' words.
+#[cold]
+fn small_relation(operator: Operator, x: i64, y: i64) -> Option<Term> {
+    let holds = if operator == Operator::Less { x < y } else { x == y };
+    Some(if holds { atoms::TRUE } else { atoms::FALSE })
+}
+
+/// A small `a` plus the word `delta` (`Op::AddImm`).
+#[inline(always)]
+fn add_small(a: Term, delta: i64) -> Option<Term> {
+    if !a.is_small() {
+        return None;
     }
+    let raw = (a.raw() as i64).checked_add(delta)?;
+    // SAFETY: `delta` is a small integer's payload, so the sum keeps the tag.
+    Some(unsafe { Term::from_raw(raw as u64) })
+}
+
+/// The constant operand of an `Op::AddImm`, for its slow path.
+#[cold]
+fn imm_operand(m: &LoadedModule, import: u32, delta: i64) -> Term {
+    let b = delta >> 4;
+    let b = match m.imports.get(import as usize) {
+        Some(Import::Operator(Operator::Subtract, _)) => -b,
+        _ => b,
+    };
+    Term::small(b).unwrap_or(Term::NIL)
+}
+
+/// A comparison test; `mask` is `compare.mask()`.
+#[inline(always)]
+fn compare_terms(test: Compare, mask: u8, a: Term, b: Term) -> bool {
+    if both_small(a, b) {
+        // Tagged small integers order as their values.
+        let (x, y) = (a.raw() as i64, b.raw() as i64);
+        let order = if x < y {
+            1
+        } else if x == y {
+            2
+        } else {
+            4
+        };
+        return mask & order != 0;
+    }
+    compare_slow(test, a, b)
+}
+
+fn compare_slow(test: Compare, a: Term, b: Term) -> bool {
     match test {
         Compare::ExactEq => exact_eq(a, b),
         Compare::ExactNe => !exact_eq(a, b),

@@ -115,6 +115,20 @@ pub enum Compare {
     Ge,
 }
 
+impl Compare {
+    /// The orderings of two small integers this test accepts, as bits:
+    /// 1 less, 2 equal, 4 greater (so the small-integer path of every
+    /// comparison is one expression, with no branch on the test).
+    pub fn mask(self) -> u8 {
+        match self {
+            Compare::ExactEq | Compare::Eq => 2,
+            Compare::ExactNe | Compare::Ne => 1 | 4,
+            Compare::Lt => 1,
+            Compare::Ge => 2 | 4,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Op {
     FuncInfo,
@@ -189,9 +203,41 @@ pub enum Op {
     },
     Compare {
         compare: Compare,
+        mask: u8,
         a: Operand,
         b: Operand,
         fail: u32,
+    },
+    /// `a =:= imm` (`equal`) or `a =/= imm` with an immediate known at load:
+    /// a word comparison, whatever `a` is (no boxed term is exactly equal
+    /// to an immediate).
+    IsEqImm {
+        a: Operand,
+        imm: Term,
+        equal: bool,
+        fail: u32,
+    },
+    /// A comparison with a small integer known at load: a word comparison
+    /// when `a` is small too (tagged small integers order as their values).
+    CompareImm {
+        compare: Compare,
+        mask: u8,
+        a: Operand,
+        imm: Term,
+        fail: u32,
+    },
+    /// `a + b` or `a - b` (or `b + a`) where `b` is a small integer known at load:
+    /// `delta` is `b`'s tagged payload (negated for `-`), so for a small `a`
+    /// the sum of words is the result with its tag, and it overflows
+    /// exactly when the result leaves the small range. The import says
+    /// which operator it is for the slow path.
+    AddImm {
+        src: Operand,
+        delta: i64,
+        dst: Dst,
+        import: u32,
+        fail: u32,
+        live: u16,
     },
     GetList {
         src: Operand,
@@ -350,9 +396,29 @@ pub enum Op {
     /// A comparison test, then `Return` when it holds (a guarded base case).
     CompareReturn {
         compare: Compare,
+        mask: u8,
         a: Operand,
         b: Operand,
         fail: u32,
+    },
+    /// A `CompareImm`, then `Return` when it holds.
+    CompareImmReturn {
+        compare: Compare,
+        mask: u8,
+        a: Operand,
+        imm: Term,
+        fail: u32,
+    },
+    /// An `AddImm` (with no fail label), then the local `Call` at the next
+    /// index, whose entry and arity are copied here: `f(N - 1)`.
+    AddImmCall {
+        src: Operand,
+        delta: i64,
+        dst: Dst,
+        import: u32,
+        live: u16,
+        entry: u32,
+        arity: u8,
     },
     /// An `Operator`, then the local `Call` at the next index (whose operands
     /// the interpreter reads there): `f(N - 1)`.
@@ -402,6 +468,12 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
     let srcs = |list: &[Src]| -> Box<[Operand]> { list.iter().map(src).collect() };
     let entry = |function: u32| module.functions[function as usize].start + 1;
     let segment = |s: &Segment| BsSegment { spec: *s, value: src(&s.value), size: src(&s.size) };
+    // What is typed at the shell stands for expressions erl evaluates, where
+    // an operator is a call of its function: a `badarith` from `1 + a`
+    // names `+` in its stack trace, as a call with variables does. So no
+    // operator there takes the literal-operand form (which, as compiled erl
+    // code, leaves the operator out).
+    let evaluated = crate::atom::name(module.name).is_some_and(|name| name.starts_with("$shell_"));
     let mut ops: Vec<Op> = code
         .iter()
         .map(|instruction| match instruction {
@@ -423,6 +495,31 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
                     _ => NO_FAIL,
                 };
                 match (module.imports[import.0 as usize], &args[..]) {
+                    (Import::Operator(operator @ (Operator::Add | Operator::Subtract), _), [a, b])
+                        if !evaluated && small_delta(operator, src(b)).is_some() =>
+                    {
+                        Op::AddImm {
+                            src: src(a),
+                            delta: small_delta(operator, src(b)).unwrap_or(0),
+                            dst: Dst::new(*dst),
+                            import: import.0,
+                            fail,
+                            live: *live as u16,
+                        }
+                    }
+                    // `1 + A` is `A + 1` (the slow path's result is the same).
+                    (Import::Operator(Operator::Add, _), [a, b])
+                        if !evaluated && small_delta(Operator::Add, src(a)).is_some() =>
+                    {
+                        Op::AddImm {
+                            src: src(b),
+                            delta: small_delta(Operator::Add, src(a)).unwrap_or(0),
+                            dst: Dst::new(*dst),
+                            import: import.0,
+                            fail,
+                            live: *live as u16,
+                        }
+                    }
                     (Import::Operator(operator, _), [a, b]) => Op::Operator {
                         operator,
                         a: src(a),
@@ -535,17 +632,26 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
             I::Timeout {} => Op::Timeout,
         })
         .collect();
-    fuse(code, &mut ops, src);
+    fuse(module, code, &mut ops, src);
     ops
 }
 
 /// Puts a fused op at the first instruction of each pair it stands for.
-fn fuse(code: &[I], ops: &mut [Op], src: impl Fn(&Src) -> Operand) {
+fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) -> Operand) {
     for (pc, instruction) in code.iter().enumerate() {
         let next = code.get(pc + 1);
         let fused = match (&ops[pc], next) {
-            (&Op::Compare { compare, a, b, fail }, Some(I::Return {})) => {
-                Some(Op::CompareReturn { compare, a, b, fail })
+            (&Op::Compare { compare, mask, a, b, fail }, Some(I::Return {})) => {
+                Some(Op::CompareReturn { compare, mask, a, b, fail })
+            }
+            (&Op::CompareImm { compare, mask, a, imm, fail }, Some(I::Return {})) => {
+                Some(Op::CompareImmReturn { compare, mask, a, imm, fail })
+            }
+            (&Op::AddImm { src, delta, dst, import, fail: NO_FAIL, live }, Some(&I::Call { function, arity }))
+                if arity <= u32::from(u8::MAX) =>
+            {
+                let entry = module.functions[function.0 as usize].start + 1;
+                Some(Op::AddImmCall { src, delta, dst, import, live, entry, arity: arity as u8 })
             }
             (&Op::Operator { operator, a, b, dst, import, fail, live }, Some(I::Call { .. })) => {
                 Some(Op::OperatorCall { operator, a, b, dst, import, fail, live })
@@ -608,8 +714,24 @@ fn test(test: TypeTest, src: Operand, fail: u32) -> Op {
     Op::Test { test, src, fail }
 }
 
+/// A comparison test, specialised when `b` is an immediate known at load.
 fn compare(compare: Compare, a: Operand, b: Operand, fail: u32) -> Op {
-    Op::Compare { compare, a, b, fail }
+    let mask = compare.mask();
+    match (compare, b.as_constant()) {
+        (Compare::ExactEq | Compare::ExactNe, Some(imm)) if imm.is_immediate() => {
+            Op::IsEqImm { a, imm, equal: compare == Compare::ExactEq, fail }
+        }
+        (_, Some(imm)) if imm.is_small() => Op::CompareImm { compare, mask, a, imm, fail },
+        _ => Op::Compare { compare, mask, a, b, fail },
+    }
+}
+
+/// For `a + b` or `a - b` with a small integer `b` known at load, the word
+/// to add to a small `a`'s word (see `Op::AddImm`).
+fn small_delta(operator: Operator, b: Operand) -> Option<i64> {
+    let b = b.as_constant().filter(|b| b.is_small())?.small_value();
+    let b = if operator == Operator::Subtract { b.checked_neg()? } else { b };
+    b.checked_mul(1 << 4)
 }
 
 #[cfg(test)]
