@@ -99,6 +99,12 @@ fn the_verifier_refuses_code_that_breaks_its_rules() {
             }),
         ),
     ];
+    // A last function that is only its FuncInfo: its entry would be past the code.
+    let mut bodiless = module.clone();
+    let last = bodiless.functions.last().unwrap().start.0 as usize;
+    bodiless.code.truncate(last + 1);
+    bodiless.lines.retain(|&(pc, _)| (pc as usize) < bodiless.code.len());
+    assert!(verify::verify(&bodiless).is_err(), "the verifier accepted a function without code");
     for (what, damage) in cases {
         let mut damaged = module.clone();
         damage(&mut damaged);

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use compiler::bytecode::X_REGISTERS;
+use compiler::bytecode::{Reg, X_REGISTERS};
 
 use crate::atom::{self, atoms};
 use crate::bits::Decoded;
@@ -441,7 +441,14 @@ impl<'c> Machine<'c> {
             }};
         }
         loop {
-            let Some(op) = ops.get(p) else { raise!(Exception::error(atoms::BADARG)) };
+            debug_assert!(p < ops.len());
+            // SAFETY: the verifier proved that every instruction control
+            // can reach exists: labels, function entries (a function has
+            // code after its FuncInfo) and handlers are inside the code,
+            // and no path runs off its end, so the instruction after any
+            // that goes on (the `p + 1` of a call's return, the `p + 2`
+            // after a fused pair) exists too. Every `p` below is one of those.
+            let op = unsafe { ops.get_unchecked(p) };
             match op {
                 Op::FuncInfo => {
                     // No clause matched: function_clause, raised where the
@@ -535,20 +542,20 @@ impl<'c> Machine<'c> {
                         _ => operator_native!(x, y, *import, *dst, *fail, *live),
                     }
                 }
-                Op::OperatorReturn { operator, a, b, dst, import, fail, live } => {
+                Op::OperatorReturn { operator, a, b, deallocate: frame, import, fail, live } => {
                     let (x, y) = (get!(*a), get!(*b));
                     // The next op returns (its own `Deallocate` fused in, or
                     // not); without a small result it is dispatched after
                     // the operator's slow path.
                     match small_operator(*operator, x, y) {
                         Some(value) => {
-                            self.x[0] = value;
-                            if matches!(ops.get(p + 1), Some(Op::DeallocateReturn)) {
+                            x_write(&mut self.x, 0, value);
+                            if *frame {
                                 deallocate(process, &mut cp);
                             }
                             ret!()
                         }
-                        None => operator_native!(x, y, *import, *dst, *fail, *live),
+                        None => operator_native!(x, y, *import, Dst::new(Reg::X(0)), *fail, *live),
                     }
                 }
                 Op::Operator { operator, a, b, dst, import, fail, live } => {
@@ -577,8 +584,30 @@ impl<'c> Machine<'c> {
                     bif_done!(result, *import, &buffer[..args.len()], *dst, *fail)
                 }
 
-                Op::Move { src, dst } => {
-                    set!(*dst, get!(*src));
+                Op::MoveXX { src, dst } => {
+                    let value = x_read(&self.x, *src);
+                    x_write(&mut self.x, *dst, value);
+                    p += 1;
+                }
+                Op::MoveXY { src, dst } => {
+                    y_write(&mut process.stack, *dst, x_read(&self.x, *src));
+                    p += 1;
+                }
+                Op::MoveYX { src, dst } => {
+                    x_write(&mut self.x, *dst, y_read(&process.stack, *src));
+                    p += 1;
+                }
+                Op::MoveYY { src, dst } => {
+                    let value = y_read(&process.stack, *src);
+                    y_write(&mut process.stack, *dst, value);
+                    p += 1;
+                }
+                Op::MoveCX { src, dst } => {
+                    x_write(&mut self.x, *dst, *src);
+                    p += 1;
+                }
+                Op::MoveCY { src, dst } => {
+                    y_write(&mut process.stack, *dst, *src);
                     p += 1;
                 }
                 Op::Jump { target } => p = *target as usize,
@@ -607,11 +636,21 @@ impl<'c> Machine<'c> {
                     }
                 }
                 Op::IsEqImm { a, imm, equal, fail } => branch!((get!(*a) == *imm) == *equal, *fail),
+                Op::LtImm { a, imm, fail } => {
+                    let a = get!(*a);
+                    let holds = if a.is_small() { (a.raw() as i64) < imm.raw() as i64 } else { compare(a, *imm).is_lt() };
+                    branch!(holds, *fail)
+                }
+                Op::GeImm { a, imm, fail } => {
+                    let a = get!(*a);
+                    let holds = if a.is_small() { a.raw() as i64 >= imm.raw() as i64 } else { compare(a, *imm).is_ge() };
+                    branch!(holds, *fail)
+                }
                 Op::CompareImm { compare, mask, a, imm, fail } => {
-                    branch!(compare_terms(*compare, *mask, get!(*a), *imm), *fail)
+                    branch!(compare_imm(*compare, *mask, get!(*a), *imm), *fail)
                 }
                 Op::CompareImmReturn { compare, mask, a, imm, fail } => {
-                    if compare_terms(*compare, *mask, get!(*a), *imm) {
+                    if compare_imm(*compare, *mask, get!(*a), *imm) {
                         ret!()
                     } else {
                         p = *fail as usize
@@ -634,7 +673,7 @@ impl<'c> Machine<'c> {
                     let x = get!(*src);
                     match add_small(x, *delta) {
                         Some(value) => {
-                            set!(*dst, value);
+                            x_write(&mut self.x, *dst, value);
                             p += 1;
                             reduce!(*arity as usize);
                             cp = Cp::local(p as u32 + 1);
@@ -643,7 +682,8 @@ impl<'c> Machine<'c> {
                         // The slow path, then the call at the next index.
                         None => {
                             let y = imm_operand(m, *import, *delta);
-                            operator_native!(x, y, *import, *dst, NO_FAIL, *live, literal)
+                            let dst = Dst::new(Reg::X(*dst as u16));
+                            operator_native!(x, y, *import, dst, NO_FAIL, *live, literal)
                         }
                     }
                 }
@@ -1302,6 +1342,39 @@ enum Called {
     Halt(i32),
 }
 
+/// Reads x register `i`.
+#[inline(always)]
+fn x_read(x: &[Term], i: u32) -> Term {
+    debug_assert!((i as usize) < x.len());
+    // SAFETY: the verifier bounds x registers by X_REGISTERS, the length of
+    // the x register file.
+    unsafe { *x.get_unchecked(i as usize) }
+}
+
+#[inline(always)]
+fn x_write(x: &mut [Term], i: u32, value: Term) {
+    debug_assert!((i as usize) < x.len());
+    // SAFETY: as in `x_read`.
+    unsafe { *x.get_unchecked_mut(i as usize) = value }
+}
+
+/// Reads y register `i` of the running function's frame.
+#[inline(always)]
+fn y_read(stack: &[Term], i: u32) -> Term {
+    debug_assert!(i as usize + 2 <= stack.len());
+    // SAFETY: as in `read_parts`: the frame is on top of the stack, its
+    // frame word last, and the verifier keeps `i` inside it.
+    unsafe { *stack.get_unchecked(stack.len() - 2 - i as usize) }
+}
+
+#[inline(always)]
+fn y_write(stack: &mut [Term], i: u32, value: Term) {
+    debug_assert!(i as usize + 2 <= stack.len());
+    let slot = stack.len() - 2 - i as usize;
+    // SAFETY: as in `y_read`.
+    unsafe { *stack.get_unchecked_mut(slot) = value }
+}
+
 /// Reads an operand from the parts of the register file.
 #[inline(always)]
 fn read_parts(x: &[Term], stack: &[Term], operand: Operand) -> Term {
@@ -1384,6 +1457,23 @@ fn imm_operand(m: &LoadedModule, import: u32, delta: i64) -> Term {
         _ => b,
     };
     Term::small(b).unwrap_or(Term::NIL)
+}
+
+/// A comparison test with a small integer `imm`; `mask` is `compare.mask()`.
+#[inline(always)]
+fn compare_imm(test: Compare, mask: u8, a: Term, imm: Term) -> bool {
+    if a.is_small() {
+        let (x, y) = (a.raw() as i64, imm.raw() as i64);
+        let order = if x < y {
+            1
+        } else if x == y {
+            2
+        } else {
+            4
+        };
+        return mask & order != 0;
+    }
+    compare_slow(test, a, imm)
 }
 
 /// A comparison test; `mask` is `compare.mask()`.

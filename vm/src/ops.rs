@@ -184,9 +184,30 @@ pub enum Op {
         live: u16,
         fail: u32,
     },
-    Move {
-        src: Operand,
-        dst: Dst,
+    // `Move`, by the kinds of its operands (the commonest op: no decoding).
+    MoveXX {
+        src: u32,
+        dst: u32,
+    },
+    MoveXY {
+        src: u32,
+        dst: u32,
+    },
+    MoveYX {
+        src: u32,
+        dst: u32,
+    },
+    MoveYY {
+        src: u32,
+        dst: u32,
+    },
+    MoveCX {
+        src: Term,
+        dst: u32,
+    },
+    MoveCY {
+        src: Term,
+        dst: u32,
     },
     Jump {
         target: u32,
@@ -217,8 +238,20 @@ pub enum Op {
         equal: bool,
         fail: u32,
     },
-    /// A comparison with a small integer known at load: a word comparison
-    /// when `a` is small too (tagged small integers order as their values).
+    /// `a < imm` and `a >= imm` with a small integer known at load: a word
+    /// comparison when `a` is small too (tagged small integers order as
+    /// their values).
+    LtImm {
+        a: Operand,
+        imm: Term,
+        fail: u32,
+    },
+    GeImm {
+        a: Operand,
+        imm: Term,
+        fail: u32,
+    },
+    /// Another comparison with a small integer known at load.
     CompareImm {
         compare: Compare,
         mask: u8,
@@ -409,12 +442,13 @@ pub enum Op {
         imm: Term,
         fail: u32,
     },
-    /// An `AddImm` (with no fail label), then the local `Call` at the next
-    /// index, whose entry and arity are copied here: `f(N - 1)`.
+    /// An `AddImm` (with no fail label) into an x register, then the local
+    /// `Call` at the next index, whose entry and arity are copied here:
+    /// `f(N - 1)`.
     AddImmCall {
         src: Operand,
         delta: i64,
-        dst: Dst,
+        dst: u32,
         import: u32,
         live: u16,
         entry: u32,
@@ -432,12 +466,13 @@ pub enum Op {
         live: u16,
     },
     /// An `Operator` into x0, then `Return` or `Deallocate; Return` at the
-    /// next index: `fib(N - 1) + fib(N - 2)` as a function's value.
+    /// next index (`deallocate`): `fib(N - 1) + fib(N - 2)` as a function's
+    /// value.
     OperatorReturn {
         operator: Operator,
         a: Operand,
         b: Operand,
-        dst: Dst,
+        deallocate: bool,
         import: u32,
         fail: u32,
         live: u16,
@@ -532,7 +567,7 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
                     _ => Op::Bif { import: import.0, args: srcs(args), dst: Dst::new(*dst), live: *live as u16, fail },
                 }
             }
-            I::Move { src: s, dst } => Op::Move { src: src(s), dst: Dst::new(*dst) },
+            I::Move { src: s, dst } => move_op(src(s), *dst),
             I::Jump { target } => Op::Jump { target: target.0 },
             I::IsInteger { fail, src: s } => test(TypeTest::Integer, src(s), fail.0),
             I::IsFloat { fail, src: s } => test(TypeTest::Float, src(s), fail.0),
@@ -647,9 +682,14 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
             (&Op::CompareImm { compare, mask, a, imm, fail }, Some(I::Return {})) => {
                 Some(Op::CompareImmReturn { compare, mask, a, imm, fail })
             }
+            (&(Op::LtImm { a, imm, fail } | Op::GeImm { a, imm, fail }), Some(I::Return {})) => {
+                let compare = if matches!(ops[pc], Op::LtImm { .. }) { Compare::Lt } else { Compare::Ge };
+                Some(Op::CompareImmReturn { compare, mask: compare.mask(), a, imm, fail })
+            }
             (&Op::AddImm { src, delta, dst, import, fail: NO_FAIL, live }, Some(&I::Call { function, arity }))
-                if arity <= u32::from(u8::MAX) =>
+                if arity <= u32::from(u8::MAX) && !dst.is_y() =>
             {
+                let dst = dst.index() as u32;
                 let entry = module.functions[function.0 as usize].start + 1;
                 Some(Op::AddImmCall { src, delta, dst, import, live, entry, arity: arity as u8 })
             }
@@ -660,7 +700,8 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
                 if dst == Dst::new(Reg::X(0))
                     && (matches!(next, Some(I::Return {})) || matches!(code.get(pc + 2), Some(I::Return {}))) =>
             {
-                Some(Op::OperatorReturn { operator, a, b, dst, import, fail, live })
+                let deallocate = matches!(next, Some(I::Deallocate { .. }));
+                Some(Op::OperatorReturn { operator, a, b, deallocate, import, fail, live })
             }
             _ => None,
         };
@@ -710,6 +751,18 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
     }
 }
 
+/// A `Move`, by the kinds of its operands.
+fn move_op(src: Operand, dst: Reg) -> Op {
+    match (src.as_constant(), src.as_register(), dst) {
+        (Some(term), _, Reg::X(d)) => Op::MoveCX { src: term, dst: u32::from(d) },
+        (Some(term), _, Reg::Y(d)) => Op::MoveCY { src: term, dst: u32::from(d) },
+        (None, (s, false), Reg::X(d)) => Op::MoveXX { src: s as u32, dst: u32::from(d) },
+        (None, (s, false), Reg::Y(d)) => Op::MoveXY { src: s as u32, dst: u32::from(d) },
+        (None, (s, true), Reg::X(d)) => Op::MoveYX { src: s as u32, dst: u32::from(d) },
+        (None, (s, true), Reg::Y(d)) => Op::MoveYY { src: s as u32, dst: u32::from(d) },
+    }
+}
+
 fn test(test: TypeTest, src: Operand, fail: u32) -> Op {
     Op::Test { test, src, fail }
 }
@@ -721,6 +774,8 @@ fn compare(compare: Compare, a: Operand, b: Operand, fail: u32) -> Op {
         (Compare::ExactEq | Compare::ExactNe, Some(imm)) if imm.is_immediate() => {
             Op::IsEqImm { a, imm, equal: compare == Compare::ExactEq, fail }
         }
+        (Compare::Lt, Some(imm)) if imm.is_small() => Op::LtImm { a, imm, fail },
+        (Compare::Ge, Some(imm)) if imm.is_small() => Op::GeImm { a, imm, fail },
         (_, Some(imm)) if imm.is_small() => Op::CompareImm { compare, mask, a, imm, fail },
         _ => Op::Compare { compare, mask, a, b, fail },
     }

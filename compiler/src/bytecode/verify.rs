@@ -231,9 +231,12 @@ fn verify_function(module: &Module, start: u32, end: u32) -> Result<(), VerifyEr
     // The entry (after FuncInfo) runs without a frame; so does the FuncInfo,
     // which the first clause's tests jump to when no clause matches.
     pending.push_back((start, None));
-    if start + 1 < end {
-        pending.push_back((start + 1, None));
+    // The entry is the instruction after FuncInfo: it must exist (the
+    // interpreter runs from it without checking the code's length).
+    if start + 1 >= end {
+        return Err(error(start, "a function without code after its FuncInfo".to_owned()));
     }
+    pending.push_back((start + 1, None));
     while let Some((pc, frame)) = pending.pop_front() {
         if pc < start || pc >= end {
             return Err(error(pc, "control leaves its function".to_owned()));
