@@ -132,21 +132,23 @@ fn keep_spare(heap: &mut Heap, block: Block) {
     heap.spare = block;
 }
 
-/// Makes `block` (holding `live` words of survivors) the young heap. The
-/// ideal size leaves the live data half of the heap; the block is moved to
-/// that size when it is too small to be worth keeping (the next collection
-/// would come soon) or more than twice too big (garbage that died).
+/// Makes `block` (holding `live` words of survivors) the young heap,
+/// moved to the ideal size when it is smaller or more than twice as big.
 fn install_young(heap: &mut Heap, block: Block, live: usize, need: usize, roots: &mut [&mut [Term]]) {
-    // Every collection scans every root (a long mailbox, a deep stack):
-    // a young heap at least as large as the roots keeps that scan paid for
-    // by the words allocated between collections.
+    // Every collection scans every root (a long mailbox, a deep stack) and
+    // copies what lives: room for twice the roots and twice the survivors
+    // past them keeps that work paid for by the words allocated between
+    // collections. (Sized only to hold the survivors with a little room,
+    // a deep recursion building a list, nrev's, collected every few
+    // hundred words: twice as often as now.) The young heap grows as soon
+    // as it is smaller than that, and shrinks once more than twice too big.
     let root_words: usize = roots.iter().map(|r| r.len()).sum();
-    let ideal = next_size((2 * live + need).max(root_words).max(ACTIVE_YOUNG_WORDS));
+    let ideal = next_size((3 * live + need + 2 * root_words).max(ACTIVE_YOUNG_WORDS));
     let from = std::mem::replace(&mut heap.young, block);
     keep_spare(heap, from);
     heap.top = live;
     heap.high_water = live;
-    if heap.young.len() < live + need + ideal / 4 || heap.young.len() > 2 * ideal {
+    if heap.young.len() < ideal || heap.young.len() > 2 * ideal {
         resize_young(heap, ideal, roots);
     }
 }
