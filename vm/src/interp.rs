@@ -72,7 +72,7 @@ pub enum SliceEnd {
 #[derive(Debug)]
 pub struct Machine<'c> {
     code: &'c CodeServer,
-    x: Vec<Term>,
+    x: [Term; X_REGISTERS],
     /// Remote calls resolved by name (imports, `apply/3`, `M:F(...)`, `fun
     /// M:F/A`): a direct-mapped cache, each entry good while no module has
     /// been loaded or purged since it was made.
@@ -122,7 +122,7 @@ fn write(x: &mut [Term], process: &mut Process, dst: Dst, value: Term) {
 
 impl<'c> Machine<'c> {
     pub fn new(code: &'c CodeServer) -> Machine<'c> {
-        Machine { code, x: vec![Term::NIL; X_REGISTERS], remotes: Box::new([const { None }; REMOTE_CACHE]) }
+        Machine { code, x: [Term::NIL; X_REGISTERS], remotes: Box::new([const { None }; REMOTE_CACHE]) }
     }
 
     /// Runs `module:function(args...)` in `process` on this thread, with no
@@ -622,6 +622,38 @@ impl<'c> Machine<'c> {
                         *other
                     } as usize;
                 }
+                Op::ListTestX { src, nil, cons, other } => {
+                    let list = x_read(&self.x, *src);
+                    p = if list.is_cons() {
+                        *cons
+                    } else if list == Term::NIL {
+                        *nil
+                    } else {
+                        *other
+                    } as usize;
+                }
+                Op::AllocateGetListX { slots, src, head, tail } => {
+                    let list = x_read(&self.x, *src);
+                    if !list.is_cons() {
+                        raise!(Exception::error(atoms::BADARG));
+                    }
+                    allocate!(*slots);
+                    set!(*head, list.head());
+                    set!(*tail, list.tail());
+                    p += 2;
+                }
+                Op::AllocateGetListXYX { slots, src, head, tail } => {
+                    let list = x_read(&self.x, *src);
+                    if !list.is_cons() {
+                        raise!(Exception::error(atoms::BADARG));
+                    }
+                    allocate!(*slots);
+                    y_write(&mut process.stack, *head, list.head());
+                    x_write(&mut self.x, *tail, list.tail());
+                    p += 2;
+                }
+                Op::IsNil { src, fail } => branch!(get!(*src).is_nil(), *fail),
+                Op::IsCons { src, fail } => branch!(get!(*src).is_cons(), *fail),
                 Op::IsTupleOfArity { src, arity, fail } => {
                     branch!(get!(*src).tuple_elements().is_some_and(|t| t.len() == *arity as usize), *fail)
                 }
@@ -709,6 +741,15 @@ impl<'c> Machine<'c> {
                     if *frame {
                         deallocate(process, &mut cp);
                     }
+                    ret!()
+                }
+                Op::TestHeapPutListReturnYX { head, tail, live } => {
+                    if !process.heap.has_room(2) {
+                        self.ensure(process, 2, *live as usize);
+                    }
+                    let (h, t) = (y_read(&process.stack, *head), x_read(&self.x, *tail));
+                    x_write(&mut self.x, 0, process.heap.cons(h, t));
+                    deallocate(process, &mut cp);
                     ret!()
                 }
                 Op::TestHeapPutList { head, tail, dst, live } => {
@@ -1541,7 +1582,14 @@ fn push_frame(stack: &mut Vec<Term>, slots: u32, cp: Cp) {
     // each is written before `set_len` makes it part of the vector.
     unsafe {
         let end = stack.as_mut_ptr().add(len);
-        for i in 0..count {
+        // Most frames have one or two slots: no loop for them.
+        if count >= 1 {
+            end.write(Term::NIL);
+        }
+        if count >= 2 {
+            end.add(1).write(Term::NIL);
+        }
+        for i in 2..count {
             end.add(i).write(Term::NIL);
         }
         end.add(count).write(cp.frame_word(slots));

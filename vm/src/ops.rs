@@ -485,6 +485,44 @@ pub enum Op {
         cons: u32,
         other: u32,
     },
+    /// A `ListTest` of an x register.
+    ListTestX {
+        src: u32,
+        nil: u32,
+        cons: u32,
+        other: u32,
+    },
+    /// An `AllocateGetList` of an x register.
+    AllocateGetListX {
+        slots: u32,
+        src: u32,
+        head: Dst,
+        tail: Dst,
+    },
+    /// An `AllocateGetList` of an x register, its head to a y register and
+    /// its tail to an x register: the head kept, a call on the tail.
+    AllocateGetListXYX {
+        slots: u32,
+        src: u32,
+        head: u32,
+        tail: u32,
+    },
+    /// A `TestHeapPutListReturn` of a y register and an x register, with
+    /// its `Deallocate`: `[H | f(T)]` with `H` kept in the frame.
+    TestHeapPutListReturnYX {
+        head: u32,
+        tail: u32,
+        live: u16,
+    },
+    // The commonest type tests, without a dispatch on the test.
+    IsNil {
+        src: Operand,
+        fail: u32,
+    },
+    IsCons {
+        src: Operand,
+        fail: u32,
+    },
 }
 
 /// Translates a module's instructions, resolving operands against the
@@ -573,8 +611,8 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
             I::IsFloat { fail, src: s } => test(TypeTest::Float, src(s), fail.0),
             I::IsNumber { fail, src: s } => test(TypeTest::Number, src(s), fail.0),
             I::IsAtom { fail, src: s } => test(TypeTest::Atom, src(s), fail.0),
-            I::IsNil { fail, src: s } => test(TypeTest::Nil, src(s), fail.0),
-            I::IsCons { fail, src: s } => test(TypeTest::Cons, src(s), fail.0),
+            I::IsNil { fail, src: s } => Op::IsNil { src: src(s), fail: fail.0 },
+            I::IsCons { fail, src: s } => Op::IsCons { src: src(s), fail: fail.0 },
             I::IsList { fail, src: s } => test(TypeTest::List, src(s), fail.0),
             I::IsTuple { fail, src: s } => test(TypeTest::Tuple, src(s), fail.0),
             I::IsBinary { fail, src: s } => test(TypeTest::Binary, src(s), fail.0),
@@ -715,6 +753,18 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
             (I::Allocate { slots }, Some(I::Move { src: s, dst })) => {
                 Op::AllocateMove { slots: *slots, src: src(s), dst: Dst::new(*dst) }
             }
+            (
+                I::Allocate { slots },
+                Some(I::GetList { src: Src::Reg(Reg::X(x)), head: Reg::Y(head), tail: Reg::X(tail) }),
+            ) => Op::AllocateGetListXYX {
+                slots: *slots,
+                src: u32::from(*x),
+                head: u32::from(*head),
+                tail: u32::from(*tail),
+            },
+            (I::Allocate { slots }, Some(I::GetList { src: Src::Reg(Reg::X(x)), head, tail })) => {
+                Op::AllocateGetListX { slots: *slots, src: u32::from(*x), head: Dst::new(*head), tail: Dst::new(*tail) }
+            }
             (I::Allocate { slots }, Some(I::GetList { src: s, head, tail })) => {
                 Op::AllocateGetList { slots: *slots, src: src(s), head: Dst::new(*head), tail: Dst::new(*tail) }
             }
@@ -724,11 +774,14 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
                     (Some(I::Return {}), _) | (Some(I::Deallocate { .. }), Some(I::Return {}))
                 ) =>
             {
-                Op::TestHeapPutListReturn {
-                    head: src(head),
-                    tail: src(tail),
-                    live: *live as u16,
-                    deallocate: matches!(code.get(pc + 2), Some(I::Deallocate { .. })),
+                let deallocate = matches!(code.get(pc + 2), Some(I::Deallocate { .. }));
+                match (head, tail) {
+                    (Src::Reg(Reg::Y(h)), Src::Reg(Reg::X(t))) if deallocate => Op::TestHeapPutListReturnYX {
+                        head: u32::from(*h),
+                        tail: u32::from(*t),
+                        live: *live as u16,
+                    },
+                    _ => Op::TestHeapPutListReturn { head: src(head), tail: src(tail), live: *live as u16, deallocate },
                 }
             }
             (I::TestHeap { words: 2, live }, Some(I::PutList { head, tail, dst })) => {
@@ -743,7 +796,10 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
                 };
                 let here = pc as u32 + 1;
                 let (nil, cons) = if nil_first { (here, then) } else { (then, here) };
-                Op::ListTest { src: src(a), nil, cons, other }
+                match a {
+                    Src::Reg(Reg::X(x)) => Op::ListTestX { src: u32::from(*x), nil, cons, other },
+                    _ => Op::ListTest { src: src(a), nil, cons, other },
+                }
             }
             _ => continue,
         };
