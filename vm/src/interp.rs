@@ -253,7 +253,14 @@ impl<'c> Machine<'c> {
     ) -> Exit {
         let m: &LoadedModule = module;
         let ops = &m.ops[..];
-        let mut p = *pc as usize;
+        // The instruction pointer: the op running (`here!()` is its index).
+        let base = ops.as_ptr();
+        let mut ip = base.wrapping_add(*pc as usize);
+        macro_rules! here {
+            () => {
+                ((ip as usize - base as usize) / std::mem::size_of::<Op>()) as u32
+            };
+        }
         // The continuation register, in a local while the module runs.
         let mut cp = *cont;
         macro_rules! leave {
@@ -276,16 +283,16 @@ impl<'c> Machine<'c> {
         macro_rules! raise {
             ($exception:expr) => {{
                 let exception = $exception;
-                *pc = p as u32;
+                *pc = here!();
                 leave!(Exit::Raise(Box::new(exception)))
             }};
         }
         macro_rules! branch {
             ($condition:expr, $fail:expr) => {
                 if $condition {
-                    p += 1
+                    ip = ip.wrapping_add(1)
                 } else {
-                    p = $fail as usize
+                    ip = base.wrapping_add($fail as usize)
                 }
             };
         }
@@ -296,9 +303,9 @@ impl<'c> Machine<'c> {
                 match $result {
                     Ok(value) => {
                         set!($dst, value);
-                        p += 1;
+                        ip = ip.wrapping_add(1);
                     }
-                    Err(Stop::Raise(_)) if $fail != NO_FAIL => p = $fail as usize,
+                    Err(Stop::Raise(_)) if $fail != NO_FAIL => ip = base.wrapping_add($fail as usize),
                     Err(Stop::Raise(exception)) => {
                         let (module_name, function) = m.import_names[$import as usize];
                         raise!(with_callee(exception, module_name, function, $args))
@@ -312,17 +319,17 @@ impl<'c> Machine<'c> {
             ($called:expr, $tail:expr) => {
                 match $called {
                     Called::Value if $tail => ret!(),
-                    Called::Value => p += 1,
+                    Called::Value => ip = ip.wrapping_add(1),
                     Called::Local(entry) => {
                         if !$tail {
-                            cp = Cp::local(p as u32 + 1);
+                            cp = Cp::local(here!() + 1);
                         }
-                        p = entry as usize;
+                        ip = base.wrapping_add(entry as usize);
                     }
                     Called::Enter(target, entry) => {
                         if !$tail {
                             process.far.push(module.clone());
-                            cp = Cp::remote(p as u32 + 1);
+                            cp = Cp::remote(here!() + 1);
                         } else if cp.is_local() {
                             process.far.push(module.clone());
                             cp = Cp::remote(cp.pc());
@@ -340,7 +347,7 @@ impl<'c> Machine<'c> {
         macro_rules! reduce {
             ($live:expr) => {
                 if process.reductions >= process.slice_end {
-                    *pc = p as u32;
+                    *pc = here!();
                     leave!(Exit::Yield($live));
                 }
                 process.reductions += 1;
@@ -359,7 +366,7 @@ impl<'c> Machine<'c> {
             () => {
                 if inbox.has_signals() {
                     if crate::signals::handle(process, inbox.take()) {
-                        *pc = p as u32;
+                        *pc = here!();
                         leave!(Exit::Killed);
                     }
                 }
@@ -387,9 +394,9 @@ impl<'c> Machine<'c> {
                 match self.call_native(process, native, &mut pair, $live as usize) {
                     Ok(value) => {
                         set!($dst, value);
-                        p += 1;
+                        ip = ip.wrapping_add(1);
                     }
-                    Err(Stop::Raise(_)) if $fail != NO_FAIL => p = $fail as usize,
+                    Err(Stop::Raise(_)) if $fail != NO_FAIL => ip = base.wrapping_add($fail as usize),
                     Err(Stop::Raise(exception)) => raise!(exception),
                     Err(Stop::Halt(status)) => leave!(Exit::Halt(status)),
                 }
@@ -401,7 +408,7 @@ impl<'c> Machine<'c> {
             () => {{
                 let back = std::mem::take(&mut cp);
                 if back.is_local() {
-                    p = back.pc() as usize;
+                    ip = base.wrapping_add(back.pc() as usize);
                 } else if back.is_remote() {
                     match process.far.pop() {
                         Some(target) => leave!(Exit::Enter(target, back.pc())),
@@ -441,40 +448,40 @@ impl<'c> Machine<'c> {
             }};
         }
         loop {
-            debug_assert!(p < ops.len());
+            debug_assert!((here!() as usize) < ops.len());
             // SAFETY: the verifier proved that every instruction control
             // can reach exists: labels, function entries (a function has
             // code after its FuncInfo) and handlers are inside the code,
             // and no path runs off its end, so the instruction after any
-            // that goes on (the `p + 1` of a call's return, the `p + 2`
-            // after a fused pair) exists too. Every `p` below is one of those.
-            let op = unsafe { ops.get_unchecked(p) };
+            // that goes on (the `+ 1` of a call's return, the `+ 2` after a
+            // fused pair) exists too. Every `ip` below is one of those.
+            let op = unsafe { &*ip };
             match op {
                 Op::FuncInfo => {
                     // No clause matched: function_clause, raised where the
                     // function is, with the arguments it was called with.
-                    let arity = m.function_at(p as u32).map_or(0, |f| f.arity as usize).min(X_REGISTERS);
+                    let arity = m.function_at(here!()).map_or(0, |f| f.arity as usize).min(X_REGISTERS);
                     let mut exception = Exception::error(atoms::FUNCTION_CLAUSE);
                     exception.args = Some(self.x[..arity].to_vec());
                     raise!(exception)
                 }
                 Op::Allocate { slots } => {
                     allocate!(*slots);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::AllocateGetList { slots, src, head, tail } => {
                     allocate!(*slots);
                     get_list!(*src, *head, *tail);
-                    p += 2;
+                    ip = ip.wrapping_add(2);
                 }
                 Op::AllocateMove { slots, src, dst } => {
                     allocate!(*slots);
                     set!(*dst, get!(*src));
-                    p += 2;
+                    ip = ip.wrapping_add(2);
                 }
                 Op::Deallocate => {
                     deallocate(process, &mut cp);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::Return => ret!(),
                 Op::DeallocateReturn => {
@@ -487,17 +494,17 @@ impl<'c> Machine<'c> {
                 }
                 Op::Call { entry, arity } => {
                     reduce!(*arity as usize);
-                    cp = Cp::local(p as u32 + 1);
-                    p = *entry as usize;
+                    cp = Cp::local(here!() + 1);
+                    ip = base.wrapping_add(*entry as usize);
                 }
                 Op::CallLast { entry, arity } => {
                     reduce!(*arity as usize);
                     deallocate(process, &mut cp);
-                    p = *entry as usize;
+                    ip = base.wrapping_add(*entry as usize);
                 }
                 Op::CallOnly { entry, arity } => {
                     reduce!(*arity as usize);
-                    p = *entry as usize;
+                    ip = base.wrapping_add(*entry as usize);
                 }
                 Op::CallExt { import, arity } => {
                     reduce!(*arity as usize);
@@ -531,13 +538,13 @@ impl<'c> Machine<'c> {
                     // The next op is the call. Without a small result, the
                     // operator's own slow path runs and the call is
                     // dispatched after it.
-                    match (small_operator(*operator, x, y), ops.get(p + 1)) {
+                    match (small_operator(*operator, x, y), Some(unsafe { &*ip.wrapping_add(1) })) {
                         (Some(value), Some(&Op::Call { entry, arity })) => {
                             set!(*dst, value);
-                            p += 1;
+                            ip = ip.wrapping_add(1);
                             reduce!(arity as usize);
-                            cp = Cp::local(p as u32 + 1);
-                            p = entry as usize;
+                            cp = Cp::local(here!() + 1);
+                            ip = base.wrapping_add(entry as usize);
                         }
                         _ => operator_native!(x, y, *import, *dst, *fail, *live),
                     }
@@ -563,7 +570,7 @@ impl<'c> Machine<'c> {
                     match small_operator(*operator, x, y) {
                         Some(value) => {
                             set!(*dst, value);
-                            p += 1;
+                            ip = ip.wrapping_add(1);
                         }
                         None => operator_native!(x, y, *import, *dst, *fail, *live),
                     }
@@ -587,50 +594,52 @@ impl<'c> Machine<'c> {
                 Op::MoveXX { src, dst } => {
                     let value = x_read(&self.x, *src);
                     x_write(&mut self.x, *dst, value);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::MoveXY { src, dst } => {
                     y_write(&mut process.stack, *dst, x_read(&self.x, *src));
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::MoveYX { src, dst } => {
                     x_write(&mut self.x, *dst, y_read(&process.stack, *src));
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::MoveYY { src, dst } => {
                     let value = y_read(&process.stack, *src);
                     y_write(&mut process.stack, *dst, value);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::MoveCX { src, dst } => {
                     x_write(&mut self.x, *dst, *src);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::MoveCY { src, dst } => {
                     y_write(&mut process.stack, *dst, *src);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
-                Op::Jump { target } => p = *target as usize,
+                Op::Jump { target } => ip = base.wrapping_add(*target as usize),
                 Op::Test { test, src, fail } => branch!(type_test(*test, get!(*src)), *fail),
                 Op::ListTest { src, nil, cons, other } => {
                     let list = get!(*src);
-                    p = if list.is_cons() {
+                    let target = if list.is_cons() {
                         *cons
                     } else if list == Term::NIL {
                         *nil
                     } else {
                         *other
-                    } as usize;
+                    };
+                    ip = base.wrapping_add(target as usize);
                 }
                 Op::ListTestX { src, nil, cons, other } => {
                     let list = x_read(&self.x, *src);
-                    p = if list.is_cons() {
+                    let target = if list.is_cons() {
                         *cons
                     } else if list == Term::NIL {
                         *nil
                     } else {
                         *other
-                    } as usize;
+                    };
+                    ip = base.wrapping_add(target as usize);
                 }
                 Op::AllocateGetListX { slots, src, head, tail } => {
                     let list = x_read(&self.x, *src);
@@ -640,7 +649,7 @@ impl<'c> Machine<'c> {
                     allocate!(*slots);
                     set!(*head, list.head());
                     set!(*tail, list.tail());
-                    p += 2;
+                    ip = ip.wrapping_add(2);
                 }
                 Op::AllocateGetListXYX { slots, src, head, tail } => {
                     let list = x_read(&self.x, *src);
@@ -650,7 +659,7 @@ impl<'c> Machine<'c> {
                     allocate!(*slots);
                     y_write(&mut process.stack, *head, list.head());
                     x_write(&mut self.x, *tail, list.tail());
-                    p += 2;
+                    ip = ip.wrapping_add(2);
                 }
                 Op::IsNil { src, fail } => branch!(get!(*src).is_nil(), *fail),
                 Op::IsCons { src, fail } => branch!(get!(*src).is_cons(), *fail),
@@ -664,7 +673,7 @@ impl<'c> Machine<'c> {
                     if compare_terms(*compare, *mask, get!(*a), get!(*b)) {
                         ret!()
                     } else {
-                        p = *fail as usize
+                        ip = base.wrapping_add(*fail as usize)
                     }
                 }
                 Op::IsEqImm { a, imm, equal, fail } => branch!((get!(*a) == *imm) == *equal, *fail),
@@ -685,7 +694,7 @@ impl<'c> Machine<'c> {
                     if compare_imm(*compare, *mask, get!(*a), *imm) {
                         ret!()
                     } else {
-                        p = *fail as usize
+                        ip = base.wrapping_add(*fail as usize)
                     }
                 }
                 Op::AddImm { src, delta, dst, import, fail, live } => {
@@ -693,7 +702,7 @@ impl<'c> Machine<'c> {
                     match add_small(x, *delta) {
                         Some(value) => {
                             set!(*dst, value);
-                            p += 1;
+                            ip = ip.wrapping_add(1);
                         }
                         None => {
                             let y = imm_operand(m, *import, *delta);
@@ -706,10 +715,10 @@ impl<'c> Machine<'c> {
                     match add_small(x, *delta) {
                         Some(value) => {
                             x_write(&mut self.x, *dst, value);
-                            p += 1;
+                            ip = ip.wrapping_add(1);
                             reduce!(*arity as usize);
-                            cp = Cp::local(p as u32 + 1);
-                            p = *entry as usize;
+                            cp = Cp::local(here!() + 1);
+                            ip = base.wrapping_add(*entry as usize);
                         }
                         // The slow path, then the call at the next index.
                         None => {
@@ -721,20 +730,20 @@ impl<'c> Machine<'c> {
                 }
                 Op::GetList { src, head, tail } => {
                     get_list!(*src, *head, *tail);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::GetTupleElement { src, index, dst } => {
                     match get!(*src).tuple_elements().and_then(|t| t.get(*index as usize)) {
                         Some(&element) => {
                             set!(*dst, element);
-                            p += 1;
+                            ip = ip.wrapping_add(1);
                         }
                         None => raise!(Exception::error(atoms::BADARG)),
                     }
                 }
                 Op::TestHeap { words, live } => {
                     self.ensure(process, *words as usize, *live as usize);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::TestHeapPutListReturn { head, tail, live, deallocate: frame } => {
                     self.x[0] = test_heap_cons!(*head, *tail, *live);
@@ -755,7 +764,7 @@ impl<'c> Machine<'c> {
                 Op::TestHeapPutList { head, tail, dst, live } => {
                     let list = test_heap_cons!(*head, *tail, *live);
                     set!(*dst, list);
-                    p += 2;
+                    ip = ip.wrapping_add(2);
                 }
                 // After a `TestHeap` there is room. Without one, the
                 // operands are read first and kept as roots while room is
@@ -767,7 +776,7 @@ impl<'c> Machine<'c> {
                     }
                     let list = process.heap.cons(pair[0], pair[1]);
                     set!(*dst, list);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::PutTuple { elements, dst } => {
                     let tuple = if process.heap.has_room(1 + elements.len()) {
@@ -779,14 +788,14 @@ impl<'c> Machine<'c> {
                         process.heap.tuple_with(values.len(), |i| values[i])
                     };
                     set!(*dst, tuple);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::MakeFun { lambda, free, dst, live } => {
                     self.ensure(process, fun::words(free.len()), *live as usize);
                     let values: Vec<Term> = free.iter().map(|&e| get!(e)).collect();
                     let made = fun::make(&mut process.heap, module, *lambda, &values);
                     set!(*dst, made);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::Badmatch { src } => raise!(self.error_tuple(process, atoms::BADMATCH, get!(*src))),
                 Op::CaseEnd { src } => raise!(self.error_tuple(process, atoms::CASE_CLAUSE, get!(*src))),
@@ -801,12 +810,12 @@ impl<'c> Machine<'c> {
                         is_catch: *is_catch,
                     });
                     set!(*slot, Term::NIL);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::TryEnd { slot } => {
                     process.handlers.pop();
                     set!(*slot, Term::NIL);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::TryCase { slot } => {
                     set!(*slot, Term::NIL);
@@ -816,7 +825,7 @@ impl<'c> Machine<'c> {
                     self.x[0] = exception.class.atom();
                     self.x[1] = exception.reason;
                     self.x[2] = self.stacktrace(process, &exception, 2);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::CatchEnd { slot } => {
                     set!(*slot, Term::NIL);
@@ -826,7 +835,7 @@ impl<'c> Machine<'c> {
                         }
                         Some(exception) => self.x[0] = self.catch_value(process, &exception),
                     }
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::Raise { class, reason, stacktrace } => {
                     let Some(class) = Class::from_atom(get!(*class)) else {
@@ -840,24 +849,25 @@ impl<'c> Machine<'c> {
                     // An immediate equals a case exactly when its word does;
                     // no boxed term equals an immediate.
                     let raw = get!(*src).raw();
-                    p = match cases.binary_search_by_key(&raw, |c| c.0) {
-                        Ok(i) => cases[i].1 as usize,
-                        Err(_) => *fail as usize,
+                    let target = match cases.binary_search_by_key(&raw, |c| c.0) {
+                        Ok(i) => cases[i].1,
+                        Err(_) => *fail,
                     };
+                    ip = base.wrapping_add(target as usize);
                 }
                 Op::SelectValue { src, fail, cases } => {
                     let value = get!(*src);
                     let target = cases.iter().find(|(case, _)| exact_eq(get!(*case), value)).map_or(*fail, |c| c.1);
-                    p = target as usize;
+                    ip = base.wrapping_add(target as usize);
                 }
                 Op::GetMapElement { src, key, dst, fail } => {
                     let found = get!(*src).map_words().and_then(|words| crate::map::get(words, get!(*key)));
                     match found {
                         Some(value) => {
                             set!(*dst, value);
-                            p += 1;
+                            ip = ip.wrapping_add(1);
                         }
-                        None => p = *fail as usize,
+                        None => ip = base.wrapping_add(*fail as usize),
                     }
                 }
                 Op::PutMap { src, pairs, dst, live, exact } => {
@@ -879,7 +889,7 @@ impl<'c> Machine<'c> {
                     result.extend(pairs.chunks_exact(2).map(|kv| (get!(kv[0]), get!(kv[1]))));
                     let map = process.heap.map(&crate::map::normalize(result));
                     set!(*dst, map);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::BsCreate { segments, dst, live } => {
                     let mut bytes = Vec::new();
@@ -893,19 +903,19 @@ impl<'c> Machine<'c> {
                     self.ensure(process, Heap::words_for_binary(bytes.len()), *live as usize);
                     let binary = process.heap.binary_from_vec(bytes);
                     set!(*dst, binary);
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::BsGet { bin, offset, segment, dst, live, fail } => {
                     let at = get!(Operand::register(offset.reg()));
                     let (Some(bytes), true) = (binary_bytes(get!(*bin)), at.is_small()) else {
-                        p = *fail as usize;
+                        ip = base.wrapping_add(*fail as usize);
                         continue;
                     };
                     let size = get!(segment.size);
                     let Some((decoded, next)) =
                         crate::bits::decode(&segment.spec, bytes, at.small_value() as usize, size)
                     else {
-                        p = *fail as usize;
+                        ip = base.wrapping_add(*fail as usize);
                         continue;
                     };
                     let live = *live as usize;
@@ -927,7 +937,7 @@ impl<'c> Machine<'c> {
                     };
                     set!(*dst, value);
                     set!(*offset, Term::small(next as i64).unwrap_or(Term::NIL));
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::BsTestTail { bin, offset, fail } => {
                     let at = get!(Operand::register(offset.reg()));
@@ -955,14 +965,14 @@ impl<'c> Machine<'c> {
                     match process.messages.get(process.save as usize) {
                         Some(&message) => {
                             set!(*dst, message);
-                            p += 1;
+                            ip = ip.wrapping_add(1);
                         }
-                        None => p = *fail as usize,
+                        None => ip = base.wrapping_add(*fail as usize),
                     }
                 }
                 Op::LoopRecEnd { target } => {
                     process.save += 1;
-                    p = *target as usize;
+                    ip = base.wrapping_add(*target as usize);
                 }
                 Op::RemoveMessage => {
                     // Mostly the oldest message: popping it is cheaper than a removal.
@@ -976,37 +986,37 @@ impl<'c> Machine<'c> {
                     if let Some(timer) = process.timer.take() {
                         crate::scheduler::cancel_receive_timer(timer.get());
                     }
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
                 Op::Wait { target } => {
                     take_signals!();
                     if process.has_untried() {
-                        p = *target as usize;
+                        ip = base.wrapping_add(*target as usize);
                     } else {
-                        *pc = p as u32;
+                        *pc = here!();
                         leave!(Exit::Wait);
                     }
                 }
                 Op::WaitTimeout { target, timeout } => {
                     take_signals!();
                     if process.has_untried() {
-                        p = *target as usize;
+                        ip = base.wrapping_add(*target as usize);
                         continue;
                     }
                     if process.timed_out {
-                        p += 1;
+                        ip = ip.wrapping_add(1);
                         continue;
                     }
                     let timeout = get!(*timeout);
                     if timeout == atoms::INFINITY {
-                        *pc = p as u32;
+                        *pc = here!();
                         leave!(Exit::Wait);
                     }
                     let Some(millis) = integer_value(timeout).and_then(|t| u64::try_from(t).ok()) else {
                         raise!(Exception::error(atoms::TIMEOUT_VALUE))
                     };
                     if millis == 0 {
-                        p += 1;
+                        ip = ip.wrapping_add(1);
                         continue;
                     }
                     if process.timer.is_none() {
@@ -1016,14 +1026,14 @@ impl<'c> Machine<'c> {
                             None => raise!(Exception::error(atoms::BADARG)),
                         }
                     }
-                    *pc = p as u32;
+                    *pc = here!();
                     leave!(Exit::Wait);
                 }
                 Op::Timeout => {
                     process.save = 0;
                     process.timed_out = false;
                     process.timer = None;
-                    p += 1;
+                    ip = ip.wrapping_add(1);
                 }
             }
         }
