@@ -479,6 +479,11 @@ impl<'c> Machine<'c> {
                     set!(*dst, get!(*src));
                     ip = ip.wrapping_add(2);
                 }
+                Op::AllocateMoveXY { slots, src, dst } => {
+                    allocate!(*slots);
+                    y_write(&mut process.stack, *dst, x_read(&self.x, *src));
+                    ip = ip.wrapping_add(2);
+                }
                 Op::Deallocate => {
                     deallocate(process, &mut cp);
                     ip = ip.wrapping_add(1);

@@ -404,6 +404,13 @@ pub enum Op {
         src: Operand,
         dst: Dst,
     },
+    /// `Allocate`, then `Move` of an x register into a y register (an
+    /// argument kept across a call).
+    AllocateMoveXY {
+        slots: u32,
+        src: u32,
+        dst: u32,
+    },
     /// `Allocate`, then `GetList`.
     AllocateGetList {
         slots: u32,
@@ -750,6 +757,9 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
         let fused = match (instruction, next) {
             (I::Deallocate { .. }, Some(I::Return {})) => Op::DeallocateReturn,
             (I::Move { src: s, dst: Reg::X(0) }, Some(I::Return {})) => Op::MoveReturn { src: src(s) },
+            (I::Allocate { slots }, Some(I::Move { src: Src::Reg(Reg::X(s)), dst: Reg::Y(d) })) => {
+                Op::AllocateMoveXY { slots: *slots, src: u32::from(*s), dst: u32::from(*d) }
+            }
             (I::Allocate { slots }, Some(I::Move { src: s, dst })) => {
                 Op::AllocateMove { slots: *slots, src: src(s), dst: Dst::new(*dst) }
             }
