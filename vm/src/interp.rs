@@ -484,6 +484,14 @@ impl<'c> Machine<'c> {
                     y_write(&mut process.stack, *dst, x_read(&self.x, *src));
                     ip = ip.wrapping_add(2);
                 }
+                Op::LtImmReturn { a, imm, fail } => {
+                    let a = get!(*a);
+                    if a.is_small() && (a.raw() as i64) < imm.raw() as i64 || !a.is_small() && less_slow(a, *imm) {
+                        ret!()
+                    } else {
+                        ip = base.wrapping_add(*fail as usize)
+                    }
+                }
                 Op::Deallocate => {
                     deallocate(process, &mut cp);
                     ip = ip.wrapping_add(1);
@@ -1548,6 +1556,12 @@ fn compare_terms(test: Compare, mask: u8, a: Term, b: Term) -> bool {
         return mask & order != 0;
     }
     compare_slow(test, a, b)
+}
+
+#[cold]
+#[inline(never)]
+fn less_slow(a: Term, b: Term) -> bool {
+    compare(a, b).is_lt()
 }
 
 fn compare_slow(test: Compare, a: Term, b: Term) -> bool {

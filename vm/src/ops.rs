@@ -411,6 +411,12 @@ pub enum Op {
         src: u32,
         dst: u32,
     },
+    /// `LtImm`, then `Return` when it holds (`f(N) when N < 2 -> N`).
+    LtImmReturn {
+        a: Operand,
+        imm: Term,
+        fail: u32,
+    },
     /// `Allocate`, then `GetList`.
     AllocateGetList {
         slots: u32,
@@ -727,9 +733,9 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
             (&Op::CompareImm { compare, mask, a, imm, fail }, Some(I::Return {})) => {
                 Some(Op::CompareImmReturn { compare, mask, a, imm, fail })
             }
-            (&(Op::LtImm { a, imm, fail } | Op::GeImm { a, imm, fail }), Some(I::Return {})) => {
-                let compare = if matches!(ops[pc], Op::LtImm { .. }) { Compare::Lt } else { Compare::Ge };
-                Some(Op::CompareImmReturn { compare, mask: compare.mask(), a, imm, fail })
+            (&Op::LtImm { a, imm, fail }, Some(I::Return {})) => Some(Op::LtImmReturn { a, imm, fail }),
+            (&Op::GeImm { a, imm, fail }, Some(I::Return {})) => {
+                Some(Op::CompareImmReturn { compare: Compare::Ge, mask: Compare::Ge.mask(), a, imm, fail })
             }
             (&Op::AddImm { src, delta, dst, import, fail: NO_FAIL, live }, Some(&I::Call { function, arity }))
                 if arity <= u32::from(u8::MAX) && !dst.is_y() =>
