@@ -1633,7 +1633,9 @@ fn push_frame(stack: &mut Vec<Term>, slots: u32, cp: Cp) {
 fn deallocate(process: &mut Process, cp: &mut Cp) {
     let stack = &mut process.stack;
     if let Some((cont, slots)) = stack.last().and_then(|&word| Cp::from_frame_word(word)) {
-        stack.truncate(stack.len().saturating_sub(slots + 1));
+        // Only `push_frame` writes frame words, each over its slots, so
+        // this does not wrap (and if it did, truncating would do nothing).
+        stack.truncate(stack.len().wrapping_sub(slots + 1));
         *cp = cont;
     }
 }

@@ -74,7 +74,9 @@ impl Cp {
     #[inline(always)]
     pub fn frame_word(self, slots: u32) -> Term {
         debug_assert!(slots < 1 << 28);
-        Term::frame_word((self.0 & !0xffff_fff0) | (u64::from(slots) << 4))
+        // A `Cp` never holds slot bits (its constructors and
+        // `from_frame_word` leave them clear).
+        Term::frame_word(self.0 | (u64::from(slots) << 4))
     }
 
     /// The continuation and slot count in a frame word; `None` for a term.
