@@ -654,6 +654,18 @@ impl<'c> Machine<'c> {
                     };
                     ip = base.wrapping_add(target as usize);
                 }
+                Op::ListSplit { src, nil, other, cons, slots, head, tail } => {
+                    let list = x_read(&self.x, *src);
+                    if list.is_cons() {
+                        allocate!(*slots);
+                        y_write(&mut process.stack, *head, list.head());
+                        x_write(&mut self.x, *tail, list.tail());
+                        ip = base.wrapping_add(*cons as usize + 2);
+                    } else {
+                        let target = if list == Term::NIL { *nil } else { *other };
+                        ip = base.wrapping_add(target as usize);
+                    }
+                }
                 Op::AllocateGetListX { slots, src, head, tail } => {
                     let list = x_read(&self.x, *src);
                     if !list.is_cons() {

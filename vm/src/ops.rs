@@ -505,6 +505,18 @@ pub enum Op {
         cons: u32,
         other: u32,
     },
+    /// A `ListTestX` whose cons branch starts with an `AllocateGetListXYX`
+    /// of the same register, done here: the cons clause of a function on
+    /// a list goes on at `cons + 2` with its frame made and the list split.
+    ListSplit {
+        src: u32,
+        nil: u32,
+        other: u32,
+        cons: u32,
+        slots: u32,
+        head: u32,
+        tail: u32,
+    },
     /// An `AllocateGetList` of an x register.
     AllocateGetListX {
         slots: u32,
@@ -812,8 +824,24 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
                 };
                 let here = pc as u32 + 1;
                 let (nil, cons) = if nil_first { (here, then) } else { (then, here) };
-                match a {
-                    Src::Reg(Reg::X(x)) => Op::ListTestX { src: u32::from(*x), nil, cons, other },
+                let split = match (code.get(cons as usize), code.get(cons as usize + 1)) {
+                    (
+                        Some(&I::Allocate { slots }),
+                        Some(&I::GetList { src: list, head: Reg::Y(head), tail: Reg::X(tail) }),
+                    ) if list == *a => Some((slots, head, tail)),
+                    _ => None,
+                };
+                match (a, split) {
+                    (Src::Reg(Reg::X(x)), Some((slots, head, tail))) => Op::ListSplit {
+                        src: u32::from(*x),
+                        nil,
+                        other,
+                        cons,
+                        slots,
+                        head: u32::from(head),
+                        tail: u32::from(tail),
+                    },
+                    (Src::Reg(Reg::X(x)), None) => Op::ListTestX { src: u32::from(*x), nil, cons, other },
                     _ => Op::ListTest { src: src(a), nil, cons, other },
                 }
             }
