@@ -485,7 +485,7 @@ impl<'c> Machine<'c> {
                     ip = ip.wrapping_add(2);
                 }
                 Op::LtImmReturn { a, imm, fail } => {
-                    let a = get!(*a);
+                    let a = x_read(&self.x, *a);
                     if a.is_small() && (a.raw() as i64) < imm.raw() as i64 || !a.is_small() && less_slow(a, *imm) {
                         ret!()
                     } else {

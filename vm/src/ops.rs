@@ -411,9 +411,10 @@ pub enum Op {
         src: u32,
         dst: u32,
     },
-    /// `LtImm`, then `Return` when it holds (`f(N) when N < 2 -> N`).
+    /// `LtImm` of an x register, then `Return` when it holds (`f(N) when
+    /// N < 2 -> N`).
     LtImmReturn {
-        a: Operand,
+        a: u32,
         imm: Term,
         fail: u32,
     },
@@ -745,7 +746,12 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
             (&Op::CompareImm { compare, mask, a, imm, fail }, Some(I::Return {})) => {
                 Some(Op::CompareImmReturn { compare, mask, a, imm, fail })
             }
-            (&Op::LtImm { a, imm, fail }, Some(I::Return {})) => Some(Op::LtImmReturn { a, imm, fail }),
+            (&Op::LtImm { a, imm, fail }, Some(I::Return {})) if a.as_constant().is_none() && !a.as_register().1 => {
+                Some(Op::LtImmReturn { a: a.as_register().0 as u32, imm, fail })
+            }
+            (&Op::LtImm { a, imm, fail }, Some(I::Return {})) => {
+                Some(Op::CompareImmReturn { compare: Compare::Lt, mask: Compare::Lt.mask(), a, imm, fail })
+            }
             (&Op::GeImm { a, imm, fail }, Some(I::Return {})) => {
                 Some(Op::CompareImmReturn { compare: Compare::Ge, mask: Compare::Ge.mask(), a, imm, fail })
             }
