@@ -736,7 +736,8 @@ impl<'c> Machine<'c> {
                     }
                 }
                 Op::AddImmCall { src, delta, dst, import, live, entry, arity } => {
-                    let x = get!(*src);
+                    let index = src.index() as u32;
+                    let x = if src.is_y() { y_read(&process.stack, index) } else { x_read(&self.x, index) };
                     match add_small(x, *delta) {
                         Some(value) => {
                             x_write(&mut self.x, *dst, value);

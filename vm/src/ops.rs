@@ -456,11 +456,11 @@ pub enum Op {
         imm: Term,
         fail: u32,
     },
-    /// An `AddImm` (with no fail label) into an x register, then the local
-    /// `Call` at the next index, whose entry and arity are copied here:
-    /// `f(N - 1)`.
+    /// An `AddImm` (with no fail label) of a register (`src`) into an x
+    /// register, then the local `Call` at the next index, whose entry and
+    /// arity are copied here: `f(N - 1)`.
     AddImmCall {
-        src: Operand,
+        src: Dst,
         delta: i64,
         dst: u32,
         import: u32,
@@ -756,9 +756,13 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
                 Some(Op::CompareImmReturn { compare: Compare::Ge, mask: Compare::Ge.mask(), a, imm, fail })
             }
             (&Op::AddImm { src, delta, dst, import, fail: NO_FAIL, live }, Some(&I::Call { function, arity }))
-                if arity <= u32::from(u8::MAX) && !dst.is_y() =>
+                if arity <= u32::from(u8::MAX) && !dst.is_y() && src.as_constant().is_none() =>
             {
                 let dst = dst.index() as u32;
+                let src = match src.as_register() {
+                    (i, true) => Dst::new(Reg::Y(i as u16)),
+                    (i, false) => Dst::new(Reg::X(i as u16)),
+                };
                 let entry = module.functions[function.0 as usize].start + 1;
                 Some(Op::AddImmCall { src, delta, dst, import, live, entry, arity: arity as u8 })
             }
