@@ -158,3 +158,26 @@ fn a_program_that_does_not_compile_is_not_run() {
     assert!(output.stdout.is_empty());
     assert!(stderr(&output).contains("error[unbound-variable]"));
 }
+
+#[test]
+fn disasm_into_a_reader_that_stops_early_does_not_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(["disasm", "stdlib/lists.actor"])
+        .current_dir(support::root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run vm");
+    // Read one chunk, then close the pipe as `head` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    let n = stdout.read(&mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("module lists"));
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.is_empty(), "a closed reader is not reported: {err}");
+}

@@ -110,8 +110,18 @@ fn main() -> ExitCode {
         },
         Command::Disasm { file } => match load_module(&file) {
             Ok(module) => {
-                print!("{module}");
-                ExitCode::SUCCESS
+                // A reader that stops early (`vm disasm F | head`) is not an
+                // error worth more than the exit status.
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                match write!(out, "{module}").and_then(|()| out.flush()) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::FAILURE,
+                    Err(error) => {
+                        eprintln!("vm disasm: cannot write: {error}");
+                        ExitCode::FAILURE
+                    }
+                }
             }
             Err(code) => code,
         },
