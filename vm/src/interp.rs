@@ -704,12 +704,14 @@ impl<'c> Machine<'c> {
                 Op::IsEqImm { a, imm, equal, fail } => branch!((get!(*a) == *imm) == *equal, *fail),
                 Op::LtImm { a, imm, fail } => {
                     let a = get!(*a);
-                    let holds = if a.is_small() { (a.raw() as i64) < imm.raw() as i64 } else { compare(a, *imm).is_lt() };
+                    let holds =
+                        if a.is_small() { (a.raw() as i64) < imm.raw() as i64 } else { compare(a, *imm).is_lt() };
                     branch!(holds, *fail)
                 }
                 Op::GeImm { a, imm, fail } => {
                     let a = get!(*a);
-                    let holds = if a.is_small() { a.raw() as i64 >= imm.raw() as i64 } else { compare(a, *imm).is_ge() };
+                    let holds =
+                        if a.is_small() { a.raw() as i64 >= imm.raw() as i64 } else { compare(a, *imm).is_ge() };
                     branch!(holds, *fail)
                 }
                 Op::CompareImm { compare, mask, a, imm, fail } => {
@@ -1540,15 +1542,7 @@ fn imm_operand(m: &LoadedModule, import: u32, delta: i64) -> Term {
 #[inline(always)]
 fn compare_imm(test: Compare, mask: u8, a: Term, imm: Term) -> bool {
     if a.is_small() {
-        let (x, y) = (a.raw() as i64, imm.raw() as i64);
-        let order = if x < y {
-            1
-        } else if x == y {
-            2
-        } else {
-            4
-        };
-        return mask & order != 0;
+        return small_order_in(mask, a, imm);
     }
     compare_slow(test, a, imm)
 }
@@ -1557,18 +1551,24 @@ fn compare_imm(test: Compare, mask: u8, a: Term, imm: Term) -> bool {
 #[inline(always)]
 fn compare_terms(test: Compare, mask: u8, a: Term, b: Term) -> bool {
     if both_small(a, b) {
-        // Tagged small integers order as their values.
-        let (x, y) = (a.raw() as i64, b.raw() as i64);
-        let order = if x < y {
-            1
-        } else if x == y {
-            2
-        } else {
-            4
-        };
-        return mask & order != 0;
+        return small_order_in(mask, a, b);
     }
     compare_slow(test, a, b)
+}
+
+/// Whether the order of two small integers is one of `mask`'s (1 less, 2
+/// equal, 4 greater). Tagged small integers order as their values.
+#[inline(always)]
+fn small_order_in(mask: u8, a: Term, b: Term) -> bool {
+    let (x, y) = (a.raw() as i64, b.raw() as i64);
+    let order = if x < y {
+        1
+    } else if x == y {
+        2
+    } else {
+        4
+    };
+    mask & order != 0
 }
 
 #[cold]

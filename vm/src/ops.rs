@@ -814,11 +814,9 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
             {
                 let deallocate = matches!(code.get(pc + 2), Some(I::Deallocate { .. }));
                 match (head, tail) {
-                    (Src::Reg(Reg::Y(h)), Src::Reg(Reg::X(t))) if deallocate => Op::TestHeapPutListReturnYX {
-                        head: u32::from(*h),
-                        tail: u32::from(*t),
-                        live: *live as u16,
-                    },
+                    (Src::Reg(Reg::Y(h)), Src::Reg(Reg::X(t))) if deallocate => {
+                        Op::TestHeapPutListReturnYX { head: u32::from(*h), tail: u32::from(*t), live: *live as u16 }
+                    }
                     _ => Op::TestHeapPutListReturn { head: src(head), tail: src(tail), live: *live as u16, deallocate },
                 }
             }
