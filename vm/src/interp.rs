@@ -409,13 +409,9 @@ impl<'c> Machine<'c> {
                 let back = std::mem::take(&mut cp);
                 if back.is_local() {
                     ip = base.wrapping_add(back.pc() as usize);
-                } else if back.is_remote() {
-                    match process.far.pop() {
-                        Some(target) => leave!(Exit::Enter(target, back.pc())),
-                        None => raise!(Exception::error(atoms::BADARG)),
-                    }
                 } else {
-                    leave!(Exit::Finish(self.x[0]))
+                    *pc = here!();
+                    leave!(return_far(process, back, self.x[0]))
                 }
             }};
         }
@@ -573,6 +569,17 @@ impl<'c> Machine<'c> {
                             if *frame {
                                 deallocate(process, &mut cp);
                             }
+                            ret!()
+                        }
+                        None => operator_native!(x, y, *import, Dst::new(Reg::X(0)), *fail, *live),
+                    }
+                }
+                Op::AddReturnYX { a, b, import, fail, live } => {
+                    let (x, y) = (y_read(&process.stack, *a), x_read(&self.x, *b));
+                    match small_operator(Operator::Add, x, y) {
+                        Some(value) => {
+                            x_write(&mut self.x, 0, value);
+                            deallocate(process, &mut cp);
                             ret!()
                         }
                         None => operator_native!(x, y, *import, Dst::new(Reg::X(0)), *fail, *live),
@@ -1610,6 +1617,21 @@ fn type_test(test: TypeTest, t: Term) -> bool {
 fn collections(process: &Process) -> u64 {
     let stats = process.heap.stats();
     u64::from(stats.minor_collections) + u64::from(stats.major_collections)
+}
+
+/// A return that leaves the module: to the module on top of `far`, or
+/// out of the outermost function with `x0`. Out of line: most returns are
+/// local.
+#[cold]
+#[inline(never)]
+fn return_far(process: &mut Process, back: Cp, x0: Term) -> Exit {
+    if !back.is_remote() {
+        return Exit::Finish(x0);
+    }
+    match process.far.pop() {
+        Some(target) => Exit::Enter(target, back.pc()),
+        None => Exit::Raise(Box::new(Exception::error(atoms::BADARG))),
+    }
 }
 
 /// Pushes a frame: `slots` slots of `[]` (the collector reads every slot)

@@ -479,6 +479,16 @@ pub enum Op {
         fail: u32,
         live: u16,
     },
+    /// An `OperatorReturn` of `+` on a y register and an x register, with
+    /// its `Deallocate`: `f(A) + g(B)` as a function's value (the first
+    /// result kept in the frame, the second just returned).
+    AddReturnYX {
+        a: u32,
+        b: u32,
+        import: u32,
+        fail: u32,
+        live: u16,
+    },
     /// An `Operator` into x0, then `Return` or `Deallocate; Return` at the
     /// next index (`deallocate`): `fib(N - 1) + fib(N - 2)` as a function's
     /// value.
@@ -774,7 +784,14 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
                     && (matches!(next, Some(I::Return {})) || matches!(code.get(pc + 2), Some(I::Return {}))) =>
             {
                 let deallocate = matches!(next, Some(I::Deallocate { .. }));
-                Some(Op::OperatorReturn { operator, a, b, deallocate, import, fail, live })
+                match (operator, a.as_register(), b.as_register()) {
+                    (Operator::Add, (y, true), (x, false))
+                        if deallocate && a.as_constant().is_none() && b.as_constant().is_none() =>
+                    {
+                        Some(Op::AddReturnYX { a: y as u32, b: x as u32, import, fail, live })
+                    }
+                    _ => Some(Op::OperatorReturn { operator, a, b, deallocate, import, fail, live }),
+                }
             }
             _ => None,
         };
