@@ -307,8 +307,8 @@ impl<'c> Machine<'c> {
                     }
                     Err(Stop::Raise(_)) if $fail != NO_FAIL => ip = base.wrapping_add($fail as usize),
                     Err(Stop::Raise(exception)) => {
-                        let (module_name, function) = m.import_names[$import as usize];
-                        raise!(with_callee(exception, module_name, function, $args))
+                        *pc = here!();
+                        leave!(callee_exit(exception, m.import_names[$import as usize], $args))
                     }
                     Err(Stop::Halt(status)) => leave!(Exit::Halt(status)),
                 }
@@ -1617,6 +1617,14 @@ fn type_test(test: TypeTest, t: Term) -> bool {
 fn collections(process: &Process) -> u64 {
     let stats = process.heap.stats();
     u64::from(stats.minor_collections) + u64::from(stats.major_collections)
+}
+
+/// A built-in's exception leaving `execute`, naming the built-in (out of
+/// line: raising is rare).
+#[cold]
+#[inline(never)]
+fn callee_exit(exception: Exception, (module, function): (Term, Term), args: &[Term]) -> Exit {
+    Exit::Raise(Box::new(with_callee(exception, module, function, args)))
 }
 
 /// A return that leaves the module: to the module on top of `far`, or
