@@ -373,32 +373,27 @@ impl<'c> Machine<'c> {
             };
         }
         // An operator without a small-integer result: its built-in.
+        // An operator's built-in (its slow path), out of line; `literal`:
+        // `+` or `-` with a literal integer, whose `badarith` erl reports
+        // with no stack trace entry for the operator.
         macro_rules! operator_native {
-            ($x:expr, $y:expr, $import:expr, $dst:expr, $fail:expr, $live:expr) => {{
-                let Some(native) = native_of(m.imports[$import as usize]) else {
-                    raise!(Exception::error(atoms::UNDEF))
-                };
-                // The arguments are roots while the native runs: read them
-                // back from the array it updated, not from `x` and `y`.
-                let mut pair = [$x, $y];
-                let result = self.call_native(process, native, &mut pair, $live as usize);
-                bif_done!(result, $import, &pair, $dst, $fail)
-            }};
-            // `+` or `-` with a literal integer: erl's trace of its
-            // `badarith` has no entry for the operator.
-            ($x:expr, $y:expr, $import:expr, $dst:expr, $fail:expr, $live:expr, literal) => {{
-                let Some(native) = native_of(m.imports[$import as usize]) else {
-                    raise!(Exception::error(atoms::UNDEF))
-                };
-                let mut pair = [$x, $y];
-                match self.call_native(process, native, &mut pair, $live as usize) {
+            ($x:expr, $y:expr, $import:expr, $dst:expr, $fail:expr, $live:expr) => {
+                operator_native!($x, $y, $import, $dst, $fail, $live, false)
+            };
+            ($x:expr, $y:expr, $import:expr, $dst:expr, $fail:expr, $live:expr, literal) => {
+                operator_native!($x, $y, $import, $dst, $fail, $live, true)
+            };
+            ($x:expr, $y:expr, $import:expr, $dst:expr, $fail:expr, $live:expr, $literal:expr) => {{
+                match self.operator_slow(process, m, $import, [$x, $y], $live as usize, $fail != NO_FAIL, $literal) {
                     Ok(value) => {
                         set!($dst, value);
                         ip = ip.wrapping_add(1);
                     }
-                    Err(Stop::Raise(_)) if $fail != NO_FAIL => ip = base.wrapping_add($fail as usize),
-                    Err(Stop::Raise(exception)) => raise!(exception),
-                    Err(Stop::Halt(status)) => leave!(Exit::Halt(status)),
+                    Err(None) => ip = base.wrapping_add($fail as usize),
+                    Err(Some(exit)) => {
+                        *pc = here!();
+                        leave!(exit)
+                    }
                 }
             }};
         }
@@ -1074,6 +1069,35 @@ impl<'c> Machine<'c> {
         }
     }
 
+    /// An operator's built-in, for the slow path of its op: the value, or
+    /// `Err(None)` to take the fail label (`guard`), or how `execute`
+    /// leaves (the exception, naming the built-in unless `literal`).
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn operator_slow(
+        &mut self,
+        process: &mut Process,
+        m: &LoadedModule,
+        import: u32,
+        mut pair: [Term; 2],
+        live: usize,
+        guard: bool,
+        literal: bool,
+    ) -> Result<Term, Option<Exit>> {
+        let Some(native) = native_of(m.imports[import as usize]) else {
+            return Err(Some(error_exit(atoms::UNDEF)));
+        };
+        // The arguments are roots while the native runs: read them back
+        // from the array it updated.
+        match self.call_native(process, native, &mut pair, live) {
+            Ok(value) => Ok(value),
+            Err(Stop::Raise(_)) if guard => Err(None),
+            Err(Stop::Raise(exception)) if literal => Err(Some(Exit::Raise(Box::new(exception)))),
+            Err(Stop::Raise(exception)) => Err(Some(callee_exit(exception, m.import_names[import as usize], &pair))),
+            Err(Stop::Halt(status)) => Err(Some(Exit::Halt(status))),
+        }
+    }
+
     /// Makes heap room with `x0..x(live-1)` and the stack as roots, then
     /// clears the other x registers if a collection ran.
     fn ensure(&mut self, process: &mut Process, words: usize, live: usize) {
@@ -1617,6 +1641,12 @@ fn type_test(test: TypeTest, t: Term) -> bool {
 fn collections(process: &Process) -> u64 {
     let stats = process.heap.stats();
     u64::from(stats.minor_collections) + u64::from(stats.major_collections)
+}
+
+/// `error:Reason` leaving `execute`.
+#[cold]
+fn error_exit(reason: Term) -> Exit {
+    Exit::Raise(Box::new(Exception::error(reason)))
 }
 
 /// A built-in's exception leaving `execute`, naming the built-in (out of
