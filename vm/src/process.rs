@@ -296,3 +296,26 @@ impl Process {
             + std::mem::size_of::<Process>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_words_round_trip_and_are_never_terms() {
+        for (cp, slots) in [(Cp::local(0), 0), (Cp::local(u32::MAX), 3), (Cp::remote(77), 1), (Cp::DONE, (1 << 28) - 1)]
+        {
+            let word = cp.frame_word(slots as u32);
+            assert_eq!(Cp::from_frame_word(word), Some((cp, slots)));
+            // The collector follows only cons and boxed words; a stack walk
+            // tells frames from terms by this.
+            assert!(word.is_frame_word() && !word.is_cons() && !word.is_boxed() && !word.is_immediate());
+        }
+        assert!(Cp::local(5).is_local() && !Cp::local(5).is_remote() && Cp::local(5).pc() == 5);
+        assert!(Cp::remote(9).is_remote() && !Cp::remote(9).is_local() && Cp::remote(9).pc() == 9);
+        assert!(!Cp::DONE.is_local() && !Cp::DONE.is_remote());
+        for term in [Term::NIL, Term::small(-1).unwrap(), Term::atom(2), Term::pid(4)] {
+            assert_eq!(Cp::from_frame_word(term), None);
+        }
+    }
+}
