@@ -483,6 +483,16 @@ impl<'c> Machine<'c> {
                         ip = base.wrapping_add(*fail as usize)
                     }
                 }
+                Op::LtImmReturnElseSave { a, imm, fail, slots, src, dst } => {
+                    let a = x_read(&self.x, *a);
+                    if a.is_small() && (a.raw() as i64) < imm.raw() as i64 || !a.is_small() && less_slow(a, *imm) {
+                        ret!()
+                    } else {
+                        allocate!(*slots);
+                        y_write(&mut process.stack, *dst, x_read(&self.x, *src));
+                        ip = base.wrapping_add(*fail as usize + 2);
+                    }
+                }
                 Op::Deallocate => {
                     deallocate(process, &mut cp);
                     ip = ip.wrapping_add(1);

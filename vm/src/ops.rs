@@ -418,6 +418,17 @@ pub enum Op {
         imm: Term,
         fail: u32,
     },
+    /// An `LtImmReturn` whose fail label starts with an `AllocateMoveXY`,
+    /// done here: `f(N) when N < 2 -> N; f(N) -> ...` with `N` kept in the
+    /// frame; the second clause goes on at `fail + 2`.
+    LtImmReturnElseSave {
+        a: u32,
+        imm: Term,
+        fail: u32,
+        slots: u32,
+        src: u32,
+        dst: u32,
+    },
     /// `Allocate`, then `GetList`.
     AllocateGetList {
         slots: u32,
@@ -757,7 +768,21 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
                 Some(Op::CompareImmReturn { compare, mask, a, imm, fail })
             }
             (&Op::LtImm { a, imm, fail }, Some(I::Return {})) if a.as_constant().is_none() && !a.as_register().1 => {
-                Some(Op::LtImmReturn { a: a.as_register().0 as u32, imm, fail })
+                let a = a.as_register().0 as u32;
+                match (code.get(fail as usize), code.get(fail as usize + 1)) {
+                    (
+                        Some(&I::Allocate { slots }),
+                        Some(&I::Move { src: Src::Reg(Reg::X(src)), dst: Reg::Y(dst) }),
+                    ) => Some(Op::LtImmReturnElseSave {
+                        a,
+                        imm,
+                        fail,
+                        slots,
+                        src: u32::from(src),
+                        dst: u32::from(dst),
+                    }),
+                    _ => Some(Op::LtImmReturn { a, imm, fail }),
+                }
             }
             (&Op::LtImm { a, imm, fail }, Some(I::Return {})) => {
                 Some(Op::CompareImmReturn { compare: Compare::Lt, mask: Compare::Lt.mask(), a, imm, fail })
