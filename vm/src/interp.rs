@@ -768,6 +768,22 @@ impl<'c> Machine<'c> {
                         }
                     }
                 }
+                Op::MoveXYAddImmCall { from, to, src, delta, dst, arity, entry } => {
+                    y_write(&mut process.stack, u32::from(*to), x_read(&self.x, u32::from(*from)));
+                    let index = src.index() as u32;
+                    let x = if src.is_y() { y_read(&process.stack, index) } else { x_read(&self.x, index) };
+                    match add_small(x, *delta) {
+                        Some(value) => {
+                            x_write(&mut self.x, u32::from(*dst), value);
+                            ip = ip.wrapping_add(2);
+                            reduce!(*arity as usize);
+                            cp = Cp::local(here!() + 1);
+                            ip = base.wrapping_add(*entry as usize);
+                        }
+                        // The `AddImmCall` at the next index takes its slow path.
+                        None => ip = ip.wrapping_add(1),
+                    }
+                }
                 Op::GetList { src, head, tail } => {
                     get_list!(*src, *head, *tail);
                     ip = ip.wrapping_add(1);

@@ -479,6 +479,17 @@ pub enum Op {
         entry: u32,
         arity: u8,
     },
+    /// `MoveXY`, then the `AddImmCall` at the next index (copied here; its
+    /// slow path is taken there).
+    MoveXYAddImmCall {
+        from: u16,
+        to: u16,
+        src: Dst,
+        delta: i64,
+        dst: u16,
+        arity: u8,
+        entry: u32,
+    },
     /// An `Operator`, then the local `Call` at the next index (whose operands
     /// the interpreter reads there): `f(N - 1)`.
     OperatorCall {
@@ -753,6 +764,19 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
         })
         .collect();
     fuse(module, code, &mut ops, src);
+    // A move into the frame before `f(N - 2)` (a first call's result kept,
+    // a second call made): fused after the calls were.
+    for pc in 0..code.len().saturating_sub(1) {
+        if let (
+            I::Move { src: Src::Reg(Reg::X(from)), dst: Reg::Y(to) },
+            &Op::AddImmCall { src, delta, dst, entry, arity, .. },
+        ) = (&code[pc], &ops[pc + 1])
+        {
+            if let Ok(dst) = u16::try_from(dst) {
+                ops[pc] = Op::MoveXYAddImmCall { from: *from, to: *to, src, delta, dst, arity, entry };
+            }
+        }
+    }
     ops
 }
 
@@ -770,17 +794,9 @@ fn fuse(module: &LoadedModule, code: &[I], ops: &mut [Op], src: impl Fn(&Src) ->
             (&Op::LtImm { a, imm, fail }, Some(I::Return {})) if a.as_constant().is_none() && !a.as_register().1 => {
                 let a = a.as_register().0 as u32;
                 match (code.get(fail as usize), code.get(fail as usize + 1)) {
-                    (
-                        Some(&I::Allocate { slots }),
-                        Some(&I::Move { src: Src::Reg(Reg::X(src)), dst: Reg::Y(dst) }),
-                    ) => Some(Op::LtImmReturnElseSave {
-                        a,
-                        imm,
-                        fail,
-                        slots,
-                        src: u32::from(src),
-                        dst: u32::from(dst),
-                    }),
+                    (Some(&I::Allocate { slots }), Some(&I::Move { src: Src::Reg(Reg::X(src)), dst: Reg::Y(dst) })) => {
+                        Some(Op::LtImmReturnElseSave { a, imm, fail, slots, src: u32::from(src), dst: u32::from(dst) })
+                    }
                     _ => Some(Op::LtImmReturn { a, imm, fail }),
                 }
             }
