@@ -136,14 +136,15 @@ fn keep_spare(heap: &mut Heap, block: Block) {
 /// moved to the ideal size when it is smaller or more than twice as big.
 fn install_young(heap: &mut Heap, block: Block, live: usize, need: usize, roots: &mut [&mut [Term]]) {
     // Every collection scans every root (a long mailbox, a deep stack) and
-    // copies what lives: room for twice the roots and twice the survivors
-    // past them keeps that work paid for by the words allocated between
-    // collections. (Sized only to hold the survivors with a little room,
-    // a deep recursion building a list, nrev's, collected every few
-    // hundred words: twice as often as now.) The young heap grows as soon
-    // as it is smaller than that, and shrinks once more than twice too big.
+    // copies what lives: room for three times the survivors and four times
+    // the roots past them keeps that work a fraction of the words allocated
+    // between collections. (Sized only to hold the survivors with a little
+    // room, a deep recursion building a list, nrev's, collected every few
+    // hundred words: five times as often as now.) The young heap grows as
+    // soon as it is smaller than that, and shrinks once more than twice too
+    // big.
     let root_words: usize = roots.iter().map(|r| r.len()).sum();
-    let ideal = next_size((3 * live + need + 2 * root_words).max(ACTIVE_YOUNG_WORDS));
+    let ideal = next_size((4 * live + need + 4 * root_words).max(ACTIVE_YOUNG_WORDS));
     let from = std::mem::replace(&mut heap.young, block);
     keep_spare(heap, from);
     heap.top = live;
