@@ -274,10 +274,50 @@ impl Message {
     /// room: the terms are copied, and the counts of shared binaries the
     /// buffer held pass to the heap's handles.
     pub fn move_into(mut self, heap: &mut Heap) -> Term {
-        debug_assert!(heap.has_room(self.words()));
-        let term = copy_into_heap(self.term, heap, false);
+        let words = self.buffer.len();
+        assert!(heap.has_room(words), "message moved into a heap without room");
+        if !self.term.is_cons() && !self.term.is_boxed() {
+            return self.term;
+        }
+        // The buffer holds the message's objects one after another, and its
+        // pointers all point into it (`copy_to` copies every object it
+        // reaches): a copy of the words with each such pointer moved by
+        // the distance is the message in the heap, at the cost of a
+        // `memcpy` and one walk.
+        let from = self.buffer.as_ptr() as usize;
+        let range = (from, from + words * 8);
+        let top = heap.top;
+        // SAFETY: the young block has `words` free words from `top`
+        // (asserted above), which nothing else uses meanwhile.
+        let base = unsafe { heap.young.as_mut_ptr().add(top) };
+        // SAFETY: as above; the buffer is another allocation of `words` words.
+        unsafe { std::ptr::copy_nonoverlapping(self.buffer.as_ptr(), base, words) };
+        let delta = (base as usize).wrapping_sub(from) as u64;
+        let relocate = |word: u64| -> u64 {
+            // SAFETY: every slot visited holds a term (see `for_each_term_slot`).
+            let term = unsafe { Term::from_raw(word) };
+            if (term.is_cons() || term.is_boxed()) && (range.0..range.1).contains(&(term.pointer() as usize)) {
+                word.wrapping_add(delta)
+            } else {
+                word
+            }
+        };
+        let mut index = 0;
+        while index < words {
+            // SAFETY: `index` walks the starts of the well-formed objects the
+            // copy laid out in the buffer, now at `base`.
+            let (object, header) = unsafe { (base.add(index), Header::from_raw(*base.add(index))) };
+            if header.is_header() && header.kind() == Some(Kind::RefcBinary) {
+                // The buffer's count of the bytes passes to this handle.
+                heap.off_heap.push(object);
+            }
+            // SAFETY: as above.
+            index = unsafe { for_each_term_slot(base, index, |slot| *slot = relocate(*slot)) };
+        }
+        heap.top = top + words;
         self.shares = false;
-        term
+        // SAFETY: the message's root, moved as its slots were.
+        unsafe { Term::from_raw(relocate(self.term.raw())) }
     }
 }
 
