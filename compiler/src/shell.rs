@@ -34,6 +34,15 @@ use crate::{bytecode, check, codegen, parser};
 /// The function each evaluation module exports, of arity 2.
 pub const ENTRY: &str = "$eval";
 
+/// What the name of each evaluation module starts with (`$shell_1`, ...).
+pub const MODULE_PREFIX: &str = "$shell_";
+
+/// Whether `name` is an evaluation module's: code that stands for
+/// expressions typed at the shell.
+pub fn is_evaluation_module(name: &str) -> bool {
+    name.starts_with(MODULE_PREFIX)
+}
+
 /// One step of an input.
 #[derive(Debug)]
 pub enum Step {
@@ -389,7 +398,7 @@ mod tests {
         let mut n = 0;
         move || {
             n += 1;
-            format!("$shell_{n}")
+            format!("{MODULE_PREFIX}{n}")
         }
     }
 

@@ -105,26 +105,18 @@ impl Pending {
 /// Copies `term` into `heap`, which must have [`size`]`(term)` words of room
 /// (made with `Heap::ensure`); returns the copy.
 pub fn copy(term: Term, heap: &mut Heap) -> Term {
-    copy_into_heap(term, heap, true)
-}
-
-/// As [`copy`]; when `count` is false the copy's refc handles take no new
-/// count (the caller hands over the counts the source held).
-fn copy_into_heap(term: Term, heap: &mut Heap, count: bool) -> Term {
     let (base, len, top) = (heap.young.as_mut_ptr(), heap.young.len(), heap.top);
     let off_heap = &mut heap.off_heap;
     // SAFETY: `base[top..len]` is the young block's free part, which nothing
     // else uses while the copy is made.
-    let (copied, top) =
-        unsafe { copy_to(term, base, len, top, count, &mut |object| off_heap.push(object), &mut |_| {}) };
+    let (copied, top) = unsafe { copy_to(term, base, len, top, &mut |object| off_heap.push(object), &mut |_| {}) };
     heap.top = top;
     copied
 }
 
 /// Copies `term` to the words `base[top..len]`; returns the copy and the
 /// new top. `refc` is told of every refc binary handle made, which holds one
-/// more count of its bytes when `count` (else the source's count is handed
-/// over to it). `progress` is told of every [`REPORT_EVERY`] words copied.
+/// more count of its bytes. `progress` is told of every [`REPORT_EVERY`] words copied.
 ///
 /// # Safety
 /// `base[..len]` must be a block of words this thread may write, with
@@ -136,14 +128,13 @@ unsafe fn copy_to(
     base: *mut u64,
     len: usize,
     top: usize,
-    count: bool,
     refc: &mut dyn FnMut(*mut u64),
     progress: &mut dyn FnMut(usize),
 ) -> (Term, usize) {
     if !term.is_cons() && !term.is_boxed() {
         return (term, top);
     }
-    let mut to = Target { base, len, top, count };
+    let mut to = Target { base, len, top };
     let root = to.object(term, refc);
     // Every object copied so far lies in `start..to.top`; scanning them in
     // order copies what their term slots point to (still the source's
@@ -173,8 +164,6 @@ struct Target {
     base: *mut u64,
     len: usize,
     top: usize,
-    /// Whether a refc handle copied takes a count of its own.
-    count: bool,
 }
 
 impl Target {
@@ -209,10 +198,8 @@ impl Target {
             }
             if term.header().kind() == Some(Kind::RefcBinary) {
                 // The payload word is a pointer made by `Arc::into_raw`;
-                // the copy holds one more count of it (or the one handed over).
-                if self.count {
-                    Arc::increment_strong_count(*object.add(1) as *const SharedBytes);
-                }
+                // the copy holds one more count of it.
+                Arc::increment_strong_count(*object.add(1) as *const SharedBytes);
                 refc(object);
             }
             Term::from_boxed_ptr(object)
@@ -221,8 +208,8 @@ impl Target {
 }
 
 /// A message on its way: a term copied out of its sender into a buffer of
-/// its own, which the receiver copies into its heap when it takes the
-/// message in. Dropping a message releases the binary counts it holds.
+/// its own, whose words the receiver moves into its heap (pointers moved
+/// with them) when it takes the message in. Dropping a message releases the binary counts it holds.
 #[derive(Debug)]
 pub struct Message {
     buffer: Vec<u64>,
@@ -251,8 +238,7 @@ impl Message {
         let mut shares = false;
         // SAFETY: the buffer has room for `words` words, all free; the
         // caller keeps the source as it is.
-        let (term, top) =
-            unsafe { copy_to(term, buffer.as_mut_ptr(), words, 0, true, &mut |_| shares = true, progress) };
+        let (term, top) = unsafe { copy_to(term, buffer.as_mut_ptr(), words, 0, &mut |_| shares = true, progress) };
         debug_assert_eq!(top, words);
         // SAFETY: the copy wrote every word below `top`, which is `words`
         // (`size` counts exactly the words `copy_to` writes).

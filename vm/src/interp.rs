@@ -107,16 +107,9 @@ fn read(x: &[Term], process: &Process, operand: Operand) -> Term {
 #[inline(always)]
 fn write(x: &mut [Term], process: &mut Process, dst: Dst, value: Term) {
     if dst.is_y() {
-        let stack = &mut process.stack;
-        debug_assert!(dst.index() + 2 <= stack.len());
-        // SAFETY: as for reads in `read_parts`: the verifier keeps y
-        // registers inside the running function's frame, on top of the stack.
-        let slot = stack.len() - 2 - dst.index();
-        unsafe { *stack.get_unchecked_mut(slot) = value };
+        y_write(&mut process.stack, dst.index() as u32, value);
     } else {
-        debug_assert!(dst.index() < x.len());
-        // SAFETY: x registers are bounded by X_REGISTERS, the file's length.
-        unsafe { *x.get_unchecked_mut(dst.index()) = value };
+        x_write(x, dst.index() as u32, value);
     }
 }
 
@@ -477,7 +470,7 @@ impl<'c> Machine<'c> {
                 }
                 Op::LtImmReturn { a, imm, fail } => {
                     let a = x_read(&self.x, *a);
-                    if a.is_small() && (a.raw() as i64) < imm.raw() as i64 || !a.is_small() && less_slow(a, *imm) {
+                    if less_than_imm(a, *imm) {
                         ret!()
                     } else {
                         ip = base.wrapping_add(*fail as usize)
@@ -485,7 +478,7 @@ impl<'c> Machine<'c> {
                 }
                 Op::LtImmReturnElseSave { a, imm, fail, slots, src, dst } => {
                     let a = x_read(&self.x, *a);
-                    if a.is_small() && (a.raw() as i64) < imm.raw() as i64 || !a.is_small() && less_slow(a, *imm) {
+                    if less_than_imm(a, *imm) {
                         ret!()
                     } else {
                         allocate!(*slots);
@@ -646,25 +639,11 @@ impl<'c> Machine<'c> {
                 Op::Test { test, src, fail } => branch!(type_test(*test, get!(*src)), *fail),
                 Op::ListTest { src, nil, cons, other } => {
                     let list = get!(*src);
-                    let target = if list.is_cons() {
-                        *cons
-                    } else if list == Term::NIL {
-                        *nil
-                    } else {
-                        *other
-                    };
-                    ip = base.wrapping_add(target as usize);
+                    ip = base.wrapping_add(list_target(list, *nil, *cons, *other) as usize);
                 }
                 Op::ListTestX { src, nil, cons, other } => {
                     let list = x_read(&self.x, *src);
-                    let target = if list.is_cons() {
-                        *cons
-                    } else if list == Term::NIL {
-                        *nil
-                    } else {
-                        *other
-                    };
-                    ip = base.wrapping_add(target as usize);
+                    ip = base.wrapping_add(list_target(list, *nil, *cons, *other) as usize);
                 }
                 Op::ListSplit { src, nil, other, cons, slots, head, tail } => {
                     let list = x_read(&self.x, *src);
@@ -674,7 +653,7 @@ impl<'c> Machine<'c> {
                         x_write(&mut self.x, *tail, list.tail());
                         ip = base.wrapping_add(*cons as usize + 2);
                     } else {
-                        let target = if list == Term::NIL { *nil } else { *other };
+                        let target = list_target(list, *nil, *cons, *other);
                         ip = base.wrapping_add(target as usize);
                     }
                 }
@@ -716,15 +695,11 @@ impl<'c> Machine<'c> {
                 Op::IsEqImm { a, imm, equal, fail } => branch!((get!(*a) == *imm) == *equal, *fail),
                 Op::LtImm { a, imm, fail } => {
                     let a = get!(*a);
-                    let holds =
-                        if a.is_small() { (a.raw() as i64) < imm.raw() as i64 } else { compare(a, *imm).is_lt() };
-                    branch!(holds, *fail)
+                    branch!(less_than_imm(a, *imm), *fail)
                 }
                 Op::GeImm { a, imm, fail } => {
                     let a = get!(*a);
-                    let holds =
-                        if a.is_small() { a.raw() as i64 >= imm.raw() as i64 } else { compare(a, *imm).is_ge() };
-                    branch!(holds, *fail)
+                    branch!(!less_than_imm(a, *imm), *fail)
                 }
                 Op::CompareImm { compare, mask, a, imm, fail } => {
                     branch!(compare_imm(*compare, *mask, get!(*a), *imm), *fail)
@@ -1498,8 +1473,11 @@ fn x_write(x: &mut [Term], i: u32, value: Term) {
 #[inline(always)]
 fn y_read(stack: &[Term], i: u32) -> Term {
     debug_assert!(i as usize + 2 <= stack.len());
-    // SAFETY: as in `read_parts`: the frame is on top of the stack, its
-    // frame word last, and the verifier keeps `i` inside it.
+    // SAFETY: the verifier proved that every y register an op names is
+    // inside the frame of the function running it, and that frame is on
+    // top of the stack while the function runs (Allocate pushes it; calls
+    // and natives leave the stack as they found it): its frame word at
+    // `len - 1`, `y(i)` below.
     unsafe { *stack.get_unchecked(stack.len() - 2 - i as usize) }
 }
 
@@ -1517,21 +1495,8 @@ fn read_parts(x: &[Term], stack: &[Term], operand: Operand) -> Term {
     match operand.as_constant() {
         Some(term) => term,
         None => match operand.as_register() {
-            (i, true) => {
-                debug_assert!(i + 2 <= stack.len());
-                // SAFETY: the verifier proved that every y register an op
-                // names is inside the frame of the function running it, and
-                // that frame is on top of the stack while the function runs
-                // (Allocate pushes it; calls and natives leave the stack as
-                // they found it): its frame word at `len - 1`, `y(i)` below.
-                unsafe { *stack.get_unchecked(stack.len() - 2 - i) }
-            }
-            (i, false) => {
-                debug_assert!(i < x.len());
-                // SAFETY: the verifier bounds x registers by X_REGISTERS,
-                // the length of the x register file.
-                unsafe { *x.get_unchecked(i) }
-            }
+            (i, true) => y_read(stack, i as u32),
+            (i, false) => x_read(x, i as u32),
         },
     }
 }
@@ -1628,10 +1593,33 @@ fn small_order_in(mask: u8, a: Term, b: Term) -> bool {
     mask & order != 0
 }
 
+/// `a < imm` for a small integer `imm`: a word comparison when `a` is
+/// small too (tagged small integers order as their values).
+#[inline(always)]
+fn less_than_imm(a: Term, imm: Term) -> bool {
+    if a.is_small() {
+        (a.raw() as i64) < imm.raw() as i64
+    } else {
+        less_slow(a, imm)
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn less_slow(a: Term, b: Term) -> bool {
     compare(a, b).is_lt()
+}
+
+/// Where a three-way list test goes for `list`.
+#[inline(always)]
+fn list_target(list: Term, nil: u32, cons: u32, other: u32) -> u32 {
+    if list.is_cons() {
+        cons
+    } else if list == Term::NIL {
+        nil
+    } else {
+        other
+    }
 }
 
 fn compare_slow(test: Compare, a: Term, b: Term) -> bool {
@@ -1652,8 +1640,6 @@ fn type_test(test: TypeTest, t: Term) -> bool {
         TypeTest::Float => t.float_value().is_some(),
         TypeTest::Number => t.is_small() || t.float_value().is_some() || integer_value(t).is_some(),
         TypeTest::Atom => t.is_atom(),
-        TypeTest::Nil => t.is_nil(),
-        TypeTest::Cons => t.is_cons(),
         TypeTest::List => t.is_cons() || t.is_nil(),
         TypeTest::Tuple => t.tuple_elements().is_some(),
         TypeTest::Binary => binary_bytes(t).is_some(),

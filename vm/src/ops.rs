@@ -93,8 +93,6 @@ pub enum TypeTest {
     Float,
     Number,
     Atom,
-    Nil,
-    Cons,
     List,
     Tuple,
     Binary,
@@ -604,7 +602,7 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
     // names `+` in its stack trace, as a call with variables does. So no
     // operator there takes the literal-operand form (which, as compiled erl
     // code, leaves the operator out).
-    let evaluated = crate::atom::name(module.name).is_some_and(|name| name.starts_with("$shell_"));
+    let evaluated = crate::atom::name(module.name).is_some_and(compiler::shell::is_evaluation_module);
     let mut ops: Vec<Op> = code
         .iter()
         .map(|instruction| match instruction {

@@ -149,7 +149,7 @@ fn modules(_: &mut Process, _: &mut [Term]) -> Result<Term, Stop> {
     let mut text = format!("{:<24}{}\n", "Module", "File");
     for module in code()?.loaded() {
         let name = atom::name(module.name).unwrap_or("?");
-        if !name.starts_with("$shell_") {
+        if !compiler::shell::is_evaluation_module(name) {
             text.push_str(&format!("{:<24}{}\n", crate::print::atom_text(name), module.file));
         }
     }

@@ -121,7 +121,7 @@ impl Session {
         let modules = &mut self.modules;
         let mut name = || {
             *modules += 1;
-            format!("$shell_{modules}")
+            format!("{}{modules}", compiler::shell::MODULE_PREFIX)
         };
         let steps = match compiler::shell::compile(text, &self.bound, &mut name) {
             Ok(steps) => steps,
@@ -205,7 +205,7 @@ fn atom_of(name: &str) -> Term {
 
 /// Whether frames of `module` are the shell's own, left out of stack traces.
 fn is_shell_code(module: Term) -> bool {
-    atom::name(module).is_some_and(|name| name == "shell" || name.starts_with("$shell_"))
+    atom::name(module).is_some_and(|name| name == "shell" || compiler::shell::is_evaluation_module(name))
 }
 
 /// The text of `{value, V}` or `{raised, Class, Reason, Stack}`.
