@@ -7,10 +7,25 @@
 //! Modules not loaded yet are compiled on first use from the sources the
 //! table was given (the program's folder and the embedded standard library),
 //! as the BEAM's code server loads from its code path.
+//!
+//! Publishing a version is one swap under the table's write lock: a
+//! module is compiled, verified and translated before (off to the side), so
+//! no caller ever sees half a module, and a load holds the lock for
+//! microseconds. Callers cache what they resolved under a generation count
+//! (`interp.rs`), so running processes take the lock only after a change.
+//!
+//! A purged version is never freed: it moves to a graveyard and is marked
+//! purged. Process heaps may point into a version's literals (a literal is
+//! not copied when a process takes it), and funs point to their version
+//! uncounted; OTP copies such literals out before it frees an area, which
+//! this VM does not do yet, so the version's memory is kept (a module's
+//! instructions and literals per purge). Calling a fun of a purged version
+//! raises `badfun` (see `purge.rs` for which processes a purge kills).
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::atom;
 use crate::module::{LoadError, LoadedModule};
@@ -36,14 +51,28 @@ pub enum CodeError {
     Load(LoadError),
 }
 
+impl std::fmt::Display for CodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CodeError::NotPurged => f.write_str("not_purged"),
+            CodeError::Load(why) => write!(f, "{why}"),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct CodeServer {
     slots: RwLock<HashMap<Term, Slot>>,
     sources: RwLock<HashMap<String, Source>>,
+    /// Folders where a module without a source yet is looked for, as
+    /// `NAME.actor` (the program's folder).
+    path: RwLock<Vec<PathBuf>>,
     /// Counts the loads and purges: what a caller resolved under an older
     /// count may name a version that is no longer current (see `interp.rs`'s
     /// cache of remote calls).
     generation: AtomicU64,
+    /// Purged versions, kept (see the module comment).
+    graveyard: Mutex<Vec<Arc<LoadedModule>>>,
 }
 
 impl CodeServer {
@@ -76,18 +105,68 @@ impl CodeServer {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Drops the old version of a module; `true` if there was one.
+    /// Drops the old version of a module (marked purged, kept in the
+    /// graveyard); `true` if there was one. Which processes still use it is
+    /// the caller's business (`purge.rs`).
     pub fn purge(&self, name: Term) -> bool {
         let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
-        let purged = slots.get_mut(&name).and_then(|slot| slot.old.take()).is_some();
+        let old = slots.get_mut(&name).and_then(|slot| slot.old.take());
         // Cached resolutions made before may hold the purged version.
         self.generation.fetch_add(1, Ordering::Release);
-        purged
+        drop(slots);
+        let Some(old) = old else { return false };
+        old.purged.store(true, Ordering::Release);
+        self.graveyard.lock().unwrap_or_else(|p| p.into_inner()).push(old);
+        true
+    }
+
+    /// `code:delete/1`: the current version becomes old, and calls by name
+    /// find no version. False (changing nothing) if there is no current
+    /// version or an old one is still there.
+    pub fn delete(&self, name: Term) -> bool {
+        let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        let Some(slot) = slots.get_mut(&name).filter(|s| s.old.is_none() && s.current.is_some()) else {
+            return false;
+        };
+        slot.old = slot.current.take();
+        self.generation.fetch_add(1, Ordering::Release);
+        true
+    }
+
+    /// The current version of a module if it is loaded (never loads it).
+    pub fn loaded_version(&self, name: Term) -> Option<Arc<LoadedModule>> {
+        self.slots.read().unwrap_or_else(|p| p.into_inner()).get(&name).and_then(|s| s.current.clone())
+    }
+
+    /// Adds a folder where modules are looked for by file name.
+    pub fn add_path(&self, folder: &Path) {
+        let mut path = self.path.write().unwrap_or_else(|p| p.into_inner());
+        if !path.iter().any(|f| f == folder) {
+            path.push(folder.to_owned());
+        }
     }
 
     /// The source module `name` is compiled from when first used, if any.
     pub fn source(&self, name: &str) -> Option<Source> {
         self.sources.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+    }
+
+    /// The source of `name` as it is on disk now: its known file read again
+    /// (the embedded standard library: as embedded), or `NAME.actor` in a
+    /// folder of the path (made the module's source from then on).
+    pub fn find_source(&self, name: &str) -> Option<Source> {
+        if let Some(source) = self.source(name) {
+            let text = std::fs::read_to_string(&source.file_name).unwrap_or(source.text);
+            return Some(Source { file_name: source.file_name, text });
+        }
+        let folders = self.path.read().unwrap_or_else(|p| p.into_inner()).clone();
+        folders.iter().find_map(|folder| {
+            let file = folder.join(format!("{name}.actor"));
+            let text = std::fs::read_to_string(&file).ok()?;
+            let source = Source { file_name: file.display().to_string(), text };
+            self.add_source(name, source.clone());
+            Some(source)
+        })
     }
 
     /// The modules loaded now (their current versions), by name.
@@ -121,7 +200,7 @@ impl CodeServer {
             return Some(module);
         }
         let module_name = atom::name(name)?;
-        let source = self.sources.read().unwrap_or_else(|p| p.into_inner()).get(module_name).cloned()?;
+        let source = self.find_source(module_name)?;
         let options = compiler::Options { expected_module: Some(module_name.to_owned()) };
         let (compiled, diagnostics) = compiler::compile_with_stack(&source.text, &source.file_name, &options);
         let errors: Vec<_> = diagnostics.into_iter().filter(|d| d.is_error()).collect();

@@ -1269,6 +1269,10 @@ impl<'c> Machine<'c> {
         let Some((module, lambda, free)) = fun::parts_borrowed(value) else {
             return Called::Raise(self.error_tuple(process, atoms::BADFUN, value));
         };
+        // Code purged since the fun was made (OTP: the fun's code is gone).
+        if module.purged.load(std::sync::atomic::Ordering::Relaxed) {
+            return Called::Raise(self.error_tuple(process, atoms::BADFUN, value));
+        }
         let Some(entry) = module.lambdas.get(lambda as usize) else {
             return Called::Raise(Exception::error(atoms::BADARG));
         };

@@ -24,6 +24,7 @@ pub mod ops;
 pub mod pretty;
 pub mod print;
 pub mod process;
+pub mod purge;
 pub mod repl;
 pub mod report;
 pub mod runner;

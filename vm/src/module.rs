@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use compiler::bytecode::{self, Literal};
 
@@ -88,6 +88,9 @@ pub struct LoadedModule {
     lines: Vec<(u32, u32)>,
     /// What this module counts in `erlang:memory(code)`.
     bytes: usize,
+    /// Set when the version is purged (`code.rs`): its funs then raise
+    /// `badfun` when called, as OTP's do.
+    pub purged: AtomicBool,
 }
 
 static CODE_BYTES: AtomicUsize = AtomicUsize::new(0);
@@ -192,6 +195,7 @@ impl LoadedModule {
             lambdas,
             file: module.file,
             lines: module.lines,
+            purged: AtomicBool::new(false),
         };
         loaded.ops = crate::ops::translate(&loaded, &module.code);
         Ok(loaded)

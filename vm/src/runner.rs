@@ -53,6 +53,8 @@ pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
         eprintln!("{file_name}: cannot load: {error:?}");
         return 1;
     }
+    // Loaded again from here by `code:load_file/1` and `l/1`.
+    code.add_source(module_name, Source { file_name, text });
     let (Ok(module_atom), Ok(main)) = (atom::intern(module_name), atom::intern("main")) else {
         return 1;
     };
@@ -88,6 +90,7 @@ pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
 /// Makes every `.actor` file of `folder` (but `except`) the source of the
 /// module its name gives, compiled on first use.
 pub fn add_folder(code: &CodeServer, folder: &Path, except: Option<&Path>) {
+    code.add_path(folder);
     let Ok(entries) = std::fs::read_dir(folder) else { return };
     for entry in entries.flatten() {
         let file = entry.path();

@@ -91,6 +91,24 @@ impl Proc {
     pub fn try_body(&self) -> Option<MutexGuard<'_, Process>> {
         self.body.try_lock().ok()
     }
+
+    /// The body, for a native function running in another process: one
+    /// another scheduler runs is released at the end of its slice; one
+    /// suspended mid-way on this scheduler, when its native finishes.
+    /// Meanwhile the caller suspends (where it cannot, it lets the thread
+    /// go); `None` after many tries (two processes each waiting for the
+    /// other's body).
+    pub fn wait_body(&self) -> Option<MutexGuard<'_, Process>> {
+        for _ in 0..100_000 {
+            if let Some(body) = self.try_body() {
+                return Some(body);
+            }
+            if !crate::coroutine::suspend() {
+                std::thread::yield_now();
+            }
+        }
+        self.try_body()
+    }
 }
 
 type Task = Arc<Proc>;

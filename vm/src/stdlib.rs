@@ -25,6 +25,7 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("shell", "shell.actor", include_str!("../../stdlib/shell.actor")),
     ("shell_default", "shell_default.actor", include_str!("../../stdlib/shell_default.actor")),
     ("c", "c.actor", include_str!("../../stdlib/c.actor")),
+    ("code", "code.actor", include_str!("../../stdlib/code.actor")),
 ];
 
 /// Makes every standard library module available to `code`.

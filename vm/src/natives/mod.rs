@@ -7,6 +7,7 @@
 
 mod binary;
 mod c;
+mod code;
 mod erlang;
 mod etf;
 mod ets;
@@ -33,7 +34,8 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
             .or_else(|| binary::lookup_erlang(function, arity))
             .or_else(|| system::lookup(function, arity))
             .or_else(|| process::lookup(function, arity))
-            .or_else(|| etf::lookup(function, arity)),
+            .or_else(|| etf::lookup(function, arity))
+            .or_else(|| code::lookup_erlang(function, arity)),
         "binary" => binary::lookup_module(function, arity),
         "unicode" => binary::lookup_unicode(function, arity),
         "maps" => maps::lookup(function, arity),
@@ -46,6 +48,7 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
         "ets" => ets::lookup(function, arity),
         "error_logger" => logger::lookup_error_logger(function, arity),
         "c" => c::lookup(function, arity),
+        "code" => code::lookup(function, arity),
         "shell" => crate::repl::lookup_shell(function, arity),
         _ => None,
     }

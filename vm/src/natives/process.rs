@@ -450,21 +450,9 @@ fn process_info(p: &mut Process, pid: Term, items: Option<Term>) -> Result<Term,
     let Some(proc) = runtime.and_then(|r| r.lookup(pid)).filter(|proc| proc.is_alive()) else {
         return Ok(atoms::UNDEFINED);
     };
-    // A process another scheduler runs is released at the end of its
-    // slice; one suspended mid-way on this scheduler, when its native
-    // finishes. Meanwhile this one suspends (where it cannot, it lets the
-    // thread go). Two processes each waiting for the other give up in the
-    // end, and read each other as `undefined`.
-    let mut body = proc.try_body();
-    let mut tries = 0;
-    while body.is_none() && tries < 100_000 {
-        if !crate::coroutine::suspend() {
-            std::thread::yield_now();
-        }
-        tries += 1;
-        body = proc.try_body();
-    }
-    let Some(mut body) = body else { return Ok(atoms::UNDEFINED) };
+    // Two processes each waiting for the other give up in the end, and
+    // read each other as `undefined`.
+    let Some(mut body) = proc.wait_body() else { return Ok(atoms::UNDEFINED) };
     // Holding the body makes this thread the inbox's one consumer: what was
     // sent to the process so far counts. (Every push already queued the
     // process if it was waiting, so it will see what was taken in.)

@@ -1,0 +1,155 @@
+//! Purging old code (OTP's `code:purge/1`, `code:soft_purge/1` and
+//! `erlang:check_process_code/2`): which processes still use a module
+//! version, and the thread that purges.
+//!
+//! A process uses a version when it runs its code: where it resumes, the
+//! module of any return address on its stack, any `try`/`catch` handler.
+//! Funs do not count, as in OTP since release 19 ("it is impossible to give
+//! any guarantees that no processes in the system have such indirect
+//! references"): a fun of a purged version raises `badfun` when called.
+//!
+//! A process's body can only be looked at between its time slices (the
+//! scheduler running it holds it), so purging is done by a thread of its
+//! own, which waits for each body in turn: a process that asks for a
+//! purge waits for the answer in `receive` (`stdlib/code.actor`), which
+//! leaves its own body free to be looked at, so that a purger running old
+//! code is killed like any other, as under OTP (where the code server, not
+//! the caller, purges). Purges are serialized by that thread; loads do not
+//! wait for it.
+//!
+//! `purge` sends `exit(Pid, kill)` to every process that uses the old
+//! version, waits until they are gone, then drops the version; `soft_purge`
+//! drops it only if no process uses it. A version is never freed (see
+//! `code.rs`): a fun or literal of it that escaped the check (in an ETS
+//! table, in a message on its way) stays valid memory, and calling such a
+//! fun raises `badfun`, as in OTP.
+
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::atom::atoms;
+use crate::copy::Message;
+use crate::heap::Heap;
+use crate::mailbox::Signal;
+use crate::module::LoadedModule;
+use crate::process::{Process, Resume};
+use crate::scheduler::Runtime;
+use crate::term::Term;
+
+/// How long the purger waits for one process's body (a process blocked in
+/// a native that never ends its slice) before it counts it as unknown.
+const BODY_WAIT: Duration = Duration::from_secs(5);
+
+/// Whether `process` runs code of `module`.
+pub fn uses(process: &Process, module: &LoadedModule) -> bool {
+    let is = |m: &Arc<LoadedModule>| std::ptr::eq(Arc::as_ptr(m), module);
+    if let Some(Resume::At { module: m, .. }) = &process.resume {
+        if is(m) {
+            return true;
+        }
+    }
+    process.far.iter().any(is) || process.handlers.iter().any(|h| is(&h.module))
+}
+
+/// What looking at a process found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Uses,
+    Free,
+    /// Its body was not free within [`BODY_WAIT`].
+    Unknown,
+    Gone,
+}
+
+/// Looks at process `pid` between its slices (waiting for its body).
+fn look_at(runtime: &Runtime, pid: u64, module: &LoadedModule) -> Use {
+    let Some(proc) = runtime.lookup(pid) else { return Use::Gone };
+    let deadline = Instant::now() + BODY_WAIT;
+    let mut pause = Duration::from_micros(20);
+    let body = loop {
+        if !proc.is_alive() {
+            return Use::Gone;
+        }
+        if let Some(body) = proc.try_body() {
+            break body;
+        }
+        if Instant::now() > deadline {
+            return Use::Unknown;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(1));
+    };
+    if uses(&body, module) {
+        Use::Uses
+    } else {
+        Use::Free
+    }
+}
+
+/// A purge asked for by process `reply_to`, answered with the message
+/// `{Ref, Result}` (`reference` is Ref's number).
+#[derive(Debug)]
+struct Request {
+    module: Term,
+    soft: bool,
+    reply_to: u64,
+    reference: u64,
+}
+
+fn requests() -> &'static Mutex<Option<Sender<Request>>> {
+    static REQUESTS: OnceLock<Mutex<Option<Sender<Request>>>> = OnceLock::new();
+    REQUESTS.get_or_init(|| Mutex::new(None))
+}
+
+/// Asks the purger to purge `module` (`soft`: only if no process uses its
+/// old version); the answer comes to `reply_to` as `{Ref, Result}`.
+pub fn request(runtime: &'static Runtime, module: Term, soft: bool, reply_to: u64, reference: u64) -> bool {
+    let mut sender = requests().lock().unwrap_or_else(PoisonError::into_inner);
+    if sender.is_none() {
+        let (send, receive) = mpsc::channel::<Request>();
+        let started = std::thread::Builder::new().name("purger".to_owned()).spawn(move || {
+            for request in receive {
+                let result = purge(runtime, request.module, request.soft, request.reply_to);
+                let mut heap = Heap::with_young_words(8);
+                let reference = heap.reference(request.reference);
+                let reply = heap.tuple(&[reference, result]);
+                let _ = runtime.signal(request.reply_to, Signal::Message(Message::new(reply)));
+            }
+        });
+        if started.is_err() {
+            return false;
+        }
+        *sender = Some(send);
+    }
+    sender.as_ref().is_some_and(|s| s.send(Request { module, soft, reply_to, reference }).is_ok())
+}
+
+/// Purges the old version of `module`: OTP's result (`purge`: whether a
+/// process was killed; `soft_purge`: whether the old version is gone).
+fn purge(runtime: &Runtime, module: Term, soft: bool, requester: u64) -> Term {
+    let boolean = |b: bool| if b { atoms::TRUE } else { atoms::FALSE };
+    let Some(old) = runtime.code.old(module) else { return boolean(soft) };
+    let mut users = Vec::new();
+    for pid in runtime.pids() {
+        match look_at(runtime, pid, &old) {
+            Use::Uses => users.push(pid),
+            Use::Unknown if soft => return atoms::FALSE,
+            Use::Unknown | Use::Free | Use::Gone => {}
+        }
+        if soft && !users.is_empty() {
+            return atoms::FALSE;
+        }
+    }
+    for &pid in &users {
+        let kill = Signal::Exit { from: requester, reason: Message::new(atoms::KILL), linked: false };
+        let _ = runtime.signal(pid, kill);
+    }
+    // Gone before the purge returns, as OTP's code server waits for them.
+    let deadline = Instant::now() + BODY_WAIT;
+    while users.iter().any(|&pid| runtime.lookup(pid).is_some_and(|p| p.is_alive())) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    runtime.code.purge(module);
+    boolean(soft || !users.is_empty())
+}
