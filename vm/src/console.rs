@@ -100,3 +100,28 @@ mod tests {
         STATE.lock().unwrap().printer = None;
     }
 }
+
+/// Somewhere other than the VM's own streams that output can go.
+pub trait Output: Send + Sync + std::fmt::Debug {
+    fn write(&self, bytes: &[u8]);
+}
+
+/// Where a process's output goes instead of the VM's standard output (the
+/// connection of a remote shell, `control.rs`): erl's group leader. A
+/// process inherits its parent's; both of the process's streams go there.
+#[derive(Debug)]
+pub struct Sink(std::sync::Arc<dyn Output>);
+
+impl Sink {
+    pub fn new(output: std::sync::Arc<dyn Output>) -> std::sync::Arc<Sink> {
+        std::sync::Arc::new(Sink(output))
+    }
+}
+
+/// Writes a process's output: to its sink if it has one.
+pub fn write_for(sink: Option<&Sink>, stream: Stream, bytes: &[u8]) {
+    match sink {
+        Some(sink) => sink.0.write(bytes),
+        None => write(stream, bytes),
+    }
+}

@@ -40,9 +40,42 @@ enum Command {
         /// Scheduler threads (default: one per core).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
         schedulers: Option<u16>,
+        /// Name the VM: it listens on a control socket of that name, for
+        /// `vm load NAME` and `vm remote NAME`.
+        #[arg(long)]
+        name: Option<String>,
+        /// Load a module again whenever its source file in the program's
+        /// folder changes (hot loading, as `vm load`).
+        #[arg(long)]
+        watch: bool,
         /// Arguments for main/1.
         #[arg(last = true)]
         args: Vec<String>,
+    },
+    /// Compile modules and load them into the running VM named NAME (started
+    /// with `vm run --name NAME`), which goes on running: processes move to
+    /// the new code at their next call by module name.
+    ///
+    /// Refused while a process still runs the version before the current
+    /// one, unless `--purge`, which kills such processes (as `code:purge/1`).
+    Load {
+        /// The VM's name.
+        name: String,
+        /// The `.actor` files of the modules.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Kill processes still running the old code that must go.
+        #[arg(long)]
+        purge: bool,
+        /// When to colour diagnostics.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
+    /// A shell evaluating inside the running VM named NAME (started with
+    /// `vm run --name NAME`). Ctrl-D leaves it and the VM runs on.
+    Remote {
+        /// The VM's name.
+        name: String,
     },
     /// The interactive shell (also what `vm` alone starts): evaluates
     /// expressions as erl's shell does. Reads from a pipe without prompts.
@@ -74,23 +107,31 @@ enum Color {
     Never,
 }
 
+impl Color {
+    /// Whether diagnostics on standard error are coloured.
+    fn enabled(self) -> bool {
+        match self {
+            Color::Auto => std::io::stderr().is_terminal(),
+            Color::Always => true,
+            Color::Never => false,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Repl { schedulers: None });
     let cores = || std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     match command {
-        Command::Check { files, color } => {
-            let color = match color {
-                Color::Auto => std::io::stderr().is_terminal(),
-                Color::Always => true,
-                Color::Never => false,
-            };
-            check(&files, color)
+        Command::Check { files, color } => check(&files, color.enabled()),
+        Command::Run { file, args, schedulers, name, watch } => {
+            let options = vm::runner::Options { schedulers: schedulers.map_or_else(cores, usize::from), name, watch };
+            ExitCode::from(vm::runner::run(&file, &args, &options).clamp(0, 255) as u8)
         }
-        Command::Run { file, args, schedulers } => {
-            let schedulers = schedulers.map_or_else(cores, usize::from);
-            ExitCode::from(vm::runner::run(&file, &args, schedulers).clamp(0, 255) as u8)
+        Command::Load { name, files, purge, color } => {
+            ExitCode::from(vm::control::load_files(&name, &files, purge, color.enabled()).clamp(0, 255) as u8)
         }
+        Command::Remote { name } => ExitCode::from(vm::repl::remote(&name).clamp(0, 255) as u8),
         Command::Repl { schedulers } => {
             let schedulers = schedulers.map_or_else(cores, usize::from);
             ExitCode::from(vm::repl::run(schedulers).clamp(0, 255) as u8)

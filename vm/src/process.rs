@@ -159,6 +159,9 @@ pub struct Process {
     /// Set when a signal kills the process: it exits with this reason at the
     /// next safe point.
     pub killed: Option<Box<crate::copy::Message>>,
+    /// Where `io` output goes instead of standard output (inherited from
+    /// the parent; set for a remote shell's processes).
+    pub output: Option<Arc<crate::console::Sink>>,
 }
 
 /// A process's links and monitors.
@@ -210,6 +213,7 @@ impl Process {
             trap_exit: false,
             ties: None,
             killed: None,
+            output: None,
         }
     }
 

@@ -110,7 +110,7 @@ pub fn request(runtime: &'static Runtime, module: Term, soft: bool, reply_to: u6
         let (send, receive) = mpsc::channel::<Request>();
         let started = std::thread::Builder::new().name("purger".to_owned()).spawn(move || {
             for request in receive {
-                let result = purge(runtime, request.module, request.soft, request.reply_to);
+                let result = purge(runtime, request.module, request.soft, request.reply_to).term(request.soft);
                 let mut heap = Heap::with_young_words(8);
                 let reference = heap.reference(request.reference);
                 let reply = heap.tuple(&[reference, result]);
@@ -125,20 +125,49 @@ pub fn request(runtime: &'static Runtime, module: Term, soft: bool, reply_to: u6
     sender.as_ref().is_some_and(|s| s.send(Request { module, soft, reply_to, reference }).is_ok())
 }
 
-/// Purges the old version of `module`: OTP's result (`purge`: whether a
-/// process was killed; `soft_purge`: whether the old version is gone).
-fn purge(runtime: &Runtime, module: Term, soft: bool, requester: u64) -> Term {
-    let boolean = |b: bool| if b { atoms::TRUE } else { atoms::FALSE };
-    let Some(old) = runtime.code.old(module) else { return boolean(soft) };
+/// What a purge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purged {
+    /// There was no old version.
+    NothingOld,
+    /// The old version is gone; these processes were killed first.
+    Done { killed: Vec<u64> },
+    /// A soft purge found these processes running the old version (or
+    /// could not look at them), and changed nothing.
+    InUse { users: Vec<u64> },
+}
+
+impl Purged {
+    /// OTP's result: `purge` whether a process was killed, `soft_purge`
+    /// whether no old version is left.
+    fn term(&self, soft: bool) -> Term {
+        let value = match self {
+            Purged::NothingOld => soft,
+            Purged::Done { killed } => soft || !killed.is_empty(),
+            Purged::InUse { .. } => false,
+        };
+        if value {
+            atoms::TRUE
+        } else {
+            atoms::FALSE
+        }
+    }
+}
+
+/// Purges the old version of `module` (`soft`: only if no process runs
+/// it); blocks until done, so it runs on the purger thread or the control
+/// socket's, never on a scheduler. `requester` is the sender of the kills.
+pub fn purge(runtime: &Runtime, module: Term, soft: bool, requester: u64) -> Purged {
+    let Some(old) = runtime.code.old(module) else { return Purged::NothingOld };
     let mut users = Vec::new();
     for pid in runtime.pids() {
         match look_at(runtime, pid, &old) {
             Use::Uses => users.push(pid),
-            Use::Unknown if soft => return atoms::FALSE,
+            Use::Unknown if soft => users.push(pid),
             Use::Unknown | Use::Free | Use::Gone => {}
         }
         if soft && !users.is_empty() {
-            return atoms::FALSE;
+            return Purged::InUse { users };
         }
     }
     for &pid in &users {
@@ -151,5 +180,5 @@ fn purge(runtime: &Runtime, module: Term, soft: bool, requester: u64) -> Term {
         std::thread::sleep(Duration::from_micros(100));
     }
     runtime.code.purge(module);
-    boolean(soft || !users.is_empty())
+    Purged::Done { killed: users }
 }

@@ -17,8 +17,19 @@ use crate::process::{Process, Resume};
 use crate::scheduler::Runtime;
 use crate::term::Term;
 
+/// How `vm run` runs a program.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub schedulers: usize,
+    /// Listen on the control socket of this name (`control.rs`).
+    pub name: Option<String>,
+    /// Load modules again when their sources change (`watch.rs`).
+    pub watch: bool,
+}
+
 /// Runs a program; returns the process exit status.
-pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
+pub fn run(path: &Path, args: &[String], options: &Options) -> i32 {
+    let Options { schedulers, name, watch } = options.clone();
     let code = CodeServer::new();
     crate::stdlib::register(&code);
     let Some(module_name) = path.file_stem().and_then(|s| s.to_str()) else {
@@ -65,6 +76,21 @@ pub fn run(path: &Path, args: &[String], schedulers: usize) -> i32 {
             return 1;
         }
     };
+    // Kept until the run ends: the socket file goes with it.
+    let _control = match name.as_deref().map(|name| crate::control::Control::listen(runtime, name)) {
+        Some(Err(why)) => {
+            eprintln!("vm: {why}");
+            return 1;
+        }
+        Some(Ok(control)) => Some(control),
+        None => None,
+    };
+    if watch {
+        if let Err(why) = crate::watch::start(runtime, folder) {
+            eprintln!("vm: cannot watch {}: {why}", folder.display());
+            return 1;
+        }
+    }
     let mut process = Process::new(crate::scheduler::MAIN_PID);
     if !args.is_empty() {
         process.ensure(args.iter().map(|a| 2 * a.chars().count() + 2).sum(), &mut []);

@@ -8,6 +8,7 @@ use crate::atom::{self, atoms};
 use crate::exception::{error, Stop};
 use crate::heap::{binary_bytes, integer_value};
 use crate::print;
+use crate::process::Process;
 use crate::term::Term;
 
 /// OTP's `io_lib`: formatting to character lists instead of output.
@@ -73,20 +74,20 @@ fn format_result(
 
 pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
     Some(match (name, arity) {
-        ("format" | "fwrite", 1) => |_, a| format(Device::Stdout, a[0], Term::NIL),
-        ("format" | "fwrite", 2) => |_, a| format(Device::Stdout, a[0], a[1]),
-        ("format" | "fwrite", 3) => |_, a| format(device(a[0])?, a[1], a[2]),
-        ("put_chars", 1) => |_, a| {
+        ("format" | "fwrite", 1) => |p, a| format(p, Device::Stdout, a[0], Term::NIL),
+        ("format" | "fwrite", 2) => |p, a| format(p, Device::Stdout, a[0], a[1]),
+        ("format" | "fwrite", 3) => |p, a| format(p, device(a[0])?, a[1], a[2]),
+        ("put_chars", 1) => |p, a| {
             let text = chardata(a[0]).ok_or_else(|| error(atoms::BADARG))?;
-            output(Device::Stdout, &text)
+            output(p, Device::Stdout, &text)
         },
-        ("put_chars", 2) => |_, a| {
+        ("put_chars", 2) => |p, a| {
             let device = device(a[0])?;
             let text = chardata(a[1]).ok_or_else(|| error(atoms::BADARG))?;
-            output(device, &text)
+            output(p, device, &text)
         },
-        ("nl", 0) => |_, _| output(Device::Stdout, "\n"),
-        ("nl", 1) => |_, a| output(device(a[0])?, "\n"),
+        ("nl", 0) => |p, _| output(p, Device::Stdout, "\n"),
+        ("nl", 1) => |p, a| output(p, device(a[0])?, "\n"),
         _ => return None,
     })
 }
@@ -110,7 +111,7 @@ fn device(term: Term) -> Result<Device, Stop> {
 /// Writes to a device as erl does with `-noshell`: the device's
 /// encoding is latin1, so a character below 256 is one byte and any other
 /// is written as `\x{HEX}`.
-fn output(device: Device, text: &str) -> Result<Term, Stop> {
+fn output(p: &Process, device: Device, text: &str) -> Result<Term, Stop> {
     let mut bytes = Vec::with_capacity(text.len());
     for c in text.chars() {
         match u8::try_from(u32::from(c)) {
@@ -122,7 +123,7 @@ fn output(device: Device, text: &str) -> Result<Term, Stop> {
         Device::Stdout => crate::console::Stream::Out,
         Device::Stderr => crate::console::Stream::Err,
     };
-    crate::console::write(stream, &bytes);
+    crate::console::write_for(p.output.as_deref(), stream, &bytes);
     Ok(atoms::OK)
 }
 
@@ -180,7 +181,7 @@ pub(super) fn items(list: Term) -> Option<Vec<Term>> {
     cursor.is_nil().then_some(items)
 }
 
-fn format(device: Device, control: Term, args: Term) -> Result<Term, Stop> {
+fn format(p: &Process, device: Device, control: Term, args: Term) -> Result<Term, Stop> {
     let badarg = || error(atoms::BADARG);
     let control = if control.is_atom() {
         atom::name(control).ok_or_else(badarg)?.to_owned()
@@ -189,7 +190,7 @@ fn format(device: Device, control: Term, args: Term) -> Result<Term, Stop> {
     };
     let args = items(args).ok_or_else(badarg)?;
     let text = format_text(&control, &args).ok_or_else(badarg)?;
-    output(device, &text)
+    output(p, device, &text)
 }
 
 /// Expands a control string; `None` when it does not match its arguments.

@@ -120,6 +120,7 @@ fn spawn(p: &mut Process, module: Term, function: Term, args: Term, link: Tie, i
     let copied = copy::copy(args, &mut child.heap);
     child.saved_x = if is_list { list_items(copied).unwrap_or_default().into() } else { Box::new([copied]) };
     child.resume = Some(Resume::Start { module, function });
+    child.output = p.output.clone();
     p.reductions += (words / 64) as u64;
     let monitor = match link {
         Tie::None => None,

@@ -20,8 +20,104 @@ use rustyline::error::ReadlineError;
 use rustyline::history::{FileHistory, History as _};
 use rustyline::{Config, Editor};
 
+use crate::code::CodeServer;
 use crate::natives::NativeFn;
 use session::{Outcome, Session};
+
+/// What the line reader talks to: the VM's own shell, or a shell in another
+/// VM over its control socket (`vm remote`).
+trait Shell {
+    /// Evaluates one form; `color` is for compile errors.
+    fn eval(&mut self, form: &str, color: bool) -> Outcome;
+    /// The number of the next command.
+    fn command(&self) -> u32;
+    /// The variables bound so far (for completion).
+    fn bound(&self) -> Vec<String>;
+    /// The terminal's width, for printing results.
+    fn set_width(&self, columns: usize);
+    /// The modules known (for completion).
+    fn code(&self) -> &'static CodeServer;
+}
+
+impl Shell for Session {
+    fn eval(&mut self, form: &str, color: bool) -> Outcome {
+        Session::eval(self, form, color)
+    }
+
+    fn command(&self) -> u32 {
+        Session::command(self)
+    }
+
+    fn bound(&self) -> Vec<String> {
+        Session::bound(self).to_vec()
+    }
+
+    fn set_width(&self, columns: usize) {
+        Session::set_width(self, columns);
+    }
+
+    fn code(&self) -> &'static CodeServer {
+        Session::code(self)
+    }
+}
+
+/// A shell inside a running VM, reached through its control socket.
+struct RemoteShell {
+    remote: crate::control::Remote,
+    command: u32,
+    /// The standard library, for completion (the remote VM's own modules
+    /// are not known here).
+    code: &'static CodeServer,
+}
+
+impl Shell for RemoteShell {
+    fn eval(&mut self, form: &str, _color: bool) -> Outcome {
+        let outcome = self
+            .remote
+            .eval(form, &mut |bytes| crate::console::write(crate::console::Stream::Out, bytes))
+            .unwrap_or_else(|why| Outcome::Error(format!("* {why}\n")));
+        if matches!(outcome, Outcome::Value(_) | Outcome::Error(_)) {
+            self.command += 1;
+        }
+        outcome
+    }
+
+    fn command(&self) -> u32 {
+        self.command
+    }
+
+    fn bound(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn set_width(&self, _columns: usize) {}
+
+    fn code(&self) -> &'static CodeServer {
+        self.code
+    }
+}
+
+/// `vm remote NAME`: a shell evaluating in the VM started with
+/// `vm run --name NAME`; the exit status. Leaving (Ctrl-D, end of input)
+/// leaves the VM running; `q()` stops it, as in erl's remote shell.
+pub fn remote(name: &str) -> i32 {
+    let remote = match crate::control::Remote::connect(name) {
+        Ok(remote) => remote,
+        Err(why) => {
+            eprintln!("vm remote: {why}");
+            return 1;
+        }
+    };
+    let code: &'static CodeServer = Box::leak(Box::new(CodeServer::new()));
+    crate::stdlib::register(code);
+    let mut shell = RemoteShell { remote, command: 1, code };
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        println!("connected to the VM named {name}");
+        interactive(&mut shell)
+    } else {
+        piped(&mut shell)
+    }
+}
 
 /// The natives of module `shell` that the shell server calls.
 pub fn lookup_shell(function: &str, arity: u32) -> Option<NativeFn> {
@@ -70,7 +166,7 @@ fn show(outcome: Outcome) -> Option<i32> {
 }
 
 /// Evaluates every form of `input`, in order; the exit status if the VM halted.
-fn eval_all(session: &mut Session, input: &str, color: bool) -> Option<i32> {
+fn eval_all(session: &mut dyn Shell, input: &str, color: bool) -> Option<i32> {
     for form in compiler::shell::forms(input) {
         if let Some(status) = show(session.eval(&input[form], color)) {
             return Some(status);
@@ -79,7 +175,7 @@ fn eval_all(session: &mut Session, input: &str, color: bool) -> Option<i32> {
     None
 }
 
-fn piped(session: &mut Session) -> i32 {
+fn piped(session: &mut dyn Shell) -> i32 {
     let mut input = String::new();
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
@@ -119,7 +215,7 @@ impl<P: rustyline::ExternalPrinter + Send> crate::console::Printer for Printer<P
     }
 }
 
-fn interactive(session: &mut Session) -> i32 {
+fn interactive(session: &mut dyn Shell) -> i32 {
     let config = Config::builder()
         .auto_add_history(false)
         .max_history_size(10_000)
@@ -160,7 +256,7 @@ fn interactive(session: &mut Session) -> i32 {
                 if let Some(status) = eval_all(session, &input, color) {
                     break status;
                 }
-                *bound.lock().unwrap_or_else(PoisonError::into_inner) = session.bound().to_vec();
+                *bound.lock().unwrap_or_else(PoisonError::into_inner) = session.bound();
             }
             // Ctrl-C drops the line being typed.
             Err(ReadlineError::Interrupted) => continue,

@@ -9,9 +9,10 @@
 //! message), and hears back over a channel. A watcher thread turns the end
 //! of the VM (`halt/0,1`, `q()`) into an event on that channel too.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::atom::{self, atoms};
 use crate::code::CodeServer;
@@ -44,7 +45,17 @@ pub enum Outcome {
     Halted(i32),
 }
 
-static EVENTS: Mutex<Option<Sender<Event>>> = Mutex::new(None);
+/// Where each shell server's outcomes go, by the server's pid: the REPL's
+/// own, and those of remote shells (`control.rs`).
+static EVENTS: Mutex<Option<HashMap<u64, Sender<Event>>>> = Mutex::new(None);
+
+/// Numbers the modules commands are compiled into, across every shell of
+/// the VM (a remote shell's commands are loaded beside the local one's).
+static MODULES: AtomicU32 = AtomicU32::new(0);
+
+fn routes() -> std::sync::MutexGuard<'static, Option<HashMap<u64, Sender<Event>>>> {
+    EVENTS.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The column width results are pretty-printed to (the terminal's).
 static WIDTH: AtomicUsize = AtomicUsize::new(80);
@@ -65,7 +76,6 @@ pub struct Session {
     bound: Vec<String>,
     /// The number of the next command (erl's prompt `N>`).
     command: u32,
-    modules: u32,
     halted: Option<i32>,
 }
 
@@ -76,21 +86,42 @@ impl Session {
         let code = CodeServer::new();
         crate::stdlib::register(&code);
         crate::runner::add_folder(&code, std::path::Path::new("."), None);
-        let (sender, events) = mpsc::channel();
-        *EVENTS.lock().unwrap_or_else(PoisonError::into_inner) = Some(sender.clone());
         let runtime = Runtime::start(code, schedulers).map_err(|e| format!("cannot start the schedulers: {e}"))?;
-        let (shell, start) = (atom_of("shell"), atom_of("start"));
-        let mut process = Process::new(runtime.new_pid());
-        process.resume = Some(Resume::Start { module: shell, function: start });
-        let server = runtime.spawn(process);
+        let session = Session::attach(runtime, None)?;
+        let sender = routes().as_ref().and_then(|e| e.get(&session.server).cloned());
         std::thread::Builder::new()
             .name("halt-watcher".to_owned())
             .spawn(move || {
                 let status = runtime.wait();
-                let _ = sender.send(Event::Halted(status));
+                if let Some(sender) = sender {
+                    let _ = sender.send(Event::Halted(status));
+                }
             })
             .map_err(|e| format!("cannot start a thread: {e}"))?;
-        Ok(Session { runtime, server, events, bound: Vec::new(), command: 1, modules: 0, halted: None })
+        Ok(session)
+    }
+
+    /// A shell of its own in a running VM (`vm remote`): its processes'
+    /// output goes to `output` when given.
+    pub fn attach(runtime: &'static Runtime, output: Option<Arc<crate::console::Sink>>) -> Result<Session, String> {
+        let (sender, events) = mpsc::channel();
+        let (shell, start) = (atom_of("shell"), atom_of("start"));
+        let mut process = Process::new(runtime.new_pid());
+        process.resume = Some(Resume::Start { module: shell, function: start });
+        process.output = output;
+        // Registered before the server can answer.
+        routes().get_or_insert_with(HashMap::new).insert(process.pid, sender);
+        let server = runtime.spawn(process);
+        Ok(Session { runtime, server, events, bound: Vec::new(), command: 1, halted: None })
+    }
+
+    /// Ends this shell: its server and evaluator (a remote shell whose
+    /// connection closed).
+    pub fn stop(self) {
+        self.send(&[atom_of("stop")]);
+        if let Some(routes) = routes().as_mut() {
+            routes.remove(&self.server);
+        }
     }
 
     /// The number the next command gets.
@@ -118,11 +149,7 @@ impl Session {
         if let Some(status) = self.halted {
             return Outcome::Halted(status);
         }
-        let modules = &mut self.modules;
-        let mut name = || {
-            *modules += 1;
-            format!("{}{modules}", compiler::shell::MODULE_PREFIX)
-        };
+        let mut name = || format!("{}{}", compiler::shell::MODULE_PREFIX, MODULES.fetch_add(1, Ordering::Relaxed) + 1);
         let steps = match compiler::shell::compile(text, &self.bound, &mut name) {
             Ok(steps) => steps,
             Err(errors) => return Outcome::Error(compiler::diagnostic::render("shell", text, &errors, color)),
@@ -227,10 +254,11 @@ fn outcome_of(term: Term) -> Option<Outcome> {
     }
 }
 
-/// `shell:reply/1`: the outcome of the command the REPL waits for.
-pub(crate) fn reply(_: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+/// `shell:reply/1`: the outcome of the command the REPL (or a remote
+/// shell) waits for; called by the shell's server.
+pub(crate) fn reply(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let outcome = outcome_of(a[0]).ok_or_else(|| Stop::Raise(crate::exception::Exception::error(atoms::BADARG)))?;
-    if let Some(events) = EVENTS.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+    if let Some(events) = routes().as_ref().and_then(|e| e.get(&p.pid)) {
         let _ = events.send(Event::Reply(outcome));
     }
     Ok(atoms::OK)
@@ -238,10 +266,10 @@ pub(crate) fn reply(_: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 
 /// `shell:notify/1`: an outcome nobody waits for (the evaluator killed
 /// between commands), shown at once.
-pub(crate) fn notify(_: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+pub(crate) fn notify(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let outcome = outcome_of(a[0]).ok_or_else(|| Stop::Raise(crate::exception::Exception::error(atoms::BADARG)))?;
     if let Outcome::Value(text) | Outcome::Error(text) | Outcome::Rejected(text) = outcome {
-        crate::console::write(crate::console::Stream::Out, text.as_bytes());
+        crate::console::write_for(p.output.as_deref(), crate::console::Stream::Out, text.as_bytes());
     }
     Ok(atoms::OK)
 }
