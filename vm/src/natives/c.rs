@@ -1,7 +1,8 @@
-//! The shell commands of OTP's `c` module that need the code server:
-//! `c/1` (compile a file and load it, purging the old code first, as erl's
-//! `c/1` does), `l/1` (load a module again from its source), `lm/0` (load
-//! every module whose source changed), `m/0,1` (what is loaded), and
+//! The shell commands of OTP's `c` module that need the code server: the
+//! compiling and loading under `c/1` and `l/1` (`stdlib/c.actor` purges the
+//! old code first, killing the processes that run it, as erl's do), the
+//! modules `lm/0` loads again (those whose source changed), `m/0,1` (what
+//! is loaded), and
 //! `h/1,2` (the signature and doc comment of functions, read from the
 //! source). The commands written in `.actor` are in `stdlib/c.actor`.
 //!
@@ -17,9 +18,9 @@ use crate::term::Term;
 
 pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
     Some(match (name, arity) {
-        ("c", 1) => compile_file,
-        ("l", 1) => load_module,
-        ("lm", 0) => load_modified,
+        ("$c", 1) => compile_file,
+        ("$l", 1) => load_module,
+        ("$modified", 0) => modified,
         ("m", 0) => modules,
         ("m", 1) => module_info,
         ("h", 1) => |_, a| help(a[0], None),
@@ -49,16 +50,23 @@ fn pair(p: &mut Process, tag: Term, value: Term) -> Term {
     p.heap.tuple(&[tag, value])
 }
 
-/// Compiles `text` as module `name` and makes it the current version,
-/// purging the old one; prints the compiler's messages. The module's atom
-/// on success.
+/// `{old_code, Module}`, when module `name` still has an old version:
+/// `stdlib/c.actor` purges it (killing the processes that run it, as erl's
+/// `c/1` and `l/1` do) and asks again.
+fn old_code(p: &mut Process, code: &CodeServer, name: &str) -> Option<Term> {
+    let atom = atom::intern(name).ok()?;
+    code.old(atom)?;
+    Some(pair(p, atom::intern("old_code").unwrap_or(atoms::BADARG), atom))
+}
+
+/// Compiles `text` as module `name` and makes it the current version;
+/// prints the compiler's messages. The module's atom on success.
 fn compile_and_load(code: &CodeServer, name: &str, file_name: &str, text: String) -> Option<Term> {
     let options = compiler::Options { expected_module: Some(name.to_owned()) };
     let (module, diagnostics) = compiler::compile_with_stack(&text, file_name, &options);
     say(&compiler::diagnostic::render(file_name, &text, &diagnostics, false));
     let module = module?;
     let atom = atom::intern(name).ok()?;
-    code.purge(atom);
     match code.load(module) {
         Ok(_) => {
             code.add_source(name, Source { file_name: file_name.to_owned(), text });
@@ -71,7 +79,7 @@ fn compile_and_load(code: &CodeServer, name: &str, file_name: &str, text: String
     }
 }
 
-/// `c(File)`: `{ok, Module}` or `error`.
+/// `c(File)`: `{ok, Module}` or `error` (or `{old_code, Module}`).
 fn compile_file(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let code = code()?;
     let mut path = std::path::PathBuf::from(name_of(a[0])?);
@@ -93,6 +101,9 @@ fn compile_file(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
             return Ok(atom::intern("error").unwrap_or(atoms::BADARG));
         }
     };
+    if let Some(old) = old_code(p, code, &name) {
+        return Ok(old);
+    }
     Ok(match compile_and_load(code, &name, &file_name, text) {
         Some(module) => pair(p, atoms::OK, module),
         None => atom::intern("error").unwrap_or(atoms::BADARG),
@@ -105,10 +116,13 @@ fn source_now(source: &Source) -> String {
     std::fs::read_to_string(&source.file_name).unwrap_or_else(|_| source.text.clone())
 }
 
-/// `l(Module)`: `{module, Module}` or `{error, Why}`.
+/// `l(Module)`: `{module, Module}` or `{error, Why}` (or `{old_code, Module}`).
 fn load_module(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let code = code()?;
     let name = atom::name(a[0]).ok_or_else(|| error(atoms::BADARG))?.to_owned();
+    if let Some(old) = old_code(p, code, &name) {
+        return Ok(old);
+    }
     let Some(source) = code.source(&name) else {
         let why = atom::intern("nofile").unwrap_or(atoms::BADARG);
         return Ok(pair(p, atom::intern("error").unwrap_or(atoms::BADARG), why));
@@ -123,25 +137,21 @@ fn load_module(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     })
 }
 
-/// `lm()`: loads every loaded module whose source file changed since; the
-/// list of `{module, Module}` loaded.
-fn load_modified(p: &mut Process, _: &mut [Term]) -> Result<Term, Stop> {
+/// The loaded modules whose source file changed since they were loaded
+/// (`lm/0` loads them again).
+fn modified(p: &mut Process, _: &mut [Term]) -> Result<Term, Stop> {
     let code = code()?;
-    let mut loaded = Vec::new();
-    for module in code.loaded() {
-        let Some(name) = atom::name(module.name) else { continue };
-        let Some(source) = code.source(name) else { continue };
-        let text = source_now(&source);
-        if text != source.text {
-            if let Some(atom) = compile_and_load(code, name, &source.file_name, text) {
-                loaded.push(atom);
-            }
-        }
-    }
-    let tag = atom::intern("module").unwrap_or(atoms::BADARG);
-    p.ensure(loaded.len() * 5, &mut []);
-    let pairs: Vec<Term> = loaded.iter().map(|&m| p.heap.tuple(&[tag, m])).collect();
-    Ok(p.heap.list(&pairs))
+    let changed: Vec<Term> = code
+        .loaded()
+        .iter()
+        .filter(|module| {
+            let source = atom::name(module.name).and_then(|name| code.source(name));
+            source.is_some_and(|source| source_now(&source) != source.text)
+        })
+        .map(|module| module.name)
+        .collect();
+    p.ensure(2 * changed.len(), &mut []);
+    Ok(p.heap.list(&changed))
 }
 
 /// `m()`: the loaded modules and their files.
