@@ -87,31 +87,42 @@ fn look_at(runtime: &Runtime, pid: u64, module: &LoadedModule) -> Use {
     }
 }
 
-/// A purge asked for by process `reply_to`, answered with the message
-/// `{Ref, Result}` (`reference` is Ref's number).
-#[derive(Debug)]
+/// Work for the code server thread, answered with the message
+/// `{Ref, Result}` to `reply_to` (`reference` is Ref's number); the work
+/// builds Result in the answer's heap.
 struct Request {
-    module: Term,
-    soft: bool,
+    work: Box<dyn FnOnce(&mut Heap) -> Term + Send>,
     reply_to: u64,
     reference: u64,
 }
 
-fn requests() -> &'static Mutex<Option<Sender<Request>>> {
-    static REQUESTS: OnceLock<Mutex<Option<Sender<Request>>>> = OnceLock::new();
+type Requests = Mutex<Option<Sender<Request>>>;
+
+fn requests() -> &'static Requests {
+    static REQUESTS: OnceLock<Requests> = OnceLock::new();
     REQUESTS.get_or_init(|| Mutex::new(None))
 }
 
-/// Asks the purger to purge `module` (`soft`: only if no process uses its
-/// old version); the answer comes to `reply_to` as `{Ref, Result}`.
-pub fn request(runtime: &'static Runtime, module: Term, soft: bool, reply_to: u64, reference: u64) -> bool {
+/// Runs `work` on the code server thread, one request at a time, off the
+/// schedulers (it may block: a purge waits for process bodies, a load
+/// compiles); its result comes to `reply_to` as `{Ref, Result}`, for
+/// `stdlib/code.actor` to wait for in `receive`. False if the thread
+/// cannot be started.
+pub fn in_code_server(
+    runtime: &'static Runtime,
+    reply_to: u64,
+    reference: u64,
+    work: Box<dyn FnOnce(&mut Heap) -> Term + Send>,
+) -> bool {
     let mut sender = requests().lock().unwrap_or_else(PoisonError::into_inner);
     if sender.is_none() {
         let (send, receive) = mpsc::channel::<Request>();
-        let started = std::thread::Builder::new().name("purger".to_owned()).spawn(move || {
+        let started = std::thread::Builder::new().name("code-server".to_owned()).spawn(move || {
             for request in receive {
-                let result = purge(runtime, request.module, request.soft, request.reply_to).term(request.soft);
-                let mut heap = Heap::with_young_words(8);
+                let mut heap = Heap::with_young_words(64);
+                let mut result = [(request.work)(&mut heap)];
+                heap.ensure(5, &mut [&mut result[..]]);
+                let result = result[0];
                 let reference = heap.reference(request.reference);
                 let reply = heap.tuple(&[reference, result]);
                 let _ = runtime.signal(request.reply_to, Signal::Message(Message::new(reply)));
@@ -122,7 +133,13 @@ pub fn request(runtime: &'static Runtime, module: Term, soft: bool, reply_to: u6
         }
         *sender = Some(send);
     }
-    sender.as_ref().is_some_and(|s| s.send(Request { module, soft, reply_to, reference }).is_ok())
+    sender.as_ref().is_some_and(|s| s.send(Request { work, reply_to, reference }).is_ok())
+}
+
+/// Asks the code server to purge `module` (`soft`: only if no process runs
+/// its old version); the answer is OTP's boolean.
+pub fn request(runtime: &'static Runtime, module: Term, soft: bool, reply_to: u64, reference: u64) -> bool {
+    in_code_server(runtime, reply_to, reference, Box::new(move |_| purge(runtime, module, soft, reply_to).term(soft)))
 }
 
 /// What a purge did.

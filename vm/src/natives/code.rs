@@ -1,5 +1,6 @@
 //! OTP's `code` module (the natives; `stdlib/code.actor` has the parts
-//! that wait for the purger) and the code BIFs of `erlang`:
+//! that wait for the code server thread: loading a file, purging) and the
+//! code BIFs of `erlang`:
 //! `code:load_file/1`, `load_binary/3`, `delete/1`, `is_loaded/1`,
 //! `which/1`, `all_loaded/0`, `ensure_loaded/1`,
 //! `erlang:check_process_code/2`, `check_old_code/1`, `module_loaded/1`.
@@ -13,12 +14,13 @@ use crate::atom::{self, atoms};
 use crate::code::{CodeError, CodeServer, Source};
 use crate::console::Stream;
 use crate::exception::{error, Stop};
+use crate::heap::Heap;
 use crate::process::Process;
 use crate::term::Term;
 
 pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
     Some(match (name, arity) {
-        ("load_file", 1) => load_file,
+        ("$load_file", 1) => load_file,
         ("ensure_loaded", 1) => ensure_loaded,
         ("load_binary", 3) => load_binary,
         ("delete", 1) => delete,
@@ -73,6 +75,11 @@ fn error_pair(p: &mut Process, why: &str) -> Term {
     pair(p, atom_of("error"), atom_of(why))
 }
 
+/// `{error, Why}` in a heap with room for it.
+fn error_in(heap: &mut Heap, why: &str) -> Term {
+    heap.tuple(&[atom_of("error"), atom_of(why)])
+}
+
 /// The characters of `text` as terms: a string is `2 * len` words.
 fn chars(text: &str) -> Vec<Term> {
     text.chars().map(|c| Term::small(i64::from(u32::from(c))).unwrap_or(Term::NIL)).collect()
@@ -92,40 +99,54 @@ pub(super) fn compile(name: &str, source: &Source, stream: Stream) -> Option<com
 
 /// Loads a compiled module as the current version of `name`: `{module,
 /// Name}`, or `{error, not_purged | badfile}` (OTP's results, with its
-/// error report for a load refused).
-fn publish(p: &mut Process, code: &CodeServer, name: Term, file: &str, module: compiler::bytecode::Module) -> Term {
+/// error report for a load refused), built in `heap`, which has room for a
+/// pair.
+fn publish(heap: &mut Heap, code: &CodeServer, name: Term, file: &str, module: compiler::bytecode::Module) -> Term {
     match code.load(module) {
-        Ok(_) => pair(p, atom_of("module"), name),
+        Ok(_) => heap.tuple(&[atom_of("module"), name]),
         Err(CodeError::NotPurged) => {
             crate::report::error(&format!("Loading of {file} failed: not_purged\n"));
-            error_pair(p, "not_purged")
+            error_in(heap, "not_purged")
         }
         Err(CodeError::Load(why)) => {
             crate::report::error(&format!("Loading of {file} failed: {why}\n"));
-            error_pair(p, "badfile")
+            error_in(heap, "badfile")
         }
     }
 }
 
-/// `code:load_file(Module)`: compiles the module's source as it is on disk
-/// now and loads it.
+/// `code:'$load_file'(Module)`: asks the code server thread to compile the
+/// module's source as it is on disk now and load it (compiling takes
+/// milliseconds: not on a scheduler); `stdlib/code.actor` waits for the
+/// answer, `{Ref, Result}`.
 fn load_file(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
-    let code = code()?;
+    let runtime = crate::scheduler::current().ok_or_else(|| error(atoms::BADARG))?;
     let module = module_arg(a[0])?;
+    let reference = crate::scheduler::new_reference();
+    let work = Box::new(move |heap: &mut Heap| load_file_now(&runtime.code, module, heap));
+    if !crate::purge::in_code_server(runtime, p.pid, reference, work) {
+        return Err(error(atoms::SYSTEM_LIMIT));
+    }
+    p.ensure(2, &mut []);
+    Ok(p.heap.reference(reference))
+}
+
+/// `code:load_file/1`'s work: the result in `heap` (room for a pair).
+fn load_file_now(code: &CodeServer, module: Term, heap: &mut Heap) -> Term {
     let name = atom::name(module).unwrap_or_default().to_owned();
-    let Some(source) = code.find_source(&name) else { return Ok(error_pair(p, "nofile")) };
+    let Some(source) = code.find_source(&name) else { return error_in(heap, "nofile") };
     // Refused before compiling, as OTP refuses before reading the file.
     if code.old(module).is_some() {
         crate::report::error(&format!("Loading of {} failed: not_purged\n", source.file_name));
-        return Ok(error_pair(p, "not_purged"));
+        return error_in(heap, "not_purged");
     }
-    let Some(compiled) = compile(&name, &source, Stream::Err) else { return Ok(error_pair(p, "badfile")) };
+    let Some(compiled) = compile(&name, &source, Stream::Err) else { return error_in(heap, "badfile") };
     let file = source.file_name.clone();
-    let result = publish(p, code, module, &file, compiled);
+    let result = publish(heap, code, module, &file, compiled);
     if code.loaded_version(module).is_some() {
         code.add_source(&name, source);
     }
-    Ok(result)
+    result
 }
 
 /// `code:ensure_loaded(Module)`: loads it if it is not loaded yet.
@@ -153,7 +174,8 @@ fn load_binary(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         .filter(|m| compiler::bytecode::verify::verify(m).is_ok())
         .filter(|m| m.atom(m.name) == atom::name(module).unwrap_or_default());
     let Some(compiled) = decoded else { return Ok(error_pair(p, "badfile")) };
-    Ok(publish(p, code, module, &file, compiled))
+    p.ensure(3, &mut []);
+    Ok(publish(&mut p.heap, code, module, &file, compiled))
 }
 
 /// `code:delete(Module)`: the current version becomes old.
