@@ -3,9 +3,9 @@
 //! runs and loads them (`code:load_file/1`, `purge/1`, `soft_purge/1`), so
 //! each runs in a folder of its own; its standard output must be the
 //! `.out` file beside it. (These cannot be recorded from erl, which loads
-//! `.beam` files: `code_semantics` and `purge_supervised` were checked
-//! against erl 25 with the module written as `.erl` and compiled before
-//! each load.) The control socket (`vm run --name`, `vm load`,
+//! `.beam` files: `code_semantics`, `purge_supervised` and
+//! `gen_server_upgrade` were checked against erl 25 with the module written
+//! as `.erl` and compiled before each load.) The control socket (`vm run --name`, `vm load`,
 //! `vm remote`) is tested end to end with a VM as a child process.
 
 mod support;
@@ -22,12 +22,24 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// Runs `tests/hot_loading/NAME.actor` in a folder of its own and checks
-/// its output.
-fn run_program(name: &str) {
-    let source = support::root().join("tests/hot_loading").join(format!("{name}.actor"));
+/// its output; each of `compiled` (modules of `tests/hot_loading/`) is
+/// there only as a module file made by `vm compile`.
+fn run_program(name: &str, compiled: &[&str]) {
+    let folder = support::root().join("tests/hot_loading");
+    let source = folder.join(format!("{name}.actor"));
     let dir = scratch(name);
     let program = dir.join(format!("{name}.actor"));
     std::fs::copy(&source, &program).expect("copy the program");
+    for module in compiled {
+        let status = Command::new(env!("CARGO_BIN_EXE_vm"))
+            .arg("compile")
+            .arg(folder.join(format!("{module}.actor")))
+            .arg("-o")
+            .arg(dir.join(format!("{module}.actb")))
+            .status()
+            .expect("run vm compile");
+        assert!(status.success(), "vm compile {module}");
+    }
     let output =
         Command::new(env!("CARGO_BIN_EXE_vm")).arg("run").arg(&program).current_dir(&dir).output().expect("run vm");
     let expected = std::fs::read_to_string(source.with_extension("out")).expect("read the expected output");
@@ -39,22 +51,32 @@ fn run_program(name: &str) {
 
 #[test]
 fn code_module_semantics_are_otps() {
-    run_program("code_semantics");
+    run_program("code_semantics", &[]);
 }
 
 #[test]
 fn a_million_messages_across_twenty_reloads_arrive_exactly_once_in_order() {
-    run_program("reload_under_load");
+    run_program("reload_under_load", &[]);
 }
 
 #[test]
 fn purge_kills_lingering_processes_and_their_supervisor_restarts_them_on_new_code() {
-    run_program("purge_supervised");
+    run_program("purge_supervised", &[]);
+}
+
+#[test]
+fn load_binary_takes_module_files_and_refuses_damaged_ones() {
+    run_program("load_binary", &["shape"]);
+}
+
+#[test]
+fn a_gen_server_is_upgraded_in_place_with_code_change() {
+    run_program("gen_server_upgrade", &[]);
 }
 
 #[test]
 fn concurrent_loads_of_many_modules_while_processes_call_them() {
-    run_program("concurrent_loads");
+    run_program("concurrent_loads", &[]);
 }
 
 /// A VM started as a child process with a control socket, its standard
