@@ -194,10 +194,12 @@ impl CodeServer {
     /// source on first use. Compile errors go to stderr; the module is then
     /// missing and calls to it raise `undef`.
     pub fn current(&self, name: Term) -> Option<Arc<LoadedModule>> {
-        if let Some(module) =
-            self.slots.read().unwrap_or_else(|p| p.into_inner()).get(&name).and_then(|s| s.current.clone())
-        {
-            return Some(module);
+        if let Some(slot) = self.slots.read().unwrap_or_else(|p| p.into_inner()).get(&name) {
+            // Deleted (an old version and no current one): not loaded
+            // again until purged, where the load would be refused anyway.
+            if slot.current.is_some() || slot.old.is_some() {
+                return slot.current.clone();
+            }
         }
         let module_name = atom::name(name)?;
         let source = self.find_source(module_name)?;

@@ -162,6 +162,8 @@ pub struct Process {
     /// Where `io` output goes instead of standard output (inherited from
     /// the parent; set for a remote shell's processes).
     pub output: Option<Arc<crate::console::Sink>>,
+    /// Code checks to answer at the end of the slice (`purge.rs`).
+    pub checks: Option<Box<Vec<crate::purge::Ticket>>>,
 }
 
 /// A process's links and monitors.
@@ -214,6 +216,7 @@ impl Process {
             ties: None,
             killed: None,
             output: None,
+            checks: None,
         }
     }
 

@@ -24,8 +24,9 @@
 //! table, in a message on its way) stays valid memory, and calling such a
 //! fun raises `badfun`, as in OTP.
 
+use std::collections::HashSet;
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::atom::atoms;
@@ -37,12 +38,17 @@ use crate::process::{Process, Resume};
 use crate::scheduler::Runtime;
 use crate::term::Term;
 
-/// How long the purger waits for one process's body (a process blocked in
-/// a native that never ends its slice) before it counts it as unknown.
+/// How long the purger waits for running processes to answer (a process
+/// blocked in a native that never ends its slice) before it counts them as
+/// unknown.
 const BODY_WAIT: Duration = Duration::from_secs(5);
 
 /// Whether `process` runs code of `module`.
 pub fn uses(process: &Process, module: &LoadedModule) -> bool {
+    uses_at(process, module)
+}
+
+fn uses_at(process: &Process, module: *const LoadedModule) -> bool {
     let is = |m: &Arc<LoadedModule>| std::ptr::eq(Arc::as_ptr(m), module);
     if let Some(Resume::At { module: m, .. }) = &process.resume {
         if is(m) {
@@ -52,39 +58,106 @@ pub fn uses(process: &Process, module: &LoadedModule) -> bool {
     process.far.iter().any(is) || process.handlers.iter().any(|h| is(&h.module))
 }
 
-/// What looking at a process found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Use {
-    Uses,
-    Free,
-    /// Its body was not free within [`BODY_WAIT`].
-    Unknown,
-    Gone,
+/// A question put to processes that were running when the purger looked:
+/// each answers at the end of its slice, when its state can be read
+/// (`answer`, called by the scheduler).
+#[derive(Debug)]
+pub struct CodeCheck {
+    /// The address of the old version asked about (kept alive by the asker).
+    module: usize,
+    state: Mutex<CheckState>,
+    done: Condvar,
 }
 
-/// Looks at process `pid` between its slices (waiting for its body).
-fn look_at(runtime: &Runtime, pid: u64, module: &LoadedModule) -> Use {
-    let Some(proc) = runtime.lookup(pid) else { return Use::Gone };
-    let deadline = Instant::now() + BODY_WAIT;
-    let mut pause = Duration::from_micros(20);
-    let body = loop {
-        if !proc.is_alive() {
-            return Use::Gone;
-        }
-        if let Some(body) = proc.try_body() {
-            break body;
-        }
-        if Instant::now() > deadline {
-            return Use::Unknown;
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(1));
-    };
-    if uses(&body, module) {
-        Use::Uses
-    } else {
-        Use::Free
+#[derive(Debug, Default)]
+struct CheckState {
+    /// Processes asked that have not answered yet.
+    pending: HashSet<u64>,
+    users: Vec<u64>,
+}
+
+/// One process's part of a [`CodeCheck`], sent to it as a signal: answered,
+/// or dropped unanswered (the process ended); either way it counts once.
+#[derive(Debug)]
+pub struct Ticket {
+    check: Arc<CodeCheck>,
+    pid: u64,
+}
+
+impl Ticket {
+    fn new(check: &Arc<CodeCheck>, pid: u64) -> Ticket {
+        check.state.lock().unwrap_or_else(PoisonError::into_inner).pending.insert(pid);
+        Ticket { check: check.clone(), pid }
     }
+
+    fn answer(self, process: &Process) {
+        // SAFETY: not dereferenced; compared with module addresses only.
+        let module = self.check.module as *const LoadedModule;
+        if uses_at(process, module) {
+            self.check.state.lock().unwrap_or_else(PoisonError::into_inner).users.push(self.pid);
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut state = self.check.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.pending.remove(&self.pid);
+        if state.pending.is_empty() {
+            self.check.done.notify_all();
+        }
+    }
+}
+
+/// Answers the code checks a process was sent (its scheduler calls this
+/// between slices, where `resume` says where it is).
+pub fn answer(process: &mut Process) {
+    if let Some(tickets) = process.checks.take() {
+        for ticket in *tickets {
+            ticket.answer(process);
+        }
+    }
+}
+
+/// The processes that run `module` (stopping at the first when
+/// `first_only`), and those that could not say within [`BODY_WAIT`]. A
+/// process between slices is looked at directly; one running (or
+/// suspended mid-way in a native) is sent a [`Ticket`] that it answers at
+/// the end of its slice.
+fn users_of(runtime: &Runtime, module: &LoadedModule, first_only: bool) -> (Vec<u64>, Vec<u64>) {
+    let check = Arc::new(CodeCheck {
+        module: module as *const LoadedModule as usize,
+        state: Mutex::new(CheckState::default()),
+        done: Condvar::new(),
+    });
+    let mut users = Vec::new();
+    for pid in runtime.pids() {
+        let Some(proc) = runtime.lookup(pid).filter(|p| p.is_alive()) else { continue };
+        match proc.try_body() {
+            Some(body) => {
+                if uses(&body, module) {
+                    users.push(pid);
+                    if first_only {
+                        return (users, Vec::new());
+                    }
+                }
+            }
+            // Given back (and so dropped, answered as "gone") if it ended.
+            None => drop(runtime.signal(pid, Signal::CheckCode(Ticket::new(&check, pid)))),
+        };
+    }
+    let deadline = Instant::now() + BODY_WAIT;
+    let mut state = check.state.lock().unwrap_or_else(PoisonError::into_inner);
+    while !state.pending.is_empty() && (!first_only || state.users.is_empty()) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        state = check.done.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner).0;
+    }
+    users.extend(state.users.iter().copied());
+    let unknown = if first_only && !users.is_empty() { Vec::new() } else { state.pending.iter().copied().collect() };
+    (users, unknown)
 }
 
 /// Work for the code server thread, answered with the message
@@ -172,18 +245,15 @@ impl Purged {
 }
 
 /// Purges the old version of `module` (`soft`: only if no process runs
-/// it); blocks until done, so it runs on the purger thread or the control
-/// socket's, never on a scheduler. `requester` is the sender of the kills.
+/// it); blocks until done, so it runs on the code server thread or the
+/// control socket's, never on a scheduler. `requester` is the sender of the
+/// kills.
 pub fn purge(runtime: &Runtime, module: Term, soft: bool, requester: u64) -> Purged {
     let Some(old) = runtime.code.old(module) else { return Purged::NothingOld };
-    let mut users = Vec::new();
-    for pid in runtime.pids() {
-        match look_at(runtime, pid, &old) {
-            Use::Uses => users.push(pid),
-            Use::Unknown if soft => users.push(pid),
-            Use::Unknown | Use::Free | Use::Gone => {}
-        }
-        if soft && !users.is_empty() {
+    let (mut users, unknown) = users_of(runtime, &old, soft);
+    if soft {
+        users.extend(unknown);
+        if !users.is_empty() {
             return Purged::InUse { users };
         }
     }

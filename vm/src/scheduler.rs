@@ -460,7 +460,16 @@ impl Runtime {
         let mut body = task.body.lock().unwrap_or_else(PoisonError::into_inner);
         let start = body.reductions;
         let killed = crate::signals::handle(&mut body, task.inbox.take());
+        // Where it stands now is known: answer code checks (`purge.rs`).
+        crate::purge::answer(&mut body);
         let end = if killed { SliceEnd::Killed } else { machine.run_slice(&mut body, &task.inbox, QUOTA) };
+        // Checks taken in during the slice (a `receive`): it is between
+        // slices now if it goes on; one that ends drops them (no code used).
+        if matches!(end, SliceEnd::Yield | SliceEnd::Wait) {
+            crate::purge::answer(&mut body);
+        } else {
+            body.checks = None;
+        }
         if let Some(counter) = self.reductions.get(index) {
             counter.0.fetch_add(body.reductions - start, Ordering::Relaxed);
         }
