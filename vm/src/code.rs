@@ -209,17 +209,24 @@ impl CodeServer {
         if !errors.is_empty() {
             eprint!("{}", compiler::diagnostic::render(&source.file_name, &source.text, &errors, false));
         }
-        match self.load(compiled?) {
-            Ok(module) => Some(module),
-            // Loaded meanwhile by another caller: use that version.
-            Err(CodeError::NotPurged) => {
-                self.slots.read().unwrap_or_else(|p| p.into_inner()).get(&name)?.current.clone()
-            }
-            Err(CodeError::Load(error)) => {
+        let loaded = match LoadedModule::load(compiled?) {
+            Ok(loaded) => Arc::new(loaded),
+            Err(error) => {
                 eprintln!("{}: cannot load: {error}", source.file_name);
-                None
+                return None;
             }
+        };
+        // Published only if no version appeared meanwhile: two processes
+        // calling a module for the first time at once both compile it, and
+        // the second must not make the first's version old.
+        let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        let slot = slots.entry(name).or_default();
+        if slot.current.is_some() || slot.old.is_some() {
+            return slot.current.clone();
         }
+        slot.current = Some(loaded.clone());
+        self.generation.fetch_add(1, Ordering::Release);
+        Some(loaded)
     }
 }
 
@@ -280,6 +287,23 @@ mod tests {
         assert_eq!(run(), Some(1));
         code.load(compiled(2)).unwrap();
         assert_eq!(run(), Some(2), "the cached resolution gave way to the new version");
+    }
+
+    #[test]
+    fn callers_racing_to_load_a_module_first_all_get_one_version() {
+        let code = CodeServer::new();
+        code.add_source(
+            "raced",
+            Source { file_name: "raced.actor".into(), text: "-module(raced).\n-export([f/0]).\nf() -> 1.\n".into() },
+        );
+        let name = atom::intern("raced").unwrap();
+        let versions: Vec<usize> = std::thread::scope(|scope| {
+            let threads: Vec<_> =
+                (0..8).map(|_| scope.spawn(|| Arc::as_ptr(&code.current(name).unwrap()) as usize)).collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(versions.windows(2).all(|w| w[0] == w[1]), "one version for every caller");
+        assert!(code.old(name).is_none(), "no racing load made the first one old");
     }
 
     #[test]
