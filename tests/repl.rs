@@ -124,6 +124,11 @@ struct Terminal {
 
 impl Terminal {
     fn start(data_home: &Path) -> Terminal {
+        Terminal::start_with(&["repl"], &[("XDG_DATA_HOME", data_home)])
+    }
+
+    /// `vm ARGS...` on a new pseudo-terminal, with these environment variables.
+    fn start_with(args: &[&str], envs: &[(&str, &Path)]) -> Terminal {
         use std::io::Read as _;
         use std::os::fd::FromRawFd as _;
         use std::os::unix::process::CommandExt as _;
@@ -145,14 +150,11 @@ impl Terminal {
         };
         let slave = std::fs::OpenOptions::new().read(true).write(true).open(&slave_path).expect("open the pty");
         let mut command = Command::new(env!("CARGO_BIN_EXE_vm"));
-        command
-            .arg("repl")
-            .current_dir(repl_dir())
-            .env("XDG_DATA_HOME", data_home)
-            .env("TERM", "xterm")
-            .stdin(slave.try_clone().expect("dup"))
-            .stdout(slave.try_clone().expect("dup"))
-            .stderr(slave);
+        command.args(args).current_dir(repl_dir()).env("TERM", "xterm");
+        for (name, value) in envs {
+            command.env(name, value);
+        }
+        command.stdin(slave.try_clone().expect("dup")).stdout(slave.try_clone().expect("dup")).stderr(slave);
         // SAFETY: between fork and exec only async-signal-safe calls are
         // made: setsid, and the ioctl that makes the pty (standard input)
         // the new session's controlling terminal.
@@ -292,6 +294,51 @@ fn an_interactive_session_completes_continues_lines_and_remembers_history() {
     let status = terminal.child.wait().expect("wait for vm repl");
     assert!(status.success(), "{status:?}");
     let _ = std::fs::remove_dir_all(&data_home);
+}
+
+#[test]
+fn a_remote_shell_on_a_terminal_evaluates_inside_a_running_vm() {
+    let scratch = std::env::temp_dir().join(format!("vm-remote-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).expect("a scratch folder");
+    let name = format!("remote{}", std::process::id());
+    let service = support::root().join("examples/hot_reload/service.actor");
+    let mut vm = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(["run", "--name", &name])
+        .arg(&service)
+        .args(["--", "50"])
+        .env("XDG_RUNTIME_DIR", &scratch)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run the service");
+    // Until its socket is there.
+    let socket = scratch.join("vm").join(format!("{name}.sock"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !socket.exists() {
+        assert!(std::time::Instant::now() < deadline, "the VM never listened");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let data_home = scratch.join("data");
+    let mut terminal =
+        Terminal::start_with(&["remote", &name], &[("XDG_RUNTIME_DIR", &scratch), ("XDG_DATA_HOME", &data_home)]);
+    terminal.expect(&format!("connected to the VM named {name}"));
+    terminal.expect("1> ");
+    terminal.type_keys("counter:hit().\r");
+    terminal.expect("\n\"request ");
+    terminal.expect("2> ");
+    // What the command's process prints comes back here, before its value.
+    terminal.type_keys("io:format(\"from inside~n\").\r");
+    terminal.expect("\nfrom inside\nok\n3> ");
+    terminal.type_keys("X = 21, X * 2.\r");
+    terminal.expect("\n42\n4> ");
+    // Ctrl-D leaves the shell; the VM runs on.
+    terminal.type_keys("\u{4}");
+    let status = terminal.child.wait().expect("wait for vm remote");
+    assert!(status.success(), "{status:?}");
+    assert!(vm.try_wait().expect("the VM's status").is_none(), "the VM still runs");
+    let _ = vm.kill();
+    let _ = vm.wait();
+    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 /// The ```repl blocks of `docs/repl.md`: (what is typed, what is printed).
