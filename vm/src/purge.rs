@@ -91,7 +91,7 @@ impl Ticket {
     }
 
     fn answer(self, process: &Process) {
-        // SAFETY: not dereferenced; compared with module addresses only.
+        // Never dereferenced: compared with the addresses of module versions.
         let module = self.check.module as *const LoadedModule;
         if uses_at(process, module) {
             self.check.state.lock().unwrap_or_else(PoisonError::into_inner).users.push(self.pid);
