@@ -276,15 +276,24 @@ fn request(
         b'L' => {
             let kill = r.byte()? & 1 == 1;
             let count = r.count()?;
-            let mut modules = Vec::new();
+            let mut uploads = Vec::new();
             for _ in 0..count {
                 let (name, file, source, code) = (r.text()?, r.text()?, r.text()?, r.bytes()?);
-                modules.push(Upload { name: name.to_owned(), file: file.to_owned(), source: source.to_owned(), code });
+                match checked(name, file, code) {
+                    Ok(module) => uploads.push(Upload {
+                        name: name.to_owned(),
+                        file: file.to_owned(),
+                        source: source.to_owned(),
+                        module,
+                    }),
+                    // Nothing is loaded if one module is bad.
+                    Err(why) => return Some((ERROR, why)),
+                }
             }
             if !r.is_done() {
                 return None;
             }
-            let (ok, text) = load(runtime, &modules, kill);
+            let (ok, text) = load(runtime, uploads, kill);
             Some((if ok { OK } else { ERROR }, text))
         }
         b'E' => {
@@ -311,40 +320,43 @@ fn request(
     }
 }
 
-/// A module sent to be loaded.
+/// A module to load, verified (from the socket) or just compiled (`--watch`).
 #[derive(Debug)]
-pub struct Upload<'a> {
+pub struct Upload {
     pub name: String,
     pub file: String,
     pub source: String,
-    pub code: &'a [u8],
+    pub module: compiler::bytecode::Module,
 }
 
-/// Loads modules into the running VM: all are checked first (nothing is
-/// loaded if one is bad), then the old version of each is purged (`kill`:
-/// killing the processes that run it; otherwise refused while any does),
-/// then each is published. Whether all loaded, and what to tell the user.
-pub fn load(runtime: &Runtime, uploads: &[Upload<'_>], kill: bool) -> (bool, String) {
+/// A module file from the socket, decoded and verified, which must hold
+/// module `name`; the error to answer otherwise.
+fn checked(name: &str, file: &str, code: &[u8]) -> Result<compiler::bytecode::Module, String> {
+    let module = compiler::bytecode::format::decode(code)
+        .map_err(|why| format!("{why}"))
+        .and_then(|m| compiler::bytecode::verify::verify(&m).map(|()| m).map_err(|why| format!("{why}")))
+        .map_err(|why| format!("{file}: not a valid module: {why}\n"))?;
+    if module.atom(module.name) != name {
+        return Err(format!("{file}: holds module {}, not {name}\n", module.atom(module.name)));
+    }
+    Ok(module)
+}
+
+/// Loads modules into the running VM: the old version of each is purged
+/// first (`kill`: killing the processes that run it; otherwise refused
+/// while any does), then each is published. Whether all loaded, and what to
+/// tell the user.
+pub fn load(runtime: &Runtime, uploads: Vec<Upload>, kill: bool) -> (bool, String) {
     let mut checked = Vec::new();
     for upload in uploads {
-        let module = compiler::bytecode::format::decode(upload.code)
-            .map_err(|why| format!("{why}"))
-            .and_then(|m| compiler::bytecode::verify::verify(&m).map(|()| m).map_err(|why| format!("{why}")));
-        let module = match module {
-            Ok(m) if m.atom(m.name) == upload.name => m,
-            Ok(m) => {
-                return (false, format!("{}: holds module {}, not {}\n", upload.file, m.atom(m.name), upload.name))
-            }
-            Err(why) => return (false, format!("{}: not a valid module: {why}\n", upload.file)),
-        };
         let Ok(name) = atom::intern(&upload.name) else {
             return (false, format!("{}: bad module name\n", upload.file));
         };
-        checked.push((name, module));
+        checked.push((name, upload));
     }
     let mut text = String::new();
-    for (upload, &(name, _)) in uploads.iter().zip(&checked) {
-        match crate::purge::purge(runtime, name, !kill, 0) {
+    for (name, upload) in &checked {
+        match crate::purge::purge(runtime, *name, !kill, 0) {
             Purged::NothingOld => {}
             Purged::Done { killed } if !killed.is_empty() => {
                 text += &format!(
@@ -365,10 +377,10 @@ pub fn load(runtime: &Runtime, uploads: &[Upload<'_>], kill: bool) -> (bool, Str
             }
         }
     }
-    for (upload, (name, module)) in uploads.iter().zip(checked) {
-        match runtime.code.load(module) {
+    for (name, upload) in checked {
+        match runtime.code.load(upload.module) {
             Ok(_) => {
-                let source = Source { file_name: upload.file.clone(), text: upload.source.clone() };
+                let source = Source { file_name: upload.file.clone(), text: upload.source };
                 runtime.code.add_source(&upload.name, source);
                 text += &format!("loaded {} from {}\n", atom::name(name).unwrap_or_default(), upload.file);
             }

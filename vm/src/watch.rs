@@ -14,6 +14,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 
 use crate::atom;
+use crate::code::Source;
 use crate::control::Upload;
 use crate::scheduler::Runtime;
 
@@ -71,20 +72,12 @@ fn reload(runtime: &Runtime, path: &PathBuf) {
     if runtime.code.source(name).is_some_and(|known| known.text == text) {
         return;
     }
-    let file = path.display().to_string();
-    let options = compiler::Options { expected_module: Some(name.to_owned()) };
-    let (compiled, diagnostics) = compiler::compile_with_stack(&text, &file, &options);
-    if !diagnostics.is_empty() {
-        let color = std::io::IsTerminal::is_terminal(&std::io::stderr());
-        let rendered = compiler::diagnostic::render(&file, &text, &diagnostics, color);
-        crate::console::write(crate::console::Stream::Err, rendered.as_bytes());
-    }
-    let Some(compiled) = compiled else {
+    let source = Source { file_name: path.display().to_string(), text };
+    let Some(module) = crate::natives::compile(name, &source, crate::console::Stream::Err) else {
         say(&format!("{name} not loaded: it does not compile"));
         return;
     };
-    let code = compiler::bytecode::format::encode(&compiled);
-    let upload = Upload { name: name.to_owned(), file, source: text, code: &code };
-    let (_, report) = crate::control::load(runtime, &[upload], false);
+    let upload = Upload { name: name.to_owned(), file: source.file_name, source: source.text, module };
+    let (_, report) = crate::control::load(runtime, vec![upload], false);
     say(&report);
 }

@@ -62,14 +62,12 @@ fn old_code(p: &mut Process, code: &CodeServer, name: &str) -> Option<Term> {
 /// Compiles `text` as module `name` and makes it the current version;
 /// prints the compiler's messages. The module's atom on success.
 fn compile_and_load(code: &CodeServer, name: &str, file_name: &str, text: String) -> Option<Term> {
-    let options = compiler::Options { expected_module: Some(name.to_owned()) };
-    let (module, diagnostics) = compiler::compile_with_stack(&text, file_name, &options);
-    say(&compiler::diagnostic::render(file_name, &text, &diagnostics, false));
-    let module = module?;
+    let source = Source { file_name: file_name.to_owned(), text };
+    let module = super::code::compile(name, &source, crate::console::Stream::Out)?;
     let atom = atom::intern(name).ok()?;
     match code.load(module) {
         Ok(_) => {
-            code.add_source(name, Source { file_name: file_name.to_owned(), text });
+            code.add_source(name, source);
             Some(atom)
         }
         Err(why) => {

@@ -87,7 +87,7 @@ fn chars(text: &str) -> Vec<Term> {
 
 /// Compiles `source` as module `name`, writing the compiler's messages to
 /// `stream`; the module if it compiled.
-pub(super) fn compile(name: &str, source: &Source, stream: Stream) -> Option<compiler::bytecode::Module> {
+pub(crate) fn compile(name: &str, source: &Source, stream: Stream) -> Option<compiler::bytecode::Module> {
     let options = compiler::Options { expected_module: Some(name.to_owned()) };
     let (module, diagnostics) = compiler::compile_with_stack(&source.text, &source.file_name, &options);
     if !diagnostics.is_empty() {

@@ -24,6 +24,8 @@ use crate::exception::Stop;
 use crate::process::Process;
 use crate::term::Term;
 
+pub(crate) use code::compile;
+
 pub type NativeFn = fn(&mut Process, &mut [Term]) -> Result<Term, Stop>;
 
 /// The native implementation of `module:function/arity`, if there is one.
