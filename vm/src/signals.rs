@@ -1,7 +1,8 @@
 //! What a process does with the signals it takes from its inbox, in the
 //! order they were sent: messages join the mailbox (copied into the heap),
 //! link and monitor requests update its tables, receive timeouts mark the
-//! `receive` as timed out, and exit signals follow OTP's rules:
+//! `receive` as timed out, code checks wait to be answered at the end of
+//! the slice (`purge.rs`), and exit signals follow OTP's rules:
 //!
 //! - `exit(Pid, kill)` (not over a link) kills unconditionally, with reason
 //!   `killed`;
