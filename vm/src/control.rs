@@ -249,13 +249,13 @@ fn serve(runtime: &'static Runtime, stream: UnixStream) {
                 break;
             }
         };
-        let answer = match request(runtime, &frame, &mut shell, &writer) {
-            Some(answer) => answer,
-            None => (ERROR, "malformed request\n".to_owned()),
-        };
-        let malformed = answer.1 == "malformed request\n";
-        let payload = result_payload(answer.0, &answer.1);
-        if write_frame(&mut *writer.0.lock().unwrap_or_else(PoisonError::into_inner), &payload).is_err() || malformed {
+        let answer = request(runtime, &frame, &mut shell, &writer);
+        let (status, text) = answer.clone().unwrap_or((ERROR, "malformed request\n".to_owned()));
+        let payload = result_payload(status, &text);
+        // A malformed request is answered, then the connection closed.
+        if write_frame(&mut *writer.0.lock().unwrap_or_else(PoisonError::into_inner), &payload).is_err()
+            || answer.is_none()
+        {
             break;
         }
     }
@@ -344,9 +344,15 @@ fn checked(name: &str, file: &str, code: &[u8]) -> Result<compiler::bytecode::Mo
 
 /// Loads modules into the running VM: the old version of each is purged
 /// first (`kill`: killing the processes that run it; otherwise refused
-/// while any does), then each is published. Whether all loaded, and what to
-/// tell the user.
-pub fn load(runtime: &Runtime, uploads: Vec<Upload>, kill: bool) -> (bool, String) {
+/// while any does), then each is published, on the code server thread, so
+/// that this load and the VM's own purges and loads are serialized.
+/// Whether all loaded, and what to tell the user.
+pub fn load(runtime: &'static Runtime, uploads: Vec<Upload>, kill: bool) -> (bool, String) {
+    crate::purge::on_code_server(move || load_now(runtime, uploads, kill))
+        .unwrap_or_else(|| (false, "the VM's code server is not running\n".to_owned()))
+}
+
+fn load_now(runtime: &Runtime, uploads: Vec<Upload>, kill: bool) -> (bool, String) {
     let mut checked = Vec::new();
     for upload in uploads {
         let Ok(name) = atom::intern(&upload.name) else {

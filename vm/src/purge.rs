@@ -43,12 +43,8 @@ use crate::term::Term;
 /// unknown.
 const BODY_WAIT: Duration = Duration::from_secs(5);
 
-/// Whether `process` runs code of `module`.
-pub fn uses(process: &Process, module: &LoadedModule) -> bool {
-    uses_at(process, module)
-}
-
-fn uses_at(process: &Process, module: *const LoadedModule) -> bool {
+/// Whether `process` runs code of `module` (compared by address).
+pub fn uses(process: &Process, module: *const LoadedModule) -> bool {
     let is = |m: &Arc<LoadedModule>| std::ptr::eq(Arc::as_ptr(m), module);
     if let Some(Resume::At { module: m, .. }) = &process.resume {
         if is(m) {
@@ -93,7 +89,7 @@ impl Ticket {
     fn answer(self, process: &Process) {
         // Never dereferenced: compared with the addresses of module versions.
         let module = self.check.module as *const LoadedModule;
-        if uses_at(process, module) {
+        if uses(process, module) {
             self.check.state.lock().unwrap_or_else(PoisonError::into_inner).users.push(self.pid);
         }
     }
@@ -169,45 +165,27 @@ fn users_of(runtime: &Runtime, module: &LoadedModule, first_only: bool) -> (Vec<
     (users, unknown)
 }
 
-/// Work for the code server thread, answered with the message
-/// `{Ref, Result}` to `reply_to` (`reference` is Ref's number); the work
-/// builds Result in the answer's heap.
-struct Request {
-    work: Box<dyn FnOnce(&mut Heap) -> Term + Send>,
-    reply_to: u64,
-    reference: u64,
+/// Work for the code server thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+type Jobs = Mutex<Option<Sender<Job>>>;
+
+fn jobs() -> &'static Jobs {
+    static JOBS: OnceLock<Jobs> = OnceLock::new();
+    JOBS.get_or_init(|| Mutex::new(None))
 }
 
-type Requests = Mutex<Option<Sender<Request>>>;
-
-fn requests() -> &'static Requests {
-    static REQUESTS: OnceLock<Requests> = OnceLock::new();
-    REQUESTS.get_or_init(|| Mutex::new(None))
-}
-
-/// Runs `work` on the code server thread, one request at a time, off the
-/// schedulers (it may block: a purge waits for process bodies, a load
-/// compiles); its result comes to `reply_to` as `{Ref, Result}`, for
-/// `stdlib/code.actor` to wait for in `receive`. False if the thread
-/// cannot be started.
-pub fn in_code_server(
-    runtime: &'static Runtime,
-    reply_to: u64,
-    reference: u64,
-    work: Box<dyn FnOnce(&mut Heap) -> Term + Send>,
-) -> bool {
-    let mut sender = requests().lock().unwrap_or_else(PoisonError::into_inner);
+/// Queues `job` for the code server thread (started on first use), which
+/// runs jobs one at a time, off the schedulers: every purge and load goes
+/// through it, so they are serialized, and it may block (a purge waits for
+/// answers, a load compiles). False if the thread cannot be started.
+fn submit(job: Job) -> bool {
+    let mut sender = jobs().lock().unwrap_or_else(PoisonError::into_inner);
     if sender.is_none() {
-        let (send, receive) = mpsc::channel::<Request>();
+        let (send, receive) = mpsc::channel::<Job>();
         let started = std::thread::Builder::new().name("code-server".to_owned()).spawn(move || {
-            for request in receive {
-                let mut heap = Heap::with_young_words(64);
-                let mut result = [(request.work)(&mut heap)];
-                heap.ensure(5, &mut [&mut result[..]]);
-                let result = result[0];
-                let reference = heap.reference(request.reference);
-                let reply = heap.tuple(&[reference, result]);
-                let _ = runtime.signal(request.reply_to, Signal::Message(Message::new(reply)));
+            for job in receive {
+                job();
             }
         });
         if started.is_err() {
@@ -215,7 +193,37 @@ pub fn in_code_server(
         }
         *sender = Some(send);
     }
-    sender.as_ref().is_some_and(|s| s.send(Request { work, reply_to, reference }).is_ok())
+    sender.as_ref().is_some_and(|s| s.send(job).is_ok())
+}
+
+/// Runs `work` on the code server thread for a process: its result, built
+/// in the answer's heap, comes to `reply_to` as the message `{Ref, Result}`
+/// (`reference` is Ref's number), for `stdlib/code.actor` to wait for in
+/// `receive`.
+pub fn in_code_server(
+    runtime: &'static Runtime,
+    reply_to: u64,
+    reference: u64,
+    work: Box<dyn FnOnce(&mut Heap) -> Term + Send>,
+) -> bool {
+    submit(Box::new(move || {
+        let mut heap = Heap::with_young_words(64);
+        let mut result = [work(&mut heap)];
+        heap.ensure(5, &mut [&mut result[..]]);
+        let reference = heap.reference(reference);
+        let reply = heap.tuple(&[reference, result[0]]);
+        let _ = runtime.signal(reply_to, Signal::Message(Message::new(reply)));
+    }))
+}
+
+/// Runs `work` on the code server thread for a thread that is not a
+/// process (the control socket's, `--watch`'s) and waits for its result.
+pub fn on_code_server<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (send, receive) = mpsc::channel();
+    let queued = submit(Box::new(move || {
+        let _ = send.send(work());
+    }));
+    queued.then(|| receive.recv().ok()).flatten()
 }
 
 /// Asks the code server to purge `module` (`soft`: only if no process runs
@@ -254,8 +262,8 @@ impl Purged {
 }
 
 /// Purges the old version of `module` (`soft`: only if no process runs
-/// it); blocks until done, so it runs on the code server thread or the
-/// control socket's, never on a scheduler. `requester` is the sender of the
+/// it); blocks until done, so it runs on the code server thread, never on a
+/// scheduler. `requester` is the sender of the
 /// kills.
 pub fn purge(runtime: &Runtime, module: Term, soft: bool, requester: u64) -> Purged {
     let Some(old) = runtime.code.old(module) else { return Purged::NothingOld };

@@ -62,7 +62,7 @@ fn say(text: &str) {
 }
 
 /// Loads the module of `path` again if it is loaded and its text changed.
-fn reload(runtime: &Runtime, path: &PathBuf) {
+fn reload(runtime: &'static Runtime, path: &PathBuf) {
     let Some(name) = path.file_stem().and_then(|s| s.to_str()) else { return };
     let Ok(module) = atom::intern(name) else { return };
     if runtime.code.loaded_version(module).is_none() {

@@ -9,6 +9,8 @@
 //! OTP reads a `.beam` file from the code path, this VM compiles the
 //! module's `.actor` source (the program's folder, the standard library).
 
+use std::sync::Arc;
+
 use super::NativeFn;
 use crate::atom::{self, atoms};
 use crate::code::{CodeError, CodeServer, Source};
@@ -262,9 +264,9 @@ fn check_process_code(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let runtime = crate::scheduler::current().ok_or_else(|| error(atoms::BADARG))?;
     let Some(old) = runtime.code.old(module) else { return Ok(atoms::FALSE) };
     if pid == p.pid {
-        return Ok(boolean(crate::purge::uses(p, &old)));
+        return Ok(boolean(crate::purge::uses(p, Arc::as_ptr(&old))));
     }
     let Some(proc) = runtime.lookup(pid).filter(|proc| proc.is_alive()) else { return Ok(atoms::FALSE) };
     let Some(body) = proc.wait_body() else { return Ok(atoms::FALSE) };
-    Ok(boolean(crate::purge::uses(&body, &old)))
+    Ok(boolean(crate::purge::uses(&body, Arc::as_ptr(&old))))
 }
