@@ -87,9 +87,20 @@ impl CodeServer {
 
     /// Loads a verified module as the current version of its module.
     pub fn load(&self, module: compiler::bytecode::Module) -> Result<Arc<LoadedModule>, CodeError> {
-        let loaded = Arc::new(LoadedModule::load(module).map_err(CodeError::Load)?);
+        self.publish(Arc::new(LoadedModule::load(module).map_err(CodeError::Load)?), false)
+    }
+
+    /// Makes `loaded` the current version (the atomic switch), refused while
+    /// an old version exists. With `if_absent`, a current version already
+    /// there is kept and returned instead: two processes calling a module
+    /// for the first time at once both compile it, and the second must not
+    /// make the first's version old.
+    fn publish(&self, loaded: Arc<LoadedModule>, if_absent: bool) -> Result<Arc<LoadedModule>, CodeError> {
         let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
         let slot = slots.entry(loaded.name).or_default();
+        if let Some(current) = slot.current.as_ref().filter(|_| if_absent) {
+            return Ok(current.clone());
+        }
         if slot.old.is_some() {
             return Err(CodeError::NotPurged);
         }
@@ -209,24 +220,14 @@ impl CodeServer {
         if !errors.is_empty() {
             eprint!("{}", compiler::diagnostic::render(&source.file_name, &source.text, &errors, false));
         }
-        let loaded = match LoadedModule::load(compiled?) {
-            Ok(loaded) => Arc::new(loaded),
+        match LoadedModule::load(compiled?) {
+            // Published only if no version appeared meanwhile.
+            Ok(loaded) => self.publish(Arc::new(loaded), true).ok(),
             Err(error) => {
                 eprintln!("{}: cannot load: {error}", source.file_name);
-                return None;
+                None
             }
-        };
-        // Published only if no version appeared meanwhile: two processes
-        // calling a module for the first time at once both compile it, and
-        // the second must not make the first's version old.
-        let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
-        let slot = slots.entry(name).or_default();
-        if slot.current.is_some() || slot.old.is_some() {
-            return slot.current.clone();
         }
-        slot.current = Some(loaded.clone());
-        self.generation.fetch_add(1, Ordering::Release);
-        Some(loaded)
     }
 }
 
