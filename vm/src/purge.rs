@@ -10,19 +10,21 @@
 //!
 //! A process's body can only be looked at between its time slices (the
 //! scheduler running it holds it), so purging is done by a thread of its
-//! own, which waits for each body in turn: a process that asks for a
-//! purge waits for the answer in `receive` (`stdlib/code.actor`), which
-//! leaves its own body free to be looked at, so that a purger running old
-//! code is killed like any other, as under OTP (where the code server, not
-//! the caller, purges). Purges are serialized by that thread; loads do not
-//! wait for it.
+//! own, the code server, which reads idle processes directly and asks
+//! running ones (a [`Ticket`] their scheduler answers at the end of the
+//! slice). A process that asks for a purge waits for the answer in
+//! `receive` (`stdlib/code.actor`), which leaves its own body free to be
+//! looked at, so that a caller running old code is killed like any other,
+//! as under OTP (where the code server, not the caller, purges). Every
+//! purge and load (`code:load_file/1`, the control socket, `--watch`) runs
+//! on that thread, one at a time.
 //!
 //! `purge` sends `exit(Pid, kill)` to every process that uses the old
 //! version, waits until they are gone, then drops the version; `soft_purge`
 //! drops it only if no process uses it. A version is never freed (see
-//! `code.rs`): a fun or literal of it that escaped the check (in an ETS
-//! table, in a message on its way) stays valid memory, and calling such a
-//! fun raises `badfun`, as in OTP.
+//! `code.rs`): a fun or literal of it still held anywhere (a heap, an ETS
+//! table, a message on its way) stays valid memory, and calling such a fun
+//! raises `badfun`, as in OTP.
 
 use std::collections::HashSet;
 use std::sync::mpsc::{self, Sender};
