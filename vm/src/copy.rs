@@ -159,6 +159,29 @@ unsafe fn copy_to(
     (root, to.top)
 }
 
+/// Copies `words` words between two blocks that do not overlap. Cells,
+/// small tuples and most messages, the common cases, are copied with a
+/// fixed length (moves, not a call to `memcpy`, which costs more than the
+/// copy at these sizes).
+///
+/// # Safety
+/// As `std::ptr::copy_nonoverlapping` of `words` words.
+#[inline(always)]
+unsafe fn copy_words(source: *const u64, target: *mut u64, words: usize) {
+    macro_rules! fixed {
+        ($($n:literal)*) => {
+            // SAFETY: the caller's guarantee, for `words` == `$n`.
+            unsafe {
+                match words {
+                    $($n => std::ptr::copy_nonoverlapping(source.cast::<[u64; $n]>(), target.cast::<[u64; $n]>(), 1),)*
+                    _ => std::ptr::copy_nonoverlapping(source, target, words),
+                }
+            }
+        };
+    }
+    fixed!(2 3 4 5 6 7 8)
+}
+
 /// Where a copy goes: free words of a block.
 struct Target {
     base: *mut u64,
@@ -186,13 +209,7 @@ impl Target {
             let object = self.base.add(self.top);
             self.top += words;
             let source = term.pointer();
-            // Cells and small tuples, the most common objects, are copied
-            // with a fixed length (moves, not a call to memcpy).
-            match words {
-                2 => std::ptr::copy_nonoverlapping(source.cast::<[u64; 2]>(), object.cast::<[u64; 2]>(), 1),
-                3 => std::ptr::copy_nonoverlapping(source.cast::<[u64; 3]>(), object.cast::<[u64; 3]>(), 1),
-                _ => std::ptr::copy_nonoverlapping(source, object, words),
-            }
+            copy_words(source, object, words);
             if term.is_cons() {
                 return Term::from_cons_ptr(object);
             }
@@ -277,7 +294,7 @@ impl Message {
         // (asserted above), which nothing else uses meanwhile.
         let base = unsafe { heap.young.as_mut_ptr().add(top) };
         // SAFETY: as above; the buffer is another allocation of `words` words.
-        unsafe { std::ptr::copy_nonoverlapping(self.buffer.as_ptr(), base, words) };
+        unsafe { copy_words(self.buffer.as_ptr(), base, words) };
         let delta = (base as usize).wrapping_sub(from) as u64;
         let relocate = |word: u64| -> u64 {
             // SAFETY: every slot visited holds a term (see `for_each_term_slot`).

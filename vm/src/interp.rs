@@ -593,6 +593,13 @@ impl<'c> Machine<'c> {
                         None => operator_native!(x, y, *import, *dst, *fail, *live),
                     }
                 }
+                Op::Send { to, message, dst, import } => {
+                    let mut args = [get!(*to), get!(*message)];
+                    let before = collections(process);
+                    let result = crate::natives::process::send(process, &mut args);
+                    debug_assert_eq!(before, collections(process), "send collected");
+                    bif_done!(result, *import, &args, *dst, NO_FAIL)
+                }
                 Op::Bif { import, args, dst, live, fail } => {
                     let mut buffer = [Term::NIL; 8];
                     if args.len() > buffer.len() {

@@ -175,6 +175,14 @@ pub enum Op {
         fail: u32,
         live: u16,
     },
+    /// `To ! Message` (`erlang:send/2`), calling the built-in directly: it
+    /// never collects, so no x register is parked around it.
+    Send {
+        to: Operand,
+        message: Operand,
+        dst: Dst,
+        import: u32,
+    },
     Bif {
         import: u32,
         args: Box<[Operand]>,
@@ -583,6 +591,12 @@ pub enum Op {
 
 /// Translates a module's instructions, resolving operands against the
 /// loaded module's atoms, literals and function table.
+/// Whether import `index` is `erlang:send/2` or `erlang:'!'/2`.
+fn is_send(module: &LoadedModule, index: u32) -> bool {
+    let (m, f) = module.import_names[index as usize];
+    crate::atom::name(m) == Some("erlang") && matches!(crate::atom::name(f), Some("send" | "!"))
+}
+
 pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
     let src = |s: &Src| -> Operand {
         match *s {
@@ -658,6 +672,9 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
                         fail,
                         live: *live as u16,
                     },
+                    (Import::Native(_), [to, message]) if fail == NO_FAIL && is_send(module, import.0) => {
+                        Op::Send { to: src(to), message: src(message), dst: Dst::new(*dst), import: import.0 }
+                    }
                     _ => Op::Bif { import: import.0, args: srcs(args), dst: Dst::new(*dst), live: *live as u16, fail },
                 }
             }

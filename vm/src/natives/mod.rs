@@ -17,7 +17,7 @@ mod logger;
 mod maps;
 mod math;
 mod owned;
-mod process;
+pub(crate) mod process;
 mod system;
 
 use crate::exception::Stop;

@@ -188,7 +188,9 @@ fn to_self(runtime: &Runtime, p: &mut Process, message: Message) {
 
 /// `Pid ! Message`: the message is copied into a buffer the receiver takes
 /// in; a message to a process that is gone is dropped.
-fn send(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+/// `To ! Message`; the interpreter calls it directly (`Op::Send`), relying
+/// on it never collecting the sender's heap.
+pub(crate) fn send(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let runtime = runtime()?;
     let pid = destination(runtime, a[0])?;
     // A long copy is charged as it goes, and may suspend half-way.
