@@ -26,6 +26,11 @@ pub fn size(term: Term) -> usize {
 
 /// As [`size`], telling `progress` of every [`REPORT_EVERY`] words sized.
 fn size_reporting(term: Term, progress: &mut dyn FnMut(usize)) -> usize {
+    flat_size(term).unwrap_or_else(|| walk_size(term, progress))
+}
+
+/// As [`size_reporting`], by walking every object.
+fn walk_size(term: Term, progress: &mut dyn FnMut(usize)) -> usize {
     let mut words = 0;
     let mut reported = 0;
     let mut pending = Pending::default();
@@ -63,6 +68,42 @@ fn size_reporting(term: Term, progress: &mut dyn FnMut(usize)) -> usize {
         }
     }
     words
+}
+
+/// The most common messages, sized without the general walk's stack: a
+/// small tuple or a cell whose elements are immediates or objects with no
+/// terms inside (numbers, binaries, binary handles). `None` for others.
+#[inline(always)]
+fn flat_size(term: Term) -> Option<usize> {
+    // Each element: 0 words, or a leaf object's.
+    let leaf = |inner: Term| -> Option<usize> {
+        if inner.is_cons() {
+            return None;
+        }
+        if !inner.is_boxed() {
+            return Some(0);
+        }
+        let header = inner.header();
+        let kind = header.kind()?;
+        kind.term_words(header.arity()).is_empty().then(|| 1 + header.arity())
+    };
+    if term.is_cons() {
+        return Some(2 + leaf(term.head())? + leaf(term.tail())?);
+    }
+    if !term.is_boxed() {
+        return Some(0);
+    }
+    let header = term.header();
+    let arity = header.arity();
+    if header.kind() != Some(Kind::Tuple) || arity > 8 {
+        return None;
+    }
+    let mut words = 1 + arity;
+    for &word in term.payload() {
+        // SAFETY: a tuple's payload words are terms.
+        words += leaf(unsafe { Term::from_raw(word) })?;
+    }
+    Some(words)
 }
 
 /// The terms still to size: a small array first, so that sizing a small
@@ -422,6 +463,31 @@ mod tests {
         drop(target);
         drop(source);
         assert_eq!(Arc::strong_count(&bytes), 1);
+    }
+
+    #[test]
+    fn flat_messages_are_sized_as_the_walk_sizes_them() {
+        let mut heap = Heap::with_young_words(1024);
+        let big = heap.binary(&[7u8; 200]);
+        let small_binary = heap.binary(b"abc");
+        let float = heap.float(2.5);
+        let flat = [
+            heap.tuple(&[Term::atom(1), Term::pid(3), small(7)]),
+            heap.tuple(&[Term::atom(2), big]),
+            heap.tuple(&[float, small_binary, big, Term::NIL]),
+            heap.tuple(&[]),
+            heap.list(&[float]),
+        ];
+        for term in flat {
+            assert_eq!(flat_size(term), Some(walk_size(term, &mut |_| {})), "{term:?}");
+        }
+        let inner = heap.tuple(&[small(1)]);
+        let many: Vec<Term> = (0..9).map(small).collect();
+        let nested = [heap.tuple(&[inner]), heap.list(&[small(1), small(2)]), heap.tuple(&many), sample(&mut heap)];
+        for term in nested {
+            assert_eq!(flat_size(term), None, "{term:?}");
+            assert_eq!(size(term), walk_size(term, &mut |_| {}));
+        }
     }
 
     #[test]
