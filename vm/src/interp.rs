@@ -655,8 +655,7 @@ impl<'c> Machine<'c> {
                 Op::ListSplit { src, nil, other, cons, slots, head, tail } => {
                     let list = x_read(&self.x, *src);
                     if list.is_cons() {
-                        allocate!(*slots);
-                        y_write(&mut process.stack, *head, list.head());
+                        push_frame_holding(&mut process.stack, *slots, std::mem::take(&mut cp), *head, list.head());
                         x_write(&mut self.x, *tail, list.tail());
                         ip = base.wrapping_add(*cons as usize + 2);
                     } else {
@@ -1726,16 +1725,41 @@ fn push_frame(stack: &mut Vec<Term>, slots: u32, cp: Cp) {
     }
 }
 
-/// Pops the current frame into the continuation register. The frame word
-/// on top says how many slots to pop; a term there instead (which the
-/// verifier rules out) leaves the stack as it is.
+/// As [`push_frame`], with `value` in slot `y` (which must be one of the
+/// `slots`) instead of `[]`: no slot is written twice.
+#[inline(always)]
+fn push_frame_holding(stack: &mut Vec<Term>, slots: u32, cp: Cp, y: u32, value: Term) {
+    let count = slots as usize;
+    debug_assert!((y as usize) < count);
+    stack.reserve(count + 1);
+    let len = stack.len();
+    // SAFETY: as in `push_frame`; `y < count`, so slot `y` is one of them.
+    unsafe {
+        let end = stack.as_mut_ptr().add(len);
+        if count > 1 {
+            for i in 0..count {
+                end.add(i).write(Term::NIL);
+            }
+        }
+        end.add(count - 1 - y as usize).write(value);
+        end.add(count).write(cp.frame_word(slots));
+        stack.set_len(len + count + 1);
+    }
+}
+
+/// Pops the current frame into the continuation register: the frame word
+/// on top says how many slots to pop.
 #[inline(always)]
 fn deallocate(process: &mut Process, cp: &mut Cp) {
     let stack = &mut process.stack;
-    if let Some((cont, slots)) = stack.last().and_then(|&word| Cp::from_frame_word(word)) {
-        // Only `push_frame` writes frame words, each over its slots, so
-        // this does not wrap (and if it did, truncating would do nothing).
-        stack.truncate(stack.len().wrapping_sub(slots + 1));
+    debug_assert!(stack.last().is_some_and(|word| word.is_frame_word()));
+    // SAFETY: the verifier proved that every op that deallocates runs in a
+    // frame, which is on top of the stack (as for `y_read`): its frame
+    // word is the last term, written by `push_frame` over its slots.
+    unsafe {
+        let word = *stack.get_unchecked(stack.len() - 1);
+        let (cont, slots) = Cp::from_frame_word(word).unwrap_unchecked();
+        stack.set_len(stack.len() - 1 - slots);
         *cp = cont;
     }
 }
