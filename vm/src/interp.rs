@@ -464,8 +464,7 @@ impl<'c> Machine<'c> {
                     ip = ip.wrapping_add(2);
                 }
                 Op::AllocateMoveXY { slots, src, dst } => {
-                    allocate!(*slots);
-                    y_write(&mut process.stack, *dst, x_read(&self.x, *src));
+                    push_frame_holding(&mut process.stack, *slots, std::mem::take(&mut cp), *dst, x_read(&self.x, *src));
                     ip = ip.wrapping_add(2);
                 }
                 Op::LtImmReturn { a, imm, fail } => {
@@ -678,8 +677,7 @@ impl<'c> Machine<'c> {
                     if !list.is_cons() {
                         raise!(Exception::error(atoms::BADARG));
                     }
-                    allocate!(*slots);
-                    y_write(&mut process.stack, *head, list.head());
+                    push_frame_holding(&mut process.stack, *slots, std::mem::take(&mut cp), *head, list.head());
                     x_write(&mut self.x, *tail, list.tail());
                     ip = ip.wrapping_add(2);
                 }
