@@ -278,7 +278,9 @@ impl Heap {
     /// Takes `words` words of the young heap. Panics (a VM bug, not a user
     /// error) if [`Heap::ensure`] did not make room first.
     fn allocate(&mut self, words: usize) -> *mut u64 {
-        assert!(self.young.len() - self.top >= words, "heap allocation without ensure: {words} words");
+        // A constant message: formatting `words` in would cost a store on
+        // every allocation of the interpreter's fast paths.
+        assert!(self.young.len() - self.top >= words, "heap allocation without ensure");
         // SAFETY: `top + words <= young.len()`, so the range is inside the block.
         let pointer = unsafe { self.young.as_mut_ptr().add(self.top) };
         self.top += words;
