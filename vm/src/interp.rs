@@ -464,7 +464,13 @@ impl<'c> Machine<'c> {
                     ip = ip.wrapping_add(2);
                 }
                 Op::AllocateMoveXY { slots, src, dst } => {
-                    push_frame_holding(&mut process.stack, *slots, std::mem::take(&mut cp), *dst, x_read(&self.x, *src));
+                    push_frame_holding(
+                        &mut process.stack,
+                        *slots,
+                        std::mem::take(&mut cp),
+                        *dst,
+                        x_read(&self.x, *src),
+                    );
                     ip = ip.wrapping_add(2);
                 }
                 Op::LtImmReturn { a, imm, fail } => {
