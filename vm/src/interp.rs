@@ -251,7 +251,19 @@ impl<'c> Machine<'c> {
         let mut ip = base.wrapping_add(*pc as usize);
         macro_rules! here {
             () => {
-                ((ip as usize - base as usize) / std::mem::size_of::<Op>()) as u32
+                // SAFETY: `ip` points into `ops` (see the dispatch below), so
+                // it is a whole number of ops from its start; an exact
+                // division, which the compiler folds into the shifts of
+                // `Cp::local`.
+                unsafe { ip.offset_from(base) as u32 }
+            };
+        }
+        // A call's continuation: the op after this one.
+        macro_rules! next {
+            () => {
+                // SAFETY: as in `here!`; the verifier proved that an op
+                // after a call exists.
+                Cp::local_at(unsafe { ip.add(1).offset_from(base) } as usize)
             };
         }
         // The continuation register, in a local while the module runs.
@@ -315,7 +327,7 @@ impl<'c> Machine<'c> {
                     Called::Value => ip = ip.wrapping_add(1),
                     Called::Local(entry) => {
                         if !$tail {
-                            cp = Cp::local(here!() + 1);
+                            cp = next!();
                         }
                         ip = base.wrapping_add(entry as usize);
                     }
@@ -506,7 +518,7 @@ impl<'c> Machine<'c> {
                 }
                 Op::Call { entry, arity } => {
                     reduce!(*arity as usize);
-                    cp = Cp::local(here!() + 1);
+                    cp = next!();
                     ip = base.wrapping_add(*entry as usize);
                 }
                 Op::CallLast { entry, arity } => {
@@ -555,7 +567,7 @@ impl<'c> Machine<'c> {
                             set!(*dst, value);
                             ip = ip.wrapping_add(1);
                             reduce!(arity as usize);
-                            cp = Cp::local(here!() + 1);
+                            cp = next!();
                             ip = base.wrapping_add(entry as usize);
                         }
                         _ => operator_native!(x, y, *import, *dst, *fail, *live),
@@ -742,7 +754,7 @@ impl<'c> Machine<'c> {
                             x_write(&mut self.x, *dst, value);
                             ip = ip.wrapping_add(1);
                             reduce!(*arity as usize);
-                            cp = Cp::local(here!() + 1);
+                            cp = next!();
                             ip = base.wrapping_add(*entry as usize);
                         }
                         // The slow path, then the call at the next index.
@@ -762,7 +774,7 @@ impl<'c> Machine<'c> {
                             x_write(&mut self.x, u32::from(*dst), value);
                             ip = ip.wrapping_add(2);
                             reduce!(*arity as usize);
-                            cp = Cp::local(here!() + 1);
+                            cp = next!();
                             ip = base.wrapping_add(*entry as usize);
                         }
                         // The `AddImmCall` at the next index takes its slow path.
@@ -801,9 +813,13 @@ impl<'c> Machine<'c> {
                     if !process.heap.has_room(2) {
                         self.ensure(process, 2, *live as usize);
                     }
+                    // The frame is read and popped before the cell is
+                    // written: the compiler cannot tell that the cell's
+                    // stores leave the stack's length alone, and would
+                    // load it again.
                     let (h, t) = (y_read(&process.stack, *head), x_read(&self.x, *tail));
-                    x_write(&mut self.x, 0, process.heap.cons(h, t));
                     deallocate(process, &mut cp);
+                    x_write(&mut self.x, 0, process.heap.cons(h, t));
                     ret!()
                 }
                 Op::TestHeapPutList { head, tail, dst, live } => {

@@ -49,6 +49,13 @@ impl Cp {
         Cp(((pc as u64) << 32) | CP_LOCAL)
     }
 
+    /// As [`Cp::local`] for an op index known to fit in 32 bits (the
+    /// verifier bounds code by that): no truncation to do first.
+    #[inline(always)]
+    pub const fn local_at(pc: usize) -> Cp {
+        Cp(((pc as u64) << 32) | CP_LOCAL)
+    }
+
     /// Return to `pc` in the module on top of `Process::far`.
     #[inline(always)]
     pub const fn remote(pc: u32) -> Cp {
