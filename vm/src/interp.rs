@@ -252,9 +252,7 @@ impl<'c> Machine<'c> {
         macro_rules! here {
             () => {
                 // SAFETY: `ip` points into `ops` (see the dispatch below), so
-                // it is a whole number of ops from its start; an exact
-                // division, which the compiler folds into the shifts of
-                // `Cp::local`.
+                // it is a whole number of ops from its start.
                 unsafe { ip.offset_from(base) as u32 }
             };
         }
@@ -262,8 +260,9 @@ impl<'c> Machine<'c> {
         macro_rules! next {
             () => {
                 // SAFETY: as in `here!`; the verifier proved that an op
-                // after a call exists.
-                Cp::local_at(unsafe { ip.add(1).offset_from(base) } as usize)
+                // after a call exists. (An exact division: the compiler
+                // folds it into `Cp::local`'s shift.)
+                Cp::local(unsafe { ip.add(1).offset_from(base) } as usize)
             };
         }
         // The continuation register, in a local while the module runs.
