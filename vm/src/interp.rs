@@ -1720,49 +1720,55 @@ fn return_far(process: &mut Process, back: Cp, x0: Term) -> Exit {
 }
 
 /// Pushes a frame: `slots` slots of `[]` (the collector reads every slot)
-/// and the frame word holding `cp`. Frames are a few slots: stores, not a
-/// `memcpy` call.
+/// and the frame word holding `cp`.
 #[inline(always)]
 fn push_frame(stack: &mut Vec<Term>, slots: u32, cp: Cp) {
-    let count = slots as usize;
-    stack.reserve(count + 1);
-    let len = stack.len();
-    // SAFETY: `reserve` made room for `count + 1` more terms past `len`;
-    // each is written before `set_len` makes it part of the vector.
-    unsafe {
-        let end = stack.as_mut_ptr().add(len);
-        // Most frames have one or two slots: no loop for them.
-        if count >= 1 {
-            end.write(Term::NIL);
-        }
-        if count >= 2 {
-            end.add(1).write(Term::NIL);
-        }
-        for i in 2..count {
-            end.add(i).write(Term::NIL);
-        }
-        end.add(count).write(cp.frame_word(slots));
-        stack.set_len(len + count + 1);
-    }
+    push_frame_with(stack, slots, cp, None);
 }
 
 /// As [`push_frame`], with `value` in slot `y` (which must be one of the
 /// `slots`) instead of `[]`: no slot is written twice.
 #[inline(always)]
 fn push_frame_holding(stack: &mut Vec<Term>, slots: u32, cp: Cp, y: u32, value: Term) {
+    push_frame_with(stack, slots, cp, Some((y, value)));
+}
+
+/// Frames are a few slots: stores, not a `memcpy` call. Inlined into its
+/// two callers, where `held` is known, so the match goes away.
+#[inline(always)]
+fn push_frame_with(stack: &mut Vec<Term>, slots: u32, cp: Cp, held: Option<(u32, Term)>) {
     let count = slots as usize;
-    debug_assert!((y as usize) < count);
+    debug_assert!(held.is_none_or(|(y, _)| (y as usize) < count));
     stack.reserve(count + 1);
     let len = stack.len();
-    // SAFETY: as in `push_frame`; `y < count`, so slot `y` is one of them.
+    // SAFETY: `reserve` made room for `count + 1` more terms past `len`;
+    // each is written before `set_len` makes it part of the vector (slot
+    // `y` of `held` is one of them: `y < count`).
     unsafe {
         let end = stack.as_mut_ptr().add(len);
-        if count > 1 {
-            for i in 0..count {
-                end.add(i).write(Term::NIL);
+        match held {
+            // A one-slot frame holding a value has nothing to clear.
+            Some((y, value)) => {
+                if count > 1 {
+                    for i in 0..count {
+                        end.add(i).write(Term::NIL);
+                    }
+                }
+                end.add(count - 1 - y as usize).write(value);
+            }
+            // Most frames have one or two slots: no loop for them.
+            None => {
+                if count >= 1 {
+                    end.write(Term::NIL);
+                }
+                if count >= 2 {
+                    end.add(1).write(Term::NIL);
+                }
+                for i in 2..count {
+                    end.add(i).write(Term::NIL);
+                }
             }
         }
-        end.add(count - 1 - y as usize).write(value);
         end.add(count).write(cp.frame_word(slots));
         stack.set_len(len + count + 1);
     }
