@@ -312,7 +312,8 @@ mod tests {
 
     #[test]
     fn frame_words_round_trip_and_are_never_terms() {
-        for (cp, slots) in [(Cp::local(0), 0), (Cp::local(u32::MAX as usize), 3), (Cp::remote(77), 1), (Cp::DONE, (1 << 28) - 1)]
+        for (cp, slots) in
+            [(Cp::local(0), 0), (Cp::local(u32::MAX as usize), 3), (Cp::remote(77), 1), (Cp::DONE, (1 << 28) - 1)]
         {
             let word = cp.frame_word(slots as u32);
             assert_eq!(Cp::from_frame_word(word), Some((cp, slots)));
