@@ -428,7 +428,9 @@ impl<'c> Machine<'c> {
         // `TestHeap 2 live` then the cell `[head | tail]`.
         macro_rules! test_heap_cons {
             ($head:expr, $tail:expr, $live:expr) => {{
-                self.ensure(process, 2, $live as usize);
+                if !process.heap.has_room(2) {
+                    self.ensure(process, 2, $live as usize);
+                }
                 let (h, t) = (get!($head), get!($tail));
                 process.heap.cons(h, t)
             }};
@@ -792,7 +794,11 @@ impl<'c> Machine<'c> {
                     }
                 }
                 Op::TestHeap { words, live } => {
-                    self.ensure(process, *words as usize, *live as usize);
+                    // The room check inline: a call to `ensure` costs a
+                    // hundred instructions even when there is room.
+                    if cfg!(feature = "gc-stress") || !process.heap.has_room(*words as usize) {
+                        self.ensure(process, *words as usize, *live as usize);
+                    }
                     ip = ip.wrapping_add(1);
                 }
                 Op::TestHeapPutListReturn { head, tail, live, deallocate: frame } => {
@@ -803,7 +809,9 @@ impl<'c> Machine<'c> {
                     ret!()
                 }
                 Op::TestHeapPutListReturnYX { head, tail, live } => {
-                    self.ensure(process, 2, *live as usize);
+                    if !process.heap.has_room(2) {
+                        self.ensure(process, 2, *live as usize);
+                    }
                     // The frame is read and popped before the cell is
                     // written: the compiler cannot tell that the cell's
                     // stores leave the stack's length alone, and would
@@ -1121,18 +1129,8 @@ impl<'c> Machine<'c> {
     }
 
     /// Makes heap room with `x0..x(live-1)` and the stack as roots, then
-    /// clears the other x registers if a collection ran. The check for
-    /// room is inline (every `TestHeap` runs it); the collection is not.
-    /// With `gc-stress` it always collects.
-    #[inline(always)]
+    /// clears the other x registers if a collection ran.
     fn ensure(&mut self, process: &mut Process, words: usize, live: usize) {
-        if cfg!(feature = "gc-stress") || !process.heap.has_room(words) {
-            self.collect_for(process, words, live);
-        }
-    }
-
-    #[inline(never)]
-    fn collect_for(&mut self, process: &mut Process, words: usize, live: usize) {
         let before = collections(process);
         process.ensure(words, &mut self.x[..live.min(X_REGISTERS)]);
         if before != collections(process) {
