@@ -425,12 +425,23 @@ impl<'c> Machine<'c> {
                 set!($tail, list.tail());
             }};
         }
+        // `TestHeap words live`: the check for room inline (a call of
+        // `ensure` costs a hundred instructions even when there is room);
+        // with `gc-stress`, a collection every time. (Moving the check into
+        // an inlined `ensure` for every caller cut fib's instructions by 2%
+        // but measured 0-15% slower in wall time across runs; the loop's
+        // register use shifts with any change, so the measured form stays.)
+        macro_rules! make_room {
+            ($words:expr, $live:expr) => {
+                if cfg!(feature = "gc-stress") || !process.heap.has_room($words as usize) {
+                    self.ensure(process, $words as usize, $live as usize);
+                }
+            };
+        }
         // `TestHeap 2 live` then the cell `[head | tail]`.
         macro_rules! test_heap_cons {
             ($head:expr, $tail:expr, $live:expr) => {{
-                if !process.heap.has_room(2) {
-                    self.ensure(process, 2, $live as usize);
-                }
+                make_room!(2, $live);
                 let (h, t) = (get!($head), get!($tail));
                 process.heap.cons(h, t)
             }};
@@ -794,11 +805,7 @@ impl<'c> Machine<'c> {
                     }
                 }
                 Op::TestHeap { words, live } => {
-                    // The room check inline: a call to `ensure` costs a
-                    // hundred instructions even when there is room.
-                    if cfg!(feature = "gc-stress") || !process.heap.has_room(*words as usize) {
-                        self.ensure(process, *words as usize, *live as usize);
-                    }
+                    make_room!(*words, *live);
                     ip = ip.wrapping_add(1);
                 }
                 Op::TestHeapPutListReturn { head, tail, live, deallocate: frame } => {
@@ -809,9 +816,7 @@ impl<'c> Machine<'c> {
                     ret!()
                 }
                 Op::TestHeapPutListReturnYX { head, tail, live } => {
-                    if !process.heap.has_room(2) {
-                        self.ensure(process, 2, *live as usize);
-                    }
+                    make_room!(2, *live);
                     // The frame is read and popped before the cell is
                     // written: the compiler cannot tell that the cell's
                     // stores leave the stack's length alone, and would
