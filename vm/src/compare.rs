@@ -21,6 +21,8 @@ fn rank(term: Term) -> u8 {
         0
     } else if term.is_atom() {
         1
+    } else if term.is_port() {
+        4
     } else if term.is_pid() {
         5
     } else if term.is_nil() {
@@ -84,6 +86,7 @@ fn compare_with(mut a: Term, mut b: Term, exact: bool) -> Ordering {
             1 => return atom::name(a).cmp(&atom::name(b)),
             2 => return a.payload()[0].cmp(&b.payload()[0]),
             3 => return compare_funs(a, b, exact),
+            4 => return a.port_number().cmp(&b.port_number()),
             5 => return a.pid_number().cmp(&b.pid_number()),
             6 => {
                 let (x, y) = (a.tuple_elements().unwrap_or_default(), b.tuple_elements().unwrap_or_default());

@@ -53,6 +53,7 @@ const HCONST_2: u32 = 0x3c6e_f372;
 const HCONST_3: u32 = 0xdaa6_6d2b;
 const HCONST_4: u32 = 0x78dd_e6e4;
 const HCONST_5: u32 = 0x1715_609d;
+const HCONST_6: u32 = 0xb54c_da56;
 const HCONST_7: u32 = 0x5384_540f;
 const HCONST_9: u32 = 0x8ff3_4781;
 const HCONST_10: u32 = 0x2e2a_c13a;
@@ -191,6 +192,10 @@ fn hash2_one(term: Term, hash: &mut u32, xor_pairs: &mut u32, stack: &mut Vec<It
     }
     if term.is_pid() {
         hash_1(hash, term.pid_number() as u32, HCONST_5);
+        return None;
+    }
+    if term.is_port() {
+        hash_1(hash, term.port_number() as u32, HCONST_6);
         return None;
     }
     if term.is_cons() {
@@ -388,6 +393,8 @@ fn hash_one<'a>(term: Term, hash: &mut u32, stack: &mut Vec<Op<'a>>) {
         h.wrapping_mul(if value < 0 { FUNNY_NUMBER4 } else { FUNNY_NUMBER3 })
     } else if term.is_pid() {
         step(h, term.pid_number() as u32, FUNNY_NUMBER5).wrapping_mul(FUNNY_NUMBER6)
+    } else if term.is_port() {
+        step(h, term.port_number() as u32, FUNNY_NUMBER9).wrapping_mul(FUNNY_NUMBER10)
     } else if term.is_cons() {
         hash_list(term, hash, stack);
         return;

@@ -21,6 +21,7 @@ pub mod mailbox;
 pub mod map;
 pub mod module;
 pub mod natives;
+pub mod net;
 pub mod ops;
 pub mod pretty;
 pub mod print;

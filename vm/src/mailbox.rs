@@ -34,6 +34,9 @@ pub enum Signal {
     Demonitor(u64),
     /// The receive timer `id` expired.
     Timeout(u64),
+    /// The process now owns socket (port) `id`: it closes when the process
+    /// ends (an accept completed for it, or `controlling_process/2`).
+    Socket(u64),
     /// Does the process run a given module version? Answered between
     /// slices (`purge.rs`).
     CheckCode(crate::purge::Ticket),

@@ -208,6 +208,8 @@ fn write_into(out: &mut String, term: Term, strings: bool) {
         out.push_str("[]");
     } else if term.is_pid() {
         let _ = write!(out, "<0.{}.0>", term.pid_number());
+    } else if term.is_port() {
+        let _ = write!(out, "#Port<0.{}>", term.port_number());
     } else if term.is_cons() {
         if strings {
             if let Some(text) = printable_string(term) {

@@ -181,9 +181,14 @@ pub struct Ties {
     pub watchers: Vec<(u64, u64, Term)>,
     /// ETS tables this process owns (they are deleted when it ends).
     pub tables: Vec<u64>,
+    /// Sockets this process owns or owned (they close when it ends, if it
+    /// still owns them): one closed by its peer or passed on by another
+    /// process stays listed until the list is next pruned.
+    pub sockets: Vec<u64>,
 }
 
-static NO_TIES: Ties = Ties { links: Vec::new(), monitors: Vec::new(), watchers: Vec::new(), tables: Vec::new() };
+static NO_TIES: Ties =
+    Ties { links: Vec::new(), monitors: Vec::new(), watchers: Vec::new(), tables: Vec::new(), sockets: Vec::new() };
 
 /// Where a suspended process goes on.
 #[derive(Debug, Clone)]
@@ -228,6 +233,19 @@ impl Process {
 
     pub fn ties_mut(&mut self) -> &mut Ties {
         self.ties.get_or_insert_with(Box::default)
+    }
+
+    /// Records that this process owns socket `id`. The list is pruned of
+    /// sockets it no longer owns each time its length reaches a power of
+    /// two, so a long-lived owner of many short connections keeps a list
+    /// as long as its open sockets, at an amortised constant cost.
+    pub fn own_socket(&mut self, id: u64) {
+        let pid = self.pid;
+        let sockets = &mut self.ties_mut().sockets;
+        sockets.push(id);
+        if sockets.len() >= 16 && sockets.len().is_power_of_two() {
+            sockets.retain(|&id| crate::net::is_owned_by(id, pid));
+        }
     }
 
     /// Charges `reductions` for work a native function has done so far.

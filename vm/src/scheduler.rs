@@ -538,6 +538,7 @@ impl Runtime {
         for &table in &ties.tables {
             crate::ets::delete(table);
         }
+        crate::net::owner_exited(&ties.sockets, pid);
         for &link in &ties.links {
             let _ = self.signal(link, Signal::Exit { from: pid, reason: Message::new(value), linked: true });
         }

@@ -49,6 +49,7 @@ pub fn handle(process: &mut Process, signals: Signals) -> bool {
                 process.ties_mut().watchers.push((reference, watcher, name))
             }
             Signal::Demonitor(reference) => process.ties_mut().watchers.retain(|w| w.0 != reference),
+            Signal::Socket(id) => process.own_socket(id),
             Signal::CheckCode(ticket) => process.checks.get_or_insert_with(Box::default).push(ticket),
             Signal::Timeout(timer) => {
                 if process.timer.is_some_and(|t| t.get() == timer) {

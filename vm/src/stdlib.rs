@@ -26,6 +26,8 @@ const MODULES: &[(&str, &str, &str)] = &[
     ("shell_default", "shell_default.actor", include_str!("../../stdlib/shell_default.actor")),
     ("c", "c.actor", include_str!("../../stdlib/c.actor")),
     ("code", "code.actor", include_str!("../../stdlib/code.actor")),
+    ("gen_tcp", "gen_tcp.actor", include_str!("../../stdlib/gen_tcp.actor")),
+    ("inet", "inet.actor", include_str!("../../stdlib/inet.actor")),
 ];
 
 /// Makes every standard library module available to `code`.

@@ -26,6 +26,12 @@ const IMM_ATOM: u64 = 0b0111;
 const IMM_PID: u64 = 0b1011;
 const IMM_SPECIAL: u64 = 0b1111;
 const PAYLOAD_SHIFT: u32 = 4;
+/// The special immediates (`IMM_SPECIAL`) are told apart by the two bits
+/// above the tag: `[]` (0), the non-value (1) and ports (2, with the port
+/// number above them).
+const SPECIAL_MASK: u64 = 0b11_1111;
+const SPECIAL_PORT: u64 = (2 << PAYLOAD_SHIFT) | IMM_SPECIAL;
+const PORT_SHIFT: u32 = 6;
 
 /// The largest and smallest integers held in a word; beyond them, bignums.
 pub const MAX_SMALL: i64 = (1 << 59) - 1;
@@ -56,6 +62,11 @@ impl Term {
         Term((number << PAYLOAD_SHIFT) | IMM_PID)
     }
 
+    /// A local port (a socket); `number` is shown as `#Port<0.number>`.
+    pub const fn port(number: u64) -> Term {
+        Term((number << PORT_SHIFT) | SPECIAL_PORT)
+    }
+
     pub const fn raw(self) -> u64 {
         self.0
     }
@@ -77,6 +88,14 @@ impl Term {
 
     pub const fn is_pid(self) -> bool {
         self.0 & IMMEDIATE_MASK == IMM_PID
+    }
+
+    pub const fn is_port(self) -> bool {
+        self.0 & SPECIAL_MASK == SPECIAL_PORT
+    }
+
+    pub const fn port_number(self) -> u64 {
+        self.0 >> PORT_SHIFT
     }
 
     pub const fn is_nil(self) -> bool {
@@ -209,6 +228,8 @@ impl fmt::Debug for Term {
             f.write_str("<none>")
         } else if self.is_pid() {
             write!(f, "<0.{}.0>", self.pid_number())
+        } else if self.is_port() {
+            write!(f, "#Port<0.{}>", self.port_number())
         } else if self.is_cons() {
             write!(f, "[{:?} | {:?}]", self.head(), self.tail())
         } else if let Some(elements) = self.tuple_elements() {
@@ -364,7 +385,11 @@ mod tests {
         assert!(pid.is_pid() && !pid.is_atom());
         assert_eq!((atom.atom_index(), pid.pid_number(), small.small_value()), (7, 7, 7));
         assert!(Term::NIL.is_nil() && !Term::NIL.is_none() && Term::NONE.is_none());
-        for term in [atom, pid, small, Term::NIL, Term::NONE] {
+        let port = Term::port(7);
+        assert!(port.is_port() && !port.is_nil() && !port.is_none() && !port.is_pid() && port.port_number() == 7);
+        assert!(!Term::NIL.is_port() && !Term::NONE.is_port() && !pid.is_port() && !small.is_port());
+        assert_eq!(Term::port((1 << 57) - 1).port_number(), (1 << 57) - 1);
+        for term in [atom, pid, small, port, Term::NIL, Term::NONE] {
             assert!(term.is_immediate());
         }
     }

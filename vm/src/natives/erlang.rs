@@ -101,7 +101,7 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         },
         ("is_bitstring", 1) => |_, a| Ok(boolean(crate::heap::binary_bytes(a[0]).is_some())),
         // No ports exist yet: this test is false.
-        ("is_port", 1) => |_, _| Ok(atoms::FALSE),
+        ("is_port", 1) => |_, a| Ok(boolean(a[0].is_port())),
         ("is_record", 2) => {
             |_, a| Ok(boolean(a[1].is_atom() && a[0].tuple_elements().is_some_and(|t| t.first() == Some(&a[1]))))
         }

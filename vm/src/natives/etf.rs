@@ -29,6 +29,7 @@ const MAX_DEPTH: usize = 100_000;
 const VERSION: u8 = 131;
 const NEW_FLOAT_EXT: u8 = 70;
 const NEW_PID_EXT: u8 = 88;
+const NEW_PORT_EXT: u8 = 89;
 const NEWER_REFERENCE_EXT: u8 = 90;
 const SMALL_INTEGER_EXT: u8 = 97;
 const INTEGER_EXT: u8 = 98;
@@ -96,6 +97,13 @@ fn encode_one(term: Term, out: &mut Vec<u8>, pending: &mut Vec<Term>) -> Result<
         encode_atom(atoms::NONODE, out);
         out.extend_from_slice(&(term.pid_number() as u32).to_be_bytes());
         out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        return Ok(());
+    }
+    if term.is_port() {
+        out.push(NEW_PORT_EXT);
+        encode_atom(atoms::NONODE, out);
+        out.extend_from_slice(&(term.port_number() as u32).to_be_bytes());
         out.extend_from_slice(&0u32.to_be_bytes());
         return Ok(());
     }
@@ -376,6 +384,12 @@ impl Reader<'_> {
                 let number = self.u32()?;
                 self.take(8)?;
                 Owned::Pid(number as u64)
+            }
+            NEW_PORT_EXT => {
+                self.any_atom()?;
+                let number = self.u32()?;
+                self.take(4)?;
+                Owned::Port(number as u64)
             }
             NEWER_REFERENCE_EXT => {
                 let n = self.u16()?;

@@ -12,6 +12,7 @@ mod erlang;
 mod etf;
 mod ets;
 mod file;
+mod inet;
 mod io;
 mod logger;
 mod maps;
@@ -37,7 +38,9 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
             .or_else(|| system::lookup(function, arity))
             .or_else(|| process::lookup(function, arity))
             .or_else(|| etf::lookup(function, arity))
-            .or_else(|| code::lookup_erlang(function, arity)),
+            .or_else(|| code::lookup_erlang(function, arity))
+            .or_else(|| inet::lookup_erlang(function, arity)),
+        "prim_inet" => inet::lookup(function, arity),
         "binary" => binary::lookup_module(function, arity),
         "unicode" => binary::lookup_unicode(function, arity),
         "maps" => maps::lookup(function, arity),

@@ -15,6 +15,7 @@ pub(super) enum Owned {
     Atom(Term),
     Nil,
     Pid(u64),
+    Port(u64),
     List(Vec<Owned>, Box<Owned>),
     Tuple(Vec<Owned>),
     Map(Vec<(Owned, Owned)>),
@@ -29,7 +30,7 @@ impl Owned {
         match self {
             Owned::Integer(i) => Heap::words_for_integer(i),
             Owned::Float(_) | Owned::Reference(_) => 2,
-            Owned::Atom(_) | Owned::Nil | Owned::Pid(_) => 0,
+            Owned::Atom(_) | Owned::Nil | Owned::Pid(_) | Owned::Port(_) => 0,
             Owned::List(items, tail) => items.iter().map(|i| 2 + i.words()).sum::<usize>() + tail.words(),
             Owned::Tuple(items) => 1 + items.len() + items.iter().map(Owned::words).sum::<usize>(),
             Owned::Map(pairs) => {
@@ -48,6 +49,7 @@ impl Owned {
             Owned::Atom(a) => *a,
             Owned::Nil => Term::NIL,
             Owned::Pid(n) => Term::pid(*n),
+            Owned::Port(n) => Term::port(*n),
             Owned::List(items, tail) => {
                 let items: Vec<Term> = items.iter().map(|i| i.build(heap)).collect();
                 let mut list = tail.build(heap);
