@@ -7,6 +7,10 @@
 //! The programs end normally: when `main` raises, erl's `init` may lose
 //! buffered output as it crashes, so that path is tested in `cli.rs` instead.
 //!
+//! A program whose first lines say `%% ulimit-n: N` runs with at most N open
+//! descriptors (`ulimit -n`, under erl too), so that running out of them is
+//! quick to reach.
+//!
 //! Built with `--features gc-stress`, the VM collects at every allocation;
 //! a program whose first lines say `%% gc-stress: skip` (with the reason) is
 //! left out of that run only.
@@ -29,6 +33,26 @@ fn expected(path: &Path) -> (Vec<u8>, i32) {
     (out, status.trim().parse().expect("a status number"))
 }
 
+/// `vm run PATH`, under the descriptor limit the program asks for.
+fn vm_run(path: &Path, source: &str) -> Command {
+    let limit = source.lines().take(3).find_map(|l| l.strip_prefix("%% ulimit-n: "));
+    let mut command = match limit {
+        Some(limit) => {
+            let mut command = Command::new("bash");
+            command.args(["-c", &format!("ulimit -n {} && exec \"$0\" run \"$1\"", limit.trim())]);
+            command.arg(env!("CARGO_BIN_EXE_vm"));
+            command
+        }
+        None => {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_vm"));
+            command.arg("run");
+            command
+        }
+    };
+    command.arg(path);
+    command
+}
+
 #[test]
 fn vm_run_prints_what_erl_printed() {
     let mut failures = Vec::new();
@@ -38,7 +62,7 @@ fn vm_run_prints_what_erl_printed() {
             continue;
         }
         let (out, status) = expected(&path);
-        let output = Command::new(env!("CARGO_BIN_EXE_vm")).arg("run").arg(&path).output().expect("run vm");
+        let output = vm_run(&path, &source).output().expect("run vm");
         if output.stdout != out || output.status.code() != Some(status) {
             failures.push(format!(
                 "{}: exit {:?} (expected {status})\n--- vm\n{}--- erl\n{}--- stderr\n{}",

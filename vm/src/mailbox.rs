@@ -37,6 +37,9 @@ pub enum Signal {
     /// The process now owns socket (port) `id`: it closes when the process
     /// ends (an accept completed for it, or `controlling_process/2`).
     Socket(u64),
+    /// Socket `id`, which this process owned, was closed by another
+    /// process: the exit signal (`normal`) of the port's link to its owner.
+    PortExit(u64),
     /// Does the process run a given module version? Answered between
     /// slices (`purge.rs`).
     CheckCode(crate::purge::Ticket),

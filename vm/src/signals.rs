@@ -1,7 +1,8 @@
 //! What a process does with the signals it takes from its inbox, in the
 //! order they were sent: messages join the mailbox (copied into the heap),
 //! link and monitor requests update its tables, receive timeouts mark the
-//! `receive` as timed out, code checks wait to be answered at the end of
+//! `receive` as timed out, sockets passed to the process join its list
+//! (they close when it ends), code checks wait to be answered at the end of
 //! the slice (`purge.rs`), and exit signals follow OTP's rules:
 //!
 //! - `exit(Pid, kill)` (not over a link) kills unconditionally, with reason
@@ -50,6 +51,14 @@ pub fn handle(process: &mut Process, signals: Signals) -> bool {
             }
             Signal::Demonitor(reference) => process.ties_mut().watchers.retain(|w| w.0 != reference),
             Signal::Socket(id) => process.own_socket(id),
+            // A port's `normal` exit signal: seen only when trapping exits.
+            Signal::PortExit(id) => {
+                if process.killed.is_none() && process.trap_exit {
+                    let mut scratch = Heap::with_young_words(4);
+                    let message = scratch.tuple(&[atoms::EXIT_SIGNAL, Term::port(id), atoms::NORMAL]);
+                    process.deliver(Message::new(message));
+                }
+            }
             Signal::CheckCode(ticket) => process.checks.get_or_insert_with(Box::default).push(ticket),
             Signal::Timeout(timer) => {
                 if process.timer.is_some_and(|t| t.get() == timer) {

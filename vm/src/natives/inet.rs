@@ -54,8 +54,7 @@ pub(super) fn lookup_erlang(function: &str, arity: u32) -> Option<NativeFn> {
             }
             match open_socket(a[0]) {
                 Some((net, socket)) => {
-                    disown(p, socket.id);
-                    socket.close(net);
+                    close_socket(p, net, &socket);
                     Ok(atoms::TRUE)
                 }
                 None => Err(error(atoms::BADARG)),
@@ -247,12 +246,27 @@ fn cancel(_: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 
 fn close(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     if let Some((net, socket)) = socket_arg(a[0])? {
-        if socket.owner() == Some(p.pid) {
-            disown(p, socket.id);
-        }
-        socket.close(net);
+        close_socket(p, net, &socket);
     }
     Ok(atoms::OK)
+}
+
+/// Closes a socket for process `p`. Closed by another process, the port's
+/// link to its owner carries an exit signal (`normal`), as erl's
+/// `port_close/1` does; the owner's own close consumes it, as OTP's
+/// `prim_inet:close/1` does.
+fn close_socket(p: &mut Process, net: &Net, socket: &Socket) {
+    let owner = socket.owner();
+    socket.close(net);
+    match owner {
+        Some(owner) if owner == p.pid => disown(p, socket.id),
+        Some(owner) => {
+            if let Some(runtime) = crate::scheduler::current() {
+                let _ = runtime.signal(owner, Signal::PortExit(socket.id));
+            }
+        }
+        None => {}
+    }
 }
 
 fn setopts(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {

@@ -67,6 +67,19 @@ pub enum Setting {
 }
 
 impl Setting {
+    /// Whether the setting is the kernel's, set on the descriptor.
+    pub fn is_of_descriptor(self) -> bool {
+        matches!(
+            self,
+            Setting::Nodelay(_)
+                | Setting::Keepalive(_)
+                | Setting::Reuseaddr(_)
+                | Setting::Recbuf(_)
+                | Setting::Sndbuf(_)
+                | Setting::Linger(_)
+        )
+    }
+
     /// Whether the setting can only be given when the socket is made
     /// (`setopts` refuses it with `einval`).
     pub fn at_creation_only(self) -> bool {

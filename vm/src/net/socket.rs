@@ -386,7 +386,7 @@ impl Socket {
     /// `inet:setopts/2`.
     pub fn setopts(&self, net: &Net, settings: &[Setting]) -> Answer {
         self.request(net, |state, net, id| {
-            if matches!(state.io, Io::Closed) || settings.iter().any(|s| s.at_creation_only()) {
+            if settings.iter().any(|s| s.at_creation_only()) {
                 return Err(Outcome::Error(atoms::EINVAL));
             }
             for &setting in settings {
@@ -476,11 +476,10 @@ impl Socket {
         (!state.gone).then_some(state.owner)
     }
 
-    /// The options, if the descriptor is open (`getopts` answers `einval`
-    /// for a closed one).
+    /// The options, if the port is open (its descriptor may be closed).
     pub fn options(&self) -> Option<Options> {
         let state = self.lock();
-        (!state.gone && !matches!(state.io, Io::Closed)).then_some(state.options)
+        (!state.gone).then_some(state.options)
     }
 
     /// Local (`sockname`) or peer (`peername`) address.
@@ -555,6 +554,9 @@ impl State {
                 _ => Ok(()),
             };
             applied.map_err(|_| Einval)?;
+        } else if setting.is_of_descriptor() {
+            // The descriptor is closed: only the socket's own options remain.
+            return Err(Einval);
         }
         if self.options.apply(setting).map_err(|_| Einval)? == Some(ActiveChange::Passive) {
             self.to_owner(cx, 3, |heap, port| heap.tuple(&[atoms::TCP_PASSIVE, port]));
