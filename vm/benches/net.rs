@@ -1,4 +1,4 @@
-//! `cargo bench -p vm --bench net [-- [echo_rr] [conn_hold] [--quick] [--vm-only]]`:
+//! `cargo bench -p vm --bench net [-- [echo_rr] [conn_hold] [rtt] [--quick] [--vm-only]]`:
 //! the connection benchmarks of issue 18, on erl and on the release VM with
 //! the same server (`benches/net/echo_server.actor`: an acceptor pool, one
 //! process per connection in `{active, once}`). This binary is the load
@@ -12,6 +12,11 @@
 //!   a second for 30 s: the server's peak RSS, its memory per connection
 //!   (RSS with every connection open minus RSS before the first), and the
 //!   round-trip percentiles.
+//!
+//! - `rtt`: one connection, 20,000 round trips one after another: the
+//!   latency a request sees when the server is otherwise idle, against a
+//!   plain Rust echo thread (blocking reads and writes: the kernel's own
+//!   round trip), so that what the VM adds to it shows.
 //!
 //! Measurements, not tests: the numbers are printed with the goals of
 //! the issue (memory per connection at most 0.5x erl's, throughput at least
@@ -69,6 +74,27 @@ impl Server {
                 .unwrap_or(0)
         };
         (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// CPU seconds used by each of the server's threads, by name (summed
+    /// over threads of one name).
+    fn thread_cpu(&self) -> Vec<(String, f64)> {
+        let mut by_name: Vec<(String, f64)> = Vec::new();
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.child.id())) else { return by_name };
+        for task in tasks.flatten() {
+            let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default().trim().to_owned();
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, r)| r).split_whitespace().collect();
+            let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+            let seconds = (ticks(11) + ticks(12)) / 100.0;
+            match by_name.iter_mut().find(|(n, _)| *n == name) {
+                Some(entry) => entry.1 += seconds,
+                None => by_name.push((name, seconds)),
+            }
+        }
+        by_name.retain(|(_, s)| *s >= 0.01);
+        by_name.sort_by(|a, b| b.1.total_cmp(&a.1));
+        by_name
     }
 
     /// CPU seconds the server has used (user + system).
@@ -197,6 +223,46 @@ fn echo_rr(server: &Server, connections: usize, duration: Duration) -> EchoResul
     EchoResult { requests: latencies.len() as u64, seconds, latencies, server_cpu }
 }
 
+/// Round trips of 32 bytes on one connection, one after another, on the
+/// blocking std socket: microseconds each.
+fn round_trips(port: u16, count: usize) -> Vec<u32> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let request = [b'r'; 32];
+    let mut reply = [0u8; 32];
+    let mut latencies = Vec::with_capacity(count);
+    for _ in 0..count {
+        let start = Instant::now();
+        stream.write_all(&request).expect("send");
+        stream.read_exact(&mut reply).expect("echo");
+        latencies.push(start.elapsed().as_micros() as u32);
+    }
+    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    latencies.sort_unstable();
+    latencies
+}
+
+/// The kernel's round trip: an echo thread with blocking reads and writes.
+fn bare_echo() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_nodelay(true);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buffer) {
+                    if n == 0 || stream.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
 struct HoldResult {
     connections: usize,
     baseline_kb: u64,
@@ -287,7 +353,7 @@ fn main() {
     let vm_only = args.iter().any(|a| a == "--vm-only");
     let mut names: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).collect();
     if names.is_empty() {
-        names = vec!["echo_rr", "conn_hold"];
+        names = vec!["echo_rr", "conn_hold", "rtt"];
     }
     let have_erl = Command::new("erlc").arg("-help").output().is_ok();
     if !have_erl && !vm_only {
@@ -323,6 +389,8 @@ fn main() {
                         result.server_cpu
                     );
                     rates.push((rate, percentile(l, 0.99)));
+                    let threads: Vec<String> = server.thread_cpu().iter().map(|(n, s)| format!("{n} {s:.2}")).collect();
+                    println!("       cpu by thread: {}", threads.join(", "));
                 }
                 if let [(erl_rate, erl_p99), (vm_rate, vm_p99)] = rates[..] {
                     println!(
@@ -338,42 +406,67 @@ fn main() {
                     if quick { (2_000, Duration::from_secs(5)) } else { (19_000, Duration::from_secs(30)) };
                 println!("conn_hold: {count} connections, 16 bytes a second each, {} s", duration.as_secs());
                 println!(
-                    "{:<6} {:>8} {:>11} {:>9} {:>9} {:>10} {:>8} {:>8} {:>6}",
-                    "server", "conns", "base_MB", "held_MB", "peak_MB", "KB/conn", "p50_ms", "p99_ms", "lost"
+                    "{:<6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>6}",
+                    "server",
+                    "conns",
+                    "base_MB",
+                    "held_MB",
+                    "peak_MB",
+                    "KB/conn",
+                    "peak_KB/c",
+                    "p50_ms",
+                    "p99_ms",
+                    "lost"
                 );
                 let mut per_connection = Vec::new();
                 for &kind in &servers {
                     let server = Server::start(kind, &work);
                     let result = conn_hold(&server, count, duration);
-                    let kb_per_conn =
-                        (result.held_kb.saturating_sub(result.baseline_kb)) as f64 / result.connections as f64;
+                    let per = |kb: u64| kb.saturating_sub(result.baseline_kb) as f64 / result.connections as f64;
+                    let kb_per_conn = per(result.held_kb);
                     let l = &result.latencies;
                     println!(
-                        "{:<6} {:>8} {:>11.1} {:>9.1} {:>9.1} {:>10.2} {:>8.3} {:>8.3} {:>6}",
+                        "{:<6} {:>8} {:>8.1} {:>8.1} {:>8.1} {:>8.2} {:>9.2} {:>8.3} {:>8.3} {:>6}",
                         server.name,
                         result.connections,
                         result.baseline_kb as f64 / 1024.0,
                         result.held_kb as f64 / 1024.0,
                         result.peak_kb as f64 / 1024.0,
                         kb_per_conn,
+                        per(result.peak_kb),
                         percentile(l, 0.50),
                         percentile(l, 0.99),
                         result.lost
                     );
-                    per_connection.push((kb_per_conn, percentile(l, 0.99)));
+                    per_connection.push((kb_per_conn, per(result.peak_kb), percentile(l, 0.99)));
                     // The reset connections leave the server's side to close.
                     std::thread::sleep(Duration::from_secs(1));
                 }
-                if let [(erl_kb, erl_p99), (vm_kb, vm_p99)] = per_connection[..] {
+                if let [(erl_kb, erl_peak, erl_p99), (vm_kb, vm_peak, vm_p99)] = per_connection[..] {
                     println!(
-                        "vm/erl: memory per connection {:.2} (goal <= 0.5), p99 {:.2} (goal <= 1.0)",
+                        "vm/erl: memory per connection {:.2} held, {:.2} at peak (goal <= 0.5), p99 {:.2} (goal <= 1.0)",
                         vm_kb / erl_kb,
+                        vm_peak / erl_peak,
                         vm_p99 / erl_p99
                     );
                 }
                 println!();
             }
-            other => println!("unknown benchmark {other:?} (echo_rr, conn_hold)"),
+            "rtt" => {
+                let count = if quick { 5_000 } else { 20_000 };
+                println!("rtt: 1 connection, {count} round trips of 32 bytes one after another");
+                println!("{:<6} {:>9} {:>9} {:>9}", "server", "p50_us", "p99_us", "p999_us");
+                let us = |l: &[u32], p: f64| percentile(l, p) * 1000.0;
+                let bare = round_trips(bare_echo(), count);
+                println!("{:<6} {:>9.0} {:>9.0} {:>9.0}", "kernel", us(&bare, 0.5), us(&bare, 0.99), us(&bare, 0.999));
+                for &kind in &servers {
+                    let server = Server::start(kind, &work);
+                    let l = round_trips(server.port, count);
+                    println!("{:<6} {:>9.0} {:>9.0} {:>9.0}", server.name, us(&l, 0.5), us(&l, 0.99), us(&l, 0.999));
+                }
+                println!();
+            }
+            other => println!("unknown benchmark {other:?} (echo_rr, conn_hold, rtt)"),
         }
     }
     let _ = std::fs::remove_dir_all(&work);

@@ -128,7 +128,8 @@ impl Net {
                 if let Some(socket) = self.socket(id) {
                     let readable = event.is_readable() || event.is_read_closed() || event.is_error();
                     let writable = event.is_writable() || event.is_write_closed() || event.is_error();
-                    socket.on_event(self, readable, writable);
+                    let hangup = event.is_read_closed() || event.is_error();
+                    socket.on_event(self, readable, writable, hangup);
                 }
             }
         }
@@ -213,7 +214,7 @@ impl Net {
         let socket = self.insert(socket).map_err(|e| errno(&e))?;
         // Connected at once, or refused at once: the state machine sees it
         // now (its answer is the message all the same).
-        socket.on_event(self, false, true);
+        socket.on_event(self, false, true, false);
         Ok((id, reference))
     }
 

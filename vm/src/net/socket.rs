@@ -178,6 +178,9 @@ struct State {
     /// A read found the end of the stream; what is buffered is delivered
     /// before the end is.
     eof: bool,
+    /// The kernel reported the peer's end (or an error): reads go on to
+    /// `WouldBlock` or the end from then on.
+    hangup: bool,
     /// `shutdown(S, write)` waits for the output to drain.
     shutdown_pending: bool,
     /// The port is gone for its users (closed, or died with its peer); a
@@ -238,6 +241,7 @@ impl Socket {
                 read_closed: false,
                 write_closed: false,
                 eof: false,
+                hangup: false,
                 shutdown_pending: false,
                 gone: false,
             }),
@@ -278,9 +282,10 @@ impl Socket {
     }
 
     /// The kernel reported readiness.
-    pub fn on_event(&self, net: &Net, readable: bool, writable: bool) {
+    pub fn on_event(&self, net: &Net, readable: bool, writable: bool, hangup: bool) {
         let mut state = self.lock();
         state.readable |= readable;
+        state.hangup |= hangup;
         state.writable |= writable;
         state.progress(Cx { net, id: self.id });
     }
@@ -818,6 +823,12 @@ impl State {
             });
             match read {
                 Ok(0) => self.eof = true,
+                // A short read emptied the kernel's queue: the next bytes
+                // will come with an edge of their own, so no read to
+                // `WouldBlock` is needed to know it (one system call less
+                // per packet). Not once the peer's end was signalled: that
+                // edge is spent, and only a read can find it.
+                Ok(n) if n < READ_CHUNK && !self.hangup => self.readable = false,
                 Ok(_) => {}
                 Err(e) if e.kind() == ErrorKind::WouldBlock => self.readable = false,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
