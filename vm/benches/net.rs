@@ -18,6 +18,8 @@
 //!   plain Rust echo thread (blocking reads and writes: the kernel's own
 //!   round trip), so that what the VM adds to it shows.
 //!
+//! `VM_BIN=path` measures another build of the VM instead of this one.
+//!
 //! Measurements, not tests: the numbers are printed with the goals of
 //! the issue (memory per connection at most 0.5x erl's, throughput at least
 //! erl's, p99 at most erl's). `--quick` runs each for a fraction of that.
@@ -52,7 +54,9 @@ impl Server {
             command.args(["-eval", "echo_server:main([\"0\"])"]);
             command
         } else {
-            let mut command = Command::new(env!("CARGO_BIN_EXE_vm"));
+            // VM_BIN: another build to measure (a comparison of two designs).
+            let vm = std::env::var("VM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_vm").to_owned());
+            let mut command = Command::new(vm);
             command.arg("run").arg(&source).args(["--", "0"]);
             command
         };

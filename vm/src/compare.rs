@@ -174,3 +174,23 @@ fn compare_funs(a: Term, b: Term, exact: bool) -> Ordering {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::Heap;
+
+    #[test]
+    fn ports_sort_between_funs_and_pids_and_by_number() {
+        let mut heap = Heap::with_young_words(16);
+        let reference = heap.reference(1);
+        let tuple = heap.tuple(&[]);
+        let (a, b) = (Term::port(5), Term::port(9));
+        assert_eq!(compare(a, b), Ordering::Less);
+        assert_eq!(compare(b, a), Ordering::Greater);
+        assert_eq!(compare(a, Term::port(5)), Ordering::Equal);
+        assert_eq!(compare(reference, a), Ordering::Less);
+        assert_eq!(compare(a, Term::pid(1)), Ordering::Less);
+        assert_eq!(compare(Term::pid(1), tuple), Ordering::Less);
+    }
+}

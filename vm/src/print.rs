@@ -340,6 +340,12 @@ mod tests {
     }
 
     #[test]
+    fn ports_print_as_erl_prints_them() {
+        assert_eq!(write(Term::port(5)), "#Port<0.5>");
+        assert_eq!(print(Term::port(123_456)), "#Port<0.123456>");
+    }
+
+    #[test]
     fn atoms_are_quoted_when_needed() {
         assert_eq!(atom_text("ok"), "ok");
         assert_eq!(atom_text("hello world"), "'hello world'");

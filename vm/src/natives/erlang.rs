@@ -121,7 +121,14 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         },
         ("ceil", 1) => |p, a| float_to_integer(p, a, f64::ceil),
         ("floor", 1) => |p, a| float_to_integer(p, a, f64::floor),
-        ("node", 1) => |_, a| if a[0].is_pid() { Ok(atoms::NONODE) } else { Err(error(atoms::BADARG)) },
+        ("node", 1) => |_, a| {
+            let is_reference = a[0].is_boxed() && a[0].header().kind() == Some(crate::term::Kind::Reference);
+            if a[0].is_pid() || a[0].is_port() || is_reference {
+                Ok(atoms::NONODE)
+            } else {
+                Err(error(atoms::BADARG))
+            }
+        },
         ("element", 2) => element,
         ("setelement", 3) => setelement,
         ("tuple_size", 1) => |_, a| tuple_of(a[0]).map(|t| small(t.len() as i64)),
