@@ -167,6 +167,20 @@ fn connect_all(poll: &mut Poll, address: SocketAddr, count: usize, batch: usize)
     streams.into_iter().map(|s| s.expect("a stream")).collect()
 }
 
+/// Reads what connection `i` has (edge-triggered: until it would block);
+/// the number of bytes.
+fn drain(stream: &mut TcpStream, buffer: &mut [u8], i: usize) -> usize {
+    let mut total = 0;
+    loop {
+        match stream.read(buffer) {
+            Ok(0) => panic!("the server closed connection {i}"),
+            Ok(n) => total += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return total,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
 struct EchoResult {
     requests: u64,
     seconds: f64,
@@ -201,14 +215,7 @@ fn echo_rr(server: &Server, connections: usize, duration: Duration) -> EchoResul
             if !event.is_readable() {
                 continue;
             }
-            loop {
-                match streams[i].read(&mut buffer) {
-                    Ok(0) => panic!("the server closed connection {i}"),
-                    Ok(n) => received[i] += n,
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) => panic!("read: {e}"),
-                }
-            }
+            received[i] += drain(&mut streams[i], &mut buffer, i);
             while received[i] >= SIZE {
                 received[i] -= SIZE;
                 let now = Instant::now();
@@ -327,14 +334,7 @@ fn conn_hold(server: &Server, count: usize, duration: Duration) -> HoldResult {
             if !event.is_readable() {
                 continue;
             }
-            loop {
-                match streams[i].read(&mut buffer) {
-                    Ok(0) => panic!("the server closed connection {i}"),
-                    Ok(n) => received[i] += n,
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) => panic!("read: {e}"),
-                }
-            }
+            received[i] += drain(&mut streams[i], &mut buffer, i);
             while received[i] >= SIZE {
                 received[i] -= SIZE;
                 if let Some(at) = sent_at[i].take() {

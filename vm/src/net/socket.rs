@@ -926,3 +926,16 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_is_small() {
+        // An idle connection costs its process, this, and a table entry:
+        // the memory per connection of docs/design/io.md (264 bytes today).
+        let size = std::mem::size_of::<Socket>() + 2 * std::mem::size_of::<usize>();
+        assert!(size <= 320, "an Arc<Socket> is {size} bytes");
+    }
+}
