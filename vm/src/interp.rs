@@ -342,6 +342,10 @@ impl<'c> Machine<'c> {
                     }
                     Called::Raise(exception) => raise!(exception),
                     Called::Halt(status) => leave!(Exit::Halt(status)),
+                    Called::Killed => {
+                        *pc = here!();
+                        leave!(Exit::Killed)
+                    }
                 }
             };
         }
@@ -626,6 +630,23 @@ impl<'c> Machine<'c> {
                     let result = crate::natives::process::send(process, &mut args);
                     debug_assert_eq!(before, collections(process), "send collected");
                     bif_done!(result, *import, &args, *dst, NO_FAIL)
+                }
+                Op::Element { index, tuple, dst, import, fail } => {
+                    let (n, t) = (get!(*index), get!(*tuple));
+                    match element_of(n, t) {
+                        Some(value) => {
+                            set!(*dst, value);
+                            ip = ip.wrapping_add(1);
+                        }
+                        None => {
+                            let mut args = [n, t];
+                            let result = match native_of(m.imports[*import as usize]) {
+                                Some(native) => self.call_native(process, native, &mut args, 0),
+                                None => Err(Stop::Raise(Exception::error(atoms::UNDEF))),
+                            };
+                            bif_done!(result, *import, &args, *dst, *fail)
+                        }
+                    }
                 }
                 Op::Bif { import, args, dst, live, fail } => {
                     let mut buffer = [Term::NIL; 8];
@@ -1188,6 +1209,9 @@ impl<'c> Machine<'c> {
                 let n = arity.min(8);
                 args[..n].copy_from_slice(&self.x[..n]);
                 match self.call_native(process, native, &mut args[..n], 0) {
+                    // `exit(self(), kill)` and the like end the process
+                    // before the call returns, as in erl.
+                    Ok(_) if process.killed.is_some() => Called::Killed,
                     Ok(value) => {
                         self.x[0] = value;
                         Called::Value
@@ -1471,6 +1495,17 @@ fn native_of(import: Import) -> Option<NativeFn> {
 /// Records the built-in or undefined function an error came from, as erl's
 /// stack traces show it; not for `error/1,2`, `throw/1`, `exit/1` and
 /// `raise/3`, whose exceptions are the caller's own.
+/// `element(N, T)` when `T` is a tuple and `N` in range.
+#[inline(always)]
+fn element_of(n: Term, t: Term) -> Option<Term> {
+    if !n.is_small() {
+        return None;
+    }
+    let elements = t.tuple_elements()?;
+    let i = usize::try_from(n.small_value()).ok()?.checked_sub(1)?;
+    elements.get(i).copied()
+}
+
 fn with_callee(mut exception: Exception, module: Term, function: Term, args: &[Term]) -> Exception {
     let own = module == atoms::ERLANG && matches!(atom::name(function), Some("error" | "throw" | "exit" | "raise"));
     if exception.callee.is_none() && exception.stacktrace.is_none() && exception.class == Class::Error && !own {
@@ -1489,6 +1524,8 @@ enum Called {
     Enter(Arc<LoadedModule>, u32),
     Raise(Exception),
     Halt(i32),
+    /// The native killed its own process (`Process::killed` says why).
+    Killed,
 }
 
 /// Reads x register `i`.

@@ -183,6 +183,15 @@ pub enum Op {
         dst: Dst,
         import: u32,
     },
+    /// `element(N, T)` with the in-range case inline; anything else goes
+    /// to the built-in, which raises (or fails the guard).
+    Element {
+        index: Operand,
+        tuple: Operand,
+        dst: Dst,
+        import: u32,
+        fail: u32,
+    },
     Bif {
         import: u32,
         args: Box<[Operand]>,
@@ -592,6 +601,38 @@ pub enum Op {
 /// Translates a module's instructions, resolving operands against the
 /// loaded module's atoms, literals and function table.
 /// Whether import `index` is `erlang:send/2` or `erlang:'!'/2`.
+/// Built-ins that never allocate, so never collect: nothing needs parking
+/// around them (`live` 0).
+fn never_collects(module: &LoadedModule, index: u32) -> bool {
+    let (m, f) = module.import_names[index as usize];
+    crate::atom::name(m) == Some("erlang")
+        && matches!(
+            crate::atom::name(f),
+            Some(
+                "element"
+                    | "hd"
+                    | "tl"
+                    | "tuple_size"
+                    | "length"
+                    | "map_size"
+                    | "byte_size"
+                    | "bit_size"
+                    | "size"
+                    | "map_get"
+                    | "is_map_key"
+                    | "self"
+                    | "node"
+                    | "min"
+                    | "max"
+            )
+        )
+}
+
+fn is_element(module: &LoadedModule, index: u32) -> bool {
+    let (m, f) = module.import_names[index as usize];
+    crate::atom::name(m) == Some("erlang") && crate::atom::name(f) == Some("element")
+}
+
 fn is_send(module: &LoadedModule, index: u32) -> bool {
     let (m, f) = module.import_names[index as usize];
     crate::atom::name(m) == Some("erlang") && matches!(crate::atom::name(f), Some("send" | "!"))
@@ -674,6 +715,16 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
                     },
                     (Import::Native(_), [to, message]) if fail == NO_FAIL && is_send(module, import.0) => {
                         Op::Send { to: src(to), message: src(message), dst: Dst::new(*dst), import: import.0 }
+                    }
+                    (Import::Native(_), [index, tuple]) if is_element(module, import.0) => Op::Element {
+                        index: src(index),
+                        tuple: src(tuple),
+                        dst: Dst::new(*dst),
+                        import: import.0,
+                        fail,
+                    },
+                    (Import::Native(_), _) if never_collects(module, import.0) => {
+                        Op::Bif { import: import.0, args: srcs(args), dst: Dst::new(*dst), live: 0, fail }
                     }
                     _ => Op::Bif { import: import.0, args: srcs(args), dst: Dst::new(*dst), live: *live as u16, fail },
                 }

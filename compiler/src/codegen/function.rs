@@ -653,12 +653,20 @@ impl<'g> FunctionCompiler<'g> {
                     Some(index) => self.call_local(index, args, tail),
                     None => {
                         let module = self.g.imports_of(&name.name, args.len()).unwrap_or_else(|| "erlang".to_owned());
+                        if module == "erlang" && crate::check::is_guard_bif(&name.name, args.len()) {
+                            return self.bif_call("erlang", &name.name, args, tail);
+                        }
                         let import = self.g.import(&module, &name.name, args.len());
                         self.call_import(import, args, tail)
                     }
                 }
             }
             CallTarget::Remote(module, function) => match (&module.kind, &function.kind) {
+                (ExprKind::Literal(Literal::Atom(m)), ExprKind::Literal(Literal::Atom(f)))
+                    if m == "erlang" && crate::check::is_guard_bif(f, args.len()) =>
+                {
+                    self.bif_call(m, f, args, tail)
+                }
                 (ExprKind::Literal(Literal::Atom(m)), ExprKind::Literal(Literal::Atom(f))) => {
                     let import = self.g.import(m, f, args.len());
                     self.call_import(import, args, tail)
