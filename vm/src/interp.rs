@@ -1140,6 +1140,15 @@ impl<'c> Machine<'c> {
         guard: bool,
         literal: bool,
     ) -> Result<Term, Option<Exit>> {
+        // A float result with room for it is made here, without the
+        // built-in's call (and its parking of live registers).
+        if let Import::Operator(operator, _) = m.imports[import as usize] {
+            if let Some(value) = float_arithmetic(operator, pair[0], pair[1]) {
+                if !cfg!(feature = "gc-stress") && process.heap.has_room(2) {
+                    return Ok(process.heap.float(value));
+                }
+            }
+        }
         let Some(native) = native_of(m.imports[import as usize]) else {
             return Err(Some(error_exit(atoms::UNDEF)));
         };
@@ -1148,7 +1157,9 @@ impl<'c> Machine<'c> {
         match self.call_native(process, native, &mut pair, live) {
             Ok(value) => Ok(value),
             Err(Stop::Raise(_)) if guard => Err(None),
-            Err(Stop::Raise(exception)) if literal => Err(Some(Exit::Raise(Box::new(exception)))),
+            Err(Stop::Raise(exception)) if literal || is_compiled_divide(m, import) => {
+                Err(Some(Exit::Raise(Box::new(exception))))
+            }
             Err(Stop::Raise(exception)) => Err(Some(callee_exit(exception, m.import_names[import as usize], &pair))),
             Err(Stop::Halt(status)) => Err(Some(Exit::Halt(status))),
         }
@@ -1587,15 +1598,50 @@ fn small_operator(operator: Operator, a: Term, b: Term) -> Option<Term> {
     // past the tag, so words add and subtract as values do, and overflow
     // exactly when the value leaves the small range.
     let (x, y) = (a.raw() as i64, b.raw() as i64);
-    let raw = if operator == Operator::Add {
-        (x ^ SMALL_TAG).checked_add(y)?
-    } else if operator == Operator::Subtract {
-        x.checked_sub(y)? | SMALL_TAG
-    } else {
-        return small_relation(operator, x, y);
+    let raw = match operator {
+        Operator::Add => (x ^ SMALL_TAG).checked_add(y)?,
+        Operator::Subtract => x.checked_sub(y)? | SMALL_TAG,
+        Operator::Multiply => return small_multiply(a, b),
+        // `/` of integers is a float: the slow path's.
+        Operator::Divide => return None,
+        Operator::Less | Operator::ExactEq => return small_relation(operator, x, y),
     };
     // SAFETY: the word of a small integer (see above).
     Some(unsafe { Term::from_raw(raw as u64) })
+}
+
+#[inline(always)]
+fn small_multiply(a: Term, b: Term) -> Option<Term> {
+    Term::small(a.small_value().checked_mul(b.small_value())?)
+}
+
+/// A `/` in compiled code: erl's compiler makes it float arithmetic, whose
+/// `badarith` has no stack trace entry for the operator (the shell's `/`
+/// has one, as erl_eval's does).
+#[cold]
+fn is_compiled_divide(m: &LoadedModule, import: u32) -> bool {
+    matches!(m.imports[import as usize], Import::Operator(Operator::Divide, _))
+        && !atom::name(m.name).is_some_and(compiler::shell::is_evaluation_module)
+}
+
+/// `+ - * /` with a float operand (or `/` of two small integers), when the
+/// result is a float erl would give (finite: erl raises `badarith` for an
+/// infinite or undefined one, which the built-in does).
+#[inline]
+fn float_arithmetic(operator: Operator, a: Term, b: Term) -> Option<f64> {
+    let as_float = |t: Term| if t.is_small() { Some(t.small_value() as f64) } else { t.float_value() };
+    if both_small(a, b) && operator != Operator::Divide {
+        return None;
+    }
+    let (x, y) = (as_float(a)?, as_float(b)?);
+    let value = match operator {
+        Operator::Add => x + y,
+        Operator::Subtract => x - y,
+        Operator::Multiply => x * y,
+        Operator::Divide if y != 0.0 => x / y,
+        _ => return None,
+    };
+    value.is_finite().then_some(value)
 }
 
 /// The tag bits of a small integer's word.

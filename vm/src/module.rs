@@ -35,6 +35,8 @@ pub enum Import {
 pub enum Operator {
     Add,
     Subtract,
+    Multiply,
+    Divide,
     Less,
     ExactEq,
 }
@@ -44,6 +46,8 @@ impl Operator {
         Some(match (module, function, arity) {
             ("erlang", "+", 2) => Operator::Add,
             ("erlang", "-", 2) => Operator::Subtract,
+            ("erlang", "*", 2) => Operator::Multiply,
+            ("erlang", "/", 2) => Operator::Divide,
             ("erlang", "<", 2) => Operator::Less,
             ("erlang", "=:=", 2) => Operator::ExactEq,
             _ => return None,

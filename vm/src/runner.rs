@@ -172,11 +172,57 @@ fn called_as(module: Term, function: Term, args: &[Term]) -> String {
         format!("{}:{name}", print::atom_text(atom::name(module).unwrap_or("?")))
     };
     let shown: Vec<String> = args.iter().map(|&a| print::print(a)).collect();
-    if module == atoms::ERLANG && shown.len() == 2 && !name.chars().next().is_some_and(char::is_alphabetic) {
-        let operator = atom::name(function).unwrap_or("?");
-        format!("     in operator  {operator}/2\n        called as {} {operator} {}\n", shown[0], shown[1])
-    } else {
-        format!("     in function  {qualified}/{}\n        called as {qualified}({})\n", shown.len(), shown.join(","))
+    let operator = atom::name(function).filter(|&f| module == atoms::ERLANG && is_operator(f, shown.len()));
+    // erl quotes `/` alone (`//2` would read as another operator).
+    let named = |operator| if operator == "/" { "'/'" } else { operator };
+    match (operator, &shown[..]) {
+        (Some(operator), [a]) => format!("     in operator  {}/1\n        called as {operator} {a}\n", named(operator)),
+        (Some(operator), [a, b]) => {
+            format!("     in operator  {}/2\n        called as {a} {operator} {b}\n", named(operator))
+        }
+        _ => {
+            format!(
+                "     in function  {qualified}/{}\n        called as {qualified}({})\n",
+                shown.len(),
+                shown.join(",")
+            )
+        }
+    }
+}
+
+/// The operators of erl_internal (arith_op, bool_op, comp_op, list_op,
+/// send_op), by name and arity.
+fn is_operator(name: &str, arity: usize) -> bool {
+    match arity {
+        1 => matches!(name, "+" | "-" | "bnot" | "not"),
+        2 => matches!(
+            name,
+            "+" | "-"
+                | "*"
+                | "/"
+                | "div"
+                | "rem"
+                | "band"
+                | "bor"
+                | "bxor"
+                | "bsl"
+                | "bsr"
+                | "and"
+                | "or"
+                | "xor"
+                | "=="
+                | "/="
+                | "=<"
+                | "<"
+                | ">="
+                | ">"
+                | "=:="
+                | "=/="
+                | "++"
+                | "--"
+                | "!"
+        ),
+        _ => false,
     }
 }
 
