@@ -627,6 +627,11 @@ pub(super) fn float_text_with(term: Term, options: Term) -> Result<String, Stop>
             (Some("short"), _) => text = crate::print::float_text(value),
             (_, Some(&[tag, n])) if atom::name(tag) == Some("decimals") => {
                 text = crate::print::fixed(value, digits(n)?);
+                // erl formats into a buffer of 256 bytes: a longer text
+                // (a huge float, or many decimals) is `badarg`.
+                if text.len() > 255 {
+                    return Err(error(atoms::BADARG));
+                }
                 decimals = true;
             }
             (_, Some(&[tag, n])) if atom::name(tag) == Some("scientific") => text = scientific(value, digits(n)?),
