@@ -31,7 +31,8 @@ pub(super) fn lookup_erlang(name: &str, arity: u32) -> Option<NativeFn> {
         ("binary_to_list", 3) => |p, a| {
             let bytes = bytes_of(a[0])?;
             let (start, stop) = (index_of(a[1])?, index_of(a[2])?);
-            if start < 1 || stop < start.saturating_sub(1) || stop > bytes.len() {
+            // 1 =< Start =< Stop =< byte_size, as OTP requires.
+            if start < 1 || stop < start || stop > bytes.len() {
                 return Err(badarg());
             }
             let part = bytes[start - 1..stop].to_vec();

@@ -14,6 +14,7 @@ mod ets;
 mod file;
 mod inet;
 mod io;
+mod lists;
 mod logger;
 mod maps;
 mod math;
@@ -44,6 +45,7 @@ pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
         "binary" => binary::lookup_module(function, arity),
         "unicode" => binary::lookup_unicode(function, arity),
         "maps" => maps::lookup(function, arity),
+        "lists" => lists::lookup(function, arity),
         "io" if (function, arity) == ("get_line", 1) => Some(file::get_line as NativeFn),
         "io" => io::lookup(function, arity),
         "file" => file::lookup(function, arity),
