@@ -602,7 +602,8 @@ pub enum Op {
 /// loaded module's atoms, literals and function table.
 /// Whether import `index` is `erlang:send/2` or `erlang:'!'/2`.
 /// Built-ins that never allocate, so never collect: nothing needs parking
-/// around them (`live` 0).
+/// around them (`live` 0). Not the map built-ins: their errors
+/// (`{badmap, M}`, `{badkey, K}`) are tuples made on the heap.
 fn never_collects(module: &LoadedModule, index: u32) -> bool {
     let (m, f) = module.import_names[index as usize];
     crate::atom::name(m) == Some("erlang")
@@ -614,12 +615,9 @@ fn never_collects(module: &LoadedModule, index: u32) -> bool {
                     | "tl"
                     | "tuple_size"
                     | "length"
-                    | "map_size"
                     | "byte_size"
                     | "bit_size"
                     | "size"
-                    | "map_get"
-                    | "is_map_key"
                     | "self"
                     | "node"
                     | "min"

@@ -132,7 +132,8 @@ pub fn add_folder(code: &CodeServer, folder: &Path, except: Option<&Path>) {
 /// An uncaught exception as the erl shell shows it.
 pub fn describe(exception: &Exception) -> String {
     let class = class_name(exception.class);
-    if let (Some(args), Some(location)) = (exception.args.as_ref(), exception.trace.first()) {
+    let clause_args = exception.args.as_ref().filter(|_| exception.reason == atoms::FUNCTION_CLAUSE);
+    if let (Some(args), Some(location)) = (clause_args, exception.trace.first()) {
         if let Some(function) = location.module.function_at(location.pc) {
             let line = location.module.line_of(location.pc).map(|l| format!(", line {l}")).unwrap_or_default();
             let text = no_clause(location.module.name, function.name, args, &location.module.file, &line);
@@ -247,6 +248,8 @@ fn reason_text(class: &str, reason: Term, undef: Option<(Term, Term, usize)>) ->
             "case_clause" => format!("no case clause matching {}", print::print(elements[1])),
             "try_clause" => format!("no try clause matching {}", print::print(elements[1])),
             "badfun" => format!("bad function {}", print::print(elements[1])),
+            "bad_generator" => format!("bad generator {}", print::print(elements[1])),
+            "bad_filter" => format!("bad filter {}", print::print(elements[1])),
             _ => print::print(reason),
         };
     }

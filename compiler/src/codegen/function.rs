@@ -850,9 +850,9 @@ impl<'g> FunctionCompiler<'g> {
         self.emit(I::IsEqExact { fail, a: Src::Reg(first), b: Src::Atom(tag) });
     }
 
-    /// Raises `{badrecord, Name}` unless `src` is a `#name{}` record.
+    /// Raises `{badrecord, Term}` unless `src` is a `#name{}` record (OTP
+    /// 25's reason; older OTPs gave the record's name).
     fn record_check(&mut self, src: Src, name: &Name) {
-        let tag = self.g.atom(&name.name);
         let fail = self.g.new_label();
         let ok = self.g.new_label();
         self.record_test(src, name, fail);
@@ -861,7 +861,7 @@ impl<'g> FunctionCompiler<'g> {
         let badrecord = self.g.atom("badrecord");
         let reason = self.temp();
         self.emit(I::TestHeap { words: 3, live: 0 });
-        self.emit(I::PutTuple { elements: vec![Src::Atom(badrecord), Src::Atom(tag)], dst: reason });
+        self.emit(I::PutTuple { elements: vec![Src::Atom(badrecord), src], dst: reason });
         self.raise("error", Src::Reg(reason));
         self.g.place(ok);
     }
@@ -1383,11 +1383,28 @@ fn lower_qualifiers(
             };
             let inner = lower_qualifiers(head, others, recurse.clone(), id, depth + 1, var, span);
             let tail_pattern = Pattern { span, kind: PatternKind::Var(tail) };
-            let clauses = if matches!(first, Qualifier::BinaryGenerator(..)) {
+            let mut clauses = if matches!(first, Qualifier::BinaryGenerator(..)) {
                 binary_generator_clauses(pattern, tail_pattern, inner, recurse, rest, span)
             } else {
                 list_generator_clauses(pattern, tail_pattern, inner, recurse, rest, span)
             };
+            // Anything else (not a list, an improper tail, not a binary):
+            // `{bad_generator, Term}`, as erl raises.
+            let other = format!("Lc-{id}-other-{depth}");
+            let raise = Expr {
+                span,
+                kind: ExprKind::Call(
+                    CallTarget::Local(Name { name: "error".to_owned(), span }),
+                    vec![Expr {
+                        span,
+                        kind: ExprKind::Tuple(vec![
+                            Expr { span, kind: ExprKind::Literal(Literal::Atom("bad_generator".to_owned())) },
+                            var(other.clone()),
+                        ]),
+                    }],
+                ),
+            };
+            clauses.push(clause_of(Pattern { span, kind: PatternKind::Var(other) }, raise, span));
             let fun = Expr { span, kind: ExprKind::Fun(Box::new(Fun::Lambda(Some(Name { name, span }), clauses))) };
             Expr { span, kind: ExprKind::Call(CallTarget::Fun(Box::new(fun)), vec![source.clone()]) }
         }

@@ -176,6 +176,10 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         ("list_to_tuple", 1) => list_to_tuple,
         ("atom_to_list", 1) => atom_to_list,
         ("list_to_atom", 1) => list_to_atom,
+        ("list_to_existing_atom", 1) => |_, a| {
+            let text = string_of(a[0])?;
+            atom::existing(&text).ok_or_else(|| error(atoms::BADARG))
+        },
         ("pid_to_list", 1) => |p, a| {
             if !a[0].is_pid() {
                 return Err(error(atoms::BADARG));
@@ -234,16 +238,22 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         ("self", 0) => |p, _| Ok(Term::pid(p.pid)),
         ("node", 0) => |_, _| Ok(atoms::NONODE),
         ("error", 1) => |_, a| Err(Stop::Raise(Exception::new(Class::Error, a[0]))),
-        ("error", 2) => |_, a| Err(Stop::Raise(Exception::new(Class::Error, a[0]))),
+        // The caller's stack entry shows Args in place of its arity.
+        ("error", 2) => |_, a| {
+            let mut exception = Exception::new(Class::Error, a[0]);
+            exception.args = list_items(a[1]).ok();
+            Err(Stop::Raise(exception))
+        },
         ("throw", 1) => |_, a| Err(Stop::Raise(Exception::new(Class::Throw, a[0]))),
         ("exit", 1) => |_, a| Err(Stop::Raise(Exception::new(Class::Exit, a[0]))),
+        // A bad class or stack trace: raise/3 returns badarg, as erl's does.
         ("raise", 3) => |_, a| match Class::from_atom(a[0]) {
-            Some(class) if a[2].is_nil() || a[2].is_cons() => {
+            Some(class) if is_stacktrace(a[2]) => {
                 let mut exception = Exception::new(class, a[1]);
                 exception.stacktrace = Some(a[2]);
                 Err(Stop::Raise(exception))
             }
-            _ => Err(error(atoms::BADARG)),
+            _ => Ok(atoms::BADARG),
         },
         ("halt", 0) => |_, _| Err(Stop::Halt(0)),
         ("halt", 1) => |_, a| match a[0] {
@@ -251,6 +261,19 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
             _ => Err(Stop::Halt(1)),
         },
         _ => return None,
+    })
+}
+
+/// A proper list of `{M, F, ArityOrArgs, Location}`, `{M, F, ArityOrArgs}`
+/// or `{Fun, ArityOrArgs, Location}` entries.
+fn is_stacktrace(trace: Term) -> bool {
+    let Ok(entries) = list_items(trace) else { return false };
+    let arity_or_args = |t: Term| t.is_small() || list_items(t).is_ok();
+    entries.iter().all(|entry| match entry.tuple_elements() {
+        Some(&[m, f, a, location]) => m.is_atom() && f.is_atom() && arity_or_args(a) && list_items(location).is_ok(),
+        Some(&[m, f, a]) if m.is_atom() => f.is_atom() && arity_or_args(a),
+        Some(&[fun, a, location]) => is_fun(fun) && arity_or_args(a) && list_items(location).is_ok(),
+        _ => false,
     })
 }
 
