@@ -598,9 +598,6 @@ pub enum Op {
     },
 }
 
-/// Translates a module's instructions, resolving operands against the
-/// loaded module's atoms, literals and function table.
-/// Whether import `index` is `erlang:send/2` or `erlang:'!'/2`.
 /// Built-ins that never allocate, so never collect: nothing needs parking
 /// around them (`live` 0). Not the map built-ins: their errors
 /// (`{badmap, M}`, `{badkey, K}`) are tuples made on the heap.
@@ -626,16 +623,20 @@ fn never_collects(module: &LoadedModule, index: u32) -> bool {
         )
 }
 
+/// Whether import `index` is `erlang:element/2`.
 fn is_element(module: &LoadedModule, index: u32) -> bool {
     let (m, f) = module.import_names[index as usize];
     crate::atom::name(m) == Some("erlang") && crate::atom::name(f) == Some("element")
 }
 
+/// Whether import `index` is `erlang:send/2` or `erlang:'!'/2`.
 fn is_send(module: &LoadedModule, index: u32) -> bool {
     let (m, f) = module.import_names[index as usize];
     crate::atom::name(m) == Some("erlang") && matches!(crate::atom::name(f), Some("send" | "!"))
 }
 
+/// Translates a module's instructions, resolving operands against the
+/// loaded module's atoms, literals and function table.
 pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
     let src = |s: &Src| -> Operand {
         match *s {
