@@ -1349,19 +1349,7 @@ fn lower_qualifiers(
             let clause =
                 |pattern: Pattern, body: Expr| Clause { span, patterns: vec![pattern], guard: None, body: vec![body] };
             let bad = format!("Lc-{id}-bad-{depth}");
-            let raise = Expr {
-                span,
-                kind: ExprKind::Call(
-                    CallTarget::Local(Name { name: "error".to_owned(), span }),
-                    vec![Expr {
-                        span,
-                        kind: ExprKind::Tuple(vec![
-                            Expr { span, kind: ExprKind::Literal(Literal::Atom("bad_filter".to_owned())) },
-                            var(bad.clone()),
-                        ]),
-                    }],
-                ),
-            };
+            let raise = raise_tagged("bad_filter", var(bad.clone()), span);
             Expr {
                 span,
                 kind: ExprKind::Case(
@@ -1391,24 +1379,19 @@ fn lower_qualifiers(
             // Anything else (not a list, an improper tail, not a binary):
             // `{bad_generator, Term}`, as erl raises.
             let other = format!("Lc-{id}-other-{depth}");
-            let raise = Expr {
-                span,
-                kind: ExprKind::Call(
-                    CallTarget::Local(Name { name: "error".to_owned(), span }),
-                    vec![Expr {
-                        span,
-                        kind: ExprKind::Tuple(vec![
-                            Expr { span, kind: ExprKind::Literal(Literal::Atom("bad_generator".to_owned())) },
-                            var(other.clone()),
-                        ]),
-                    }],
-                ),
-            };
+            let raise = raise_tagged("bad_generator", var(other.clone()), span);
             clauses.push(clause_of(Pattern { span, kind: PatternKind::Var(other) }, raise, span));
             let fun = Expr { span, kind: ExprKind::Fun(Box::new(Fun::Lambda(Some(Name { name, span }), clauses))) };
             Expr { span, kind: ExprKind::Call(CallTarget::Fun(Box::new(fun)), vec![source.clone()]) }
         }
     }
+}
+
+/// `error({Tag, Value})`.
+fn raise_tagged(tag: &str, value: Expr, span: Span) -> Expr {
+    let tag = Expr { span, kind: ExprKind::Literal(Literal::Atom(tag.to_owned())) };
+    let reason = Expr { span, kind: ExprKind::Tuple(vec![tag, value]) };
+    Expr { span, kind: ExprKind::Call(CallTarget::Local(Name { name: "error".to_owned(), span }), vec![reason]) }
 }
 
 fn clause_of(pattern: Pattern, body: Expr, span: Span) -> Clause {
