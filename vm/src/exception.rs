@@ -76,6 +76,10 @@ pub enum Stop {
     Raise(Exception),
     /// `erlang:halt/0,1`: the whole VM stops with this status.
     Halt(i32),
+    /// The built-in killed its own process (`exit(self(), kill)`;
+    /// `Process::killed` says why): it ends before the call returns, as in
+    /// erl.
+    Killed,
 }
 
 impl From<Exception> for Stop {

@@ -131,7 +131,8 @@ impl<'c> Machine<'c> {
                 SliceEnd::Finished(value) => return Ok(value),
                 SliceEnd::Crashed(exception) => return Err(Stop::Raise(exception)),
                 SliceEnd::Halt(status) => return Err(Stop::Halt(status)),
-                SliceEnd::Wait | SliceEnd::Killed => return Err(Stop::Raise(Exception::error(atoms::BADARG))),
+                SliceEnd::Killed => return Err(Stop::Killed),
+                SliceEnd::Wait => return Err(Stop::Raise(Exception::error(atoms::BADARG))),
             }
         }
     }
@@ -230,6 +231,7 @@ impl<'c> Machine<'c> {
             Ok(value) => SliceEnd::Finished(value),
             Err(Stop::Raise(exception)) => SliceEnd::Crashed(with_callee(exception, module, function, &args)),
             Err(Stop::Halt(status)) => SliceEnd::Halt(status),
+            Err(Stop::Killed) => SliceEnd::Killed,
         })
     }
 
@@ -315,6 +317,10 @@ impl<'c> Machine<'c> {
                         leave!(callee_exit(exception, m.import_names[$import as usize], $args))
                     }
                     Err(Stop::Halt(status)) => leave!(Exit::Halt(status)),
+                    Err(Stop::Killed) => {
+                        *pc = here!();
+                        leave!(Exit::Killed)
+                    }
                 }
             };
         }
@@ -1162,6 +1168,7 @@ impl<'c> Machine<'c> {
             }
             Err(Stop::Raise(exception)) => Err(Some(callee_exit(exception, m.import_names[import as usize], &pair))),
             Err(Stop::Halt(status)) => Err(Some(Exit::Halt(status))),
+            Err(Stop::Killed) => Err(Some(Exit::Killed)),
         }
     }
 
@@ -1220,9 +1227,6 @@ impl<'c> Machine<'c> {
                 let n = arity.min(8);
                 args[..n].copy_from_slice(&self.x[..n]);
                 match self.call_native(process, native, &mut args[..n], 0) {
-                    // `exit(self(), kill)` and the like end the process
-                    // before the call returns, as in erl.
-                    Ok(_) if process.killed.is_some() => Called::Killed,
                     Ok(value) => {
                         self.x[0] = value;
                         Called::Value
@@ -1232,6 +1236,7 @@ impl<'c> Machine<'c> {
                         Called::Raise(with_callee(exception, module_name, function, &args[..n]))
                     }
                     Err(Stop::Halt(status)) => Called::Halt(status),
+                    Err(Stop::Killed) => Called::Killed,
                 }
             }
             Import::Remote { module, function, arity } => self.enter_remote(process, current, module, function, arity),

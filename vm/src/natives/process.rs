@@ -316,7 +316,7 @@ fn exit(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     if pid == p.pid {
         // Handled at once, as the BEAM does with a signal to itself.
         if crate::signals::handle_one(p, signal) {
-            p.slice_end = 0;
+            return Err(Stop::Killed);
         }
     } else {
         let _ = runtime.signal(pid, signal);
