@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use num_bigint::BigInt;
 use num_traits::{Signed, ToPrimitive, Zero};
 
-use super::NativeFn;
+use super::{NativeFn, Walk, CELLS_A_REDUCTION, CHARGE_EVERY};
 use crate::atom::{self, atoms};
 use crate::compare::{compare, eq, exact_eq};
 use crate::exception::{error, Class, Exception, Stop};
@@ -545,26 +545,18 @@ pub(super) fn list_items(list: Term) -> Result<Vec<Term>, Stop> {
     }
 }
 
-/// List cells a long built-in walks between two charges (and so between
-/// two chances to suspend).
-const CHARGE_EVERY: i64 = 1 << 16;
-
 fn length(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
-    let mut n = 0i64;
+    let mut walk = Walk::new();
     let mut cursor = a[0];
     while cursor.is_cons() {
-        n += 1;
         cursor = cursor.tail();
-        // A long list costs in proportion (invariant 4), charged as it is
-        // walked so that the process can be suspended half-way.
-        if n % CHARGE_EVERY == 0 {
-            p.charge((CHARGE_EVERY / 16) as u64);
-        }
+        walk.step(p);
     }
     if !cursor.is_nil() {
         return Err(error(atoms::BADARG));
     }
-    p.reductions += ((n % CHARGE_EVERY) / 16) as u64;
+    let n = walk.0 as i64;
+    walk.done(p);
     Ok(small(n))
 }
 
@@ -578,13 +570,12 @@ fn append(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let mut list = a[1];
     // The room is made: building allocates nothing more, and a suspension
     // half-way leaves the heap (and so `items` and `list`) as it is.
-    for (built, &item) in items.iter().rev().enumerate() {
+    let mut walk = Walk::new();
+    for &item in items.iter().rev() {
         list = p.heap.cons(item, list);
-        if (built + 1) % CHARGE_EVERY as usize == 0 {
-            p.charge((CHARGE_EVERY / 16) as u64);
-        }
+        walk.step(p);
     }
-    p.reductions += ((count % CHARGE_EVERY as usize) / 16) as u64;
+    walk.done(p);
     Ok(list)
 }
 
@@ -604,11 +595,11 @@ fn list_subtract(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
             items.remove(i);
         }
         if compared >= CHARGE_EVERY as usize {
-            p.charge((compared / 16) as u64);
+            p.charge(compared as u64 / CELLS_A_REDUCTION);
             compared = 0;
         }
     }
-    p.reductions += (compared / 16) as u64;
+    p.reductions += compared as u64 / CELLS_A_REDUCTION;
     Ok(p.heap.list(&items))
 }
 

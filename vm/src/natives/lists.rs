@@ -3,7 +3,7 @@
 //! with its `badarg` for a bad argument. The rest of `lists` is
 //! `stdlib/lists.actor`, whose remote calls of these reach the built-ins.
 
-use super::NativeFn;
+use super::{NativeFn, Walk};
 use crate::atom::atoms;
 use crate::compare;
 use crate::exception::{Exception, Stop};
@@ -32,20 +32,8 @@ fn badarg() -> Stop {
     Stop::Raise(Exception::error(atoms::BADARG))
 }
 
-/// List cells walked between two charges (and chances to suspend), and
-/// the cells a reduction pays for.
-const CHARGE_EVERY: u64 = 1 << 16;
-const CELLS_A_REDUCTION: u64 = 16;
-
-/// Charges for `walked` cells in all, at each `CHARGE_EVERY`.
-fn walked(p: &mut Process, walked: u64) {
-    if walked % CHARGE_EVERY == 0 {
-        p.charge(CHARGE_EVERY / CELLS_A_REDUCTION);
-    }
-}
-
 fn reverse(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
-    let mut count = 0u64;
+    let mut count = 0;
     let mut cursor = a[0];
     while cursor.is_cons() {
         count += 1;
@@ -54,34 +42,33 @@ fn reverse(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     if !cursor.is_nil() {
         return Err(badarg());
     }
-    p.ensure(2 * count as usize, a);
+    p.ensure(2 * count, a);
     // The room is made: consing allocates nothing more, and a suspension
     // half-way leaves the heap (and so `cursor` and `list`) as it is.
     let (mut cursor, mut list) = (a[0], a[1]);
-    let mut built = 0;
+    let mut walk = Walk::new();
     while cursor.is_cons() {
         list = p.heap.cons(cursor.head(), list);
         cursor = cursor.tail();
-        built += 1;
-        walked(p, built);
+        walk.step(p);
     }
-    p.reductions += (count % CHARGE_EVERY) / CELLS_A_REDUCTION;
+    walk.done(p);
     Ok(list)
 }
 
 /// `member/2` matches (`=:=`), as OTP's does.
 fn member(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let (x, mut cursor) = (a[0], a[1]);
-    let mut n = 0;
+    let mut walk = Walk::new();
     while cursor.is_cons() {
         if compare::exact_eq(cursor.head(), x) {
+            walk.done(p);
             return Ok(atoms::TRUE);
         }
         cursor = cursor.tail();
-        n += 1;
-        walked(p, n);
+        walk.step(p);
     }
-    p.reductions += (n % CHARGE_EVERY) / CELLS_A_REDUCTION;
+    walk.done(p);
     if cursor.is_nil() {
         Ok(atoms::FALSE)
     } else {
@@ -96,19 +83,19 @@ fn keyfind(p: &mut Process, a: &mut [Term]) -> Result<Option<Term>, Stop> {
         return Err(badarg());
     }
     let index = index.small_value() as usize;
-    let mut n = 0;
+    let mut walk = Walk::new();
     while cursor.is_cons() {
         let item = cursor.head();
         if let Some(elements) = item.tuple_elements() {
             if elements.get(index - 1).is_some_and(|&e| compare::eq(e, key)) {
+                walk.done(p);
                 return Ok(Some(item));
             }
         }
         cursor = cursor.tail();
-        n += 1;
-        walked(p, n);
+        walk.step(p);
     }
-    p.reductions += (n % CHARGE_EVERY) / CELLS_A_REDUCTION;
+    walk.done(p);
     if cursor.is_nil() {
         Ok(None)
     } else {

@@ -30,6 +30,33 @@ pub(crate) use code::compile;
 
 pub type NativeFn = fn(&mut Process, &mut [Term]) -> Result<Term, Stop>;
 
+/// List cells a long built-in walks between two charges (and so between
+/// two chances to suspend), and the cells a reduction pays for.
+const CHARGE_EVERY: u64 = 1 << 16;
+const CELLS_A_REDUCTION: u64 = 16;
+
+/// The cost of a long walk over a list (invariant 4: a long list costs in
+/// proportion), charged as it goes so that the process can be suspended
+/// half-way: `step` at each cell, `done` at the end.
+struct Walk(u64);
+
+impl Walk {
+    fn new() -> Walk {
+        Walk(0)
+    }
+
+    fn step(&mut self, p: &mut Process) {
+        self.0 += 1;
+        if self.0 % CHARGE_EVERY == 0 {
+            p.charge(CHARGE_EVERY / CELLS_A_REDUCTION);
+        }
+    }
+
+    fn done(self, p: &mut Process) {
+        p.reductions += (self.0 % CHARGE_EVERY) / CELLS_A_REDUCTION;
+    }
+}
+
 /// The native implementation of `module:function/arity`, if there is one.
 pub fn lookup(module: &str, function: &str, arity: u32) -> Option<NativeFn> {
     match module {
