@@ -603,25 +603,12 @@ pub enum Op {
 /// (`{badmap, M}`, `{badkey, K}`) are tuples made on the heap.
 fn never_collects(module: &LoadedModule, index: u32) -> bool {
     let (m, f) = module.import_names[index as usize];
-    crate::atom::name(m) == Some("erlang")
-        && matches!(
-            crate::atom::name(f),
-            Some(
-                "element"
-                    | "hd"
-                    | "tl"
-                    | "tuple_size"
-                    | "length"
-                    | "byte_size"
-                    | "bit_size"
-                    | "size"
-                    | "self"
-                    | "node"
-                    | "min"
-                    | "max"
-            )
-        )
+    crate::atom::name(m) == Some("erlang") && crate::atom::name(f).is_some_and(|f| NEVER_COLLECT.contains(&f))
 }
+
+/// The built-ins of [`never_collects`] (a test calls each on a full heap).
+const NEVER_COLLECT: &[&str] =
+    &["element", "hd", "tl", "tuple_size", "length", "byte_size", "bit_size", "size", "self", "node", "min", "max"];
 
 /// Whether import `index` is `erlang:element/2`.
 fn is_element(module: &LoadedModule, index: u32) -> bool {
@@ -1023,6 +1010,52 @@ fn small_delta(operator: Operator, b: Operand) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each built-in run without parking registers, called with terms of
+    /// every kind on a full heap, succeeds or fails without collecting.
+    #[test]
+    fn the_built_ins_that_skip_parking_never_collect() {
+        let mut p = crate::process::Process::new(1);
+        let samples = {
+            let h = &mut p.heap;
+            let pair = h.tuple(&[crate::atom::atoms::TRUE, Term::NIL]);
+            let list = h.list(&[Term::small(1).unwrap_or(Term::NIL), pair]);
+            let improper = h.cons(pair, pair);
+            let float = h.float(1.5);
+            vec![
+                Term::NIL,
+                crate::atom::atoms::TRUE,
+                Term::small(2).unwrap_or(Term::NIL),
+                Term::small(-1).unwrap_or(Term::NIL),
+                pair,
+                list,
+                improper,
+                float,
+            ]
+        };
+        while p.heap.has_room(2) {
+            p.heap.cons(Term::NIL, Term::NIL);
+        }
+        let collections = |p: &crate::process::Process| {
+            let stats = p.heap.stats();
+            (stats.minor_collections, stats.major_collections)
+        };
+        let before = collections(&p);
+        for name in NEVER_COLLECT {
+            for arity in 0..=2u32 {
+                let Some(native) = crate::natives::lookup("erlang", name, arity) else { continue };
+                let combinations: Vec<Vec<Term>> = match arity {
+                    0 => vec![vec![]],
+                    1 => samples.iter().map(|&a| vec![a]).collect(),
+                    _ => samples.iter().flat_map(|&a| samples.iter().map(move |&b| vec![a, b])).collect(),
+                };
+                for mut args in combinations {
+                    let _ = native(&mut p, &mut args);
+                    assert_eq!(collections(&p), before, "erlang:{name}/{arity} collected");
+                }
+            }
+        }
+    }
 
     #[test]
     fn an_op_is_small() {
