@@ -298,24 +298,18 @@ pub fn errno(error: &std::io::Error) -> Term {
             _ => atoms::EINVAL,
         };
     };
-    let known = [
-        (libc::EMFILE, atoms::EMFILE),
-        (libc::ENFILE, atoms::ENFILE),
-        (libc::ECONNREFUSED, atoms::ECONNREFUSED),
-        (libc::ECONNRESET, atoms::ECONNRESET),
-        (libc::EADDRINUSE, atoms::EADDRINUSE),
-        (libc::EADDRNOTAVAIL, atoms::EADDRNOTAVAIL),
-        (libc::ENOTCONN, atoms::ENOTCONN),
-        (libc::EINVAL, atoms::EINVAL),
-        (libc::ENOMEM, atoms::ENOMEM),
-        (libc::ENOBUFS, atoms::ENOMEM),
-        (libc::EMSGSIZE, atoms::EMSGSIZE),
-        (libc::EALREADY, atoms::EALREADY),
-    ];
-    if let Some(&(_, atom)) = known.iter().find(|(c, _)| *c == code) {
-        return atom;
-    }
+    // inet's names; an atom already predefined interns to itself.
     let name = match code {
+        libc::EMFILE => "emfile",
+        libc::ENFILE => "enfile",
+        libc::ECONNREFUSED => "econnrefused",
+        libc::ECONNRESET => "econnreset",
+        libc::EADDRINUSE => "eaddrinuse",
+        libc::EADDRNOTAVAIL => "eaddrnotavail",
+        libc::ENOTCONN => "enotconn",
+        libc::ENOMEM | libc::ENOBUFS => "enomem",
+        libc::EMSGSIZE => "emsgsize",
+        libc::EALREADY => "ealready",
         libc::EACCES => "eacces",
         libc::EPERM => "eperm",
         libc::EPIPE => "epipe",
@@ -331,4 +325,20 @@ pub fn errno(error: &std::io::Error) -> Term {
         _ => return atoms::EINVAL,
     };
     atom::intern(name).unwrap_or(atoms::EINVAL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_have_inets_names() {
+        let of = |code| errno(&std::io::Error::from_raw_os_error(code));
+        assert_eq!(of(libc::EMFILE), atoms::EMFILE);
+        assert_eq!(of(libc::ENOBUFS), atoms::ENOMEM);
+        assert_eq!(of(libc::EPIPE), atom::intern("epipe").unwrap_or(atoms::EINVAL));
+        assert_eq!(of(libc::EINVAL), atoms::EINVAL);
+        assert_eq!(of(libc::EDOM), atoms::EINVAL, "an error inet has no name for");
+        assert_eq!(errno(&std::io::ErrorKind::UnexpectedEof.into()), atoms::CLOSED);
+    }
 }
