@@ -11,6 +11,7 @@
 //! of reading bad memory, and after any collection the `x` registers that are
 //! not roots are cleared so that no stale pointer can be read.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use compiler::bytecode::{Reg, X_REGISTERS};
@@ -29,8 +30,19 @@ use crate::ops::{Compare, Dst, Op, Operand, TypeTest, NO_FAIL};
 use crate::process::{Cp, Handler, Process, Resume};
 use crate::term::Term;
 
-/// Stack trace entries kept, as BEAM's default `backtrace_depth`.
-const TRACE_DEPTH: usize = 8;
+/// Stack trace entries kept: `erlang:system_flag(backtrace_depth, N)`,
+/// 8 by default as in BEAM; a trace has at least its raising function.
+static TRACE_DEPTH: AtomicUsize = AtomicUsize::new(8);
+
+/// The entries a stack trace keeps (at least one).
+pub fn backtrace_depth() -> usize {
+    TRACE_DEPTH.load(Ordering::Relaxed).max(1)
+}
+
+/// Sets the depth for traces raised from now on; returns the old setting.
+pub fn set_backtrace_depth(depth: usize) -> usize {
+    TRACE_DEPTH.swap(depth, Ordering::Relaxed)
+}
 
 /// Why `execute` left the module it was running.
 enum Exit {
@@ -1901,15 +1913,16 @@ fn trace(process: &Process, module: &Arc<LoadedModule>, pc: u32, cp: Cp) -> Vec<
     };
     // A function without a frame has its return address in the register.
     push(cp, &mut trace);
+    let depth = backtrace_depth();
     for &word in process.stack.iter().rev() {
-        if trace.len() >= TRACE_DEPTH {
+        if trace.len() >= depth {
             break;
         }
         if let Some((cp, _)) = Cp::from_frame_word(word) {
             push(cp, &mut trace);
         }
     }
-    trace.truncate(TRACE_DEPTH);
+    trace.truncate(depth);
     trace
 }
 

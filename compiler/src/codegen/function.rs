@@ -270,6 +270,13 @@ impl<'g> FunctionCompiler<'g> {
             ExprKind::BinaryOp(BinaryOp::Orelse, a, b) => self.short_circuit(a, b, false, tail),
             ExprKind::BinaryOp(op, a, b) => {
                 let args = vec![(**a).clone(), (**b).clone()];
+                if self.constant_arithmetic_fails(*op, a, b) {
+                    // erlc folds constant arithmetic and leaves a call of
+                    // the operator's BIF where folding fails (`1 + b`):
+                    // the raise then names the operator in its stack.
+                    let import = self.g.import("erlang", op.text(), 2);
+                    return self.call_import(import, &args, tail);
+                }
                 self.bif_call("erlang", op.text(), &args, tail)
             }
             ExprKind::UnaryOp(op, a) => {
@@ -732,6 +739,29 @@ impl<'g> FunctionCompiler<'g> {
     }
 
     /// An operator or other built-in in a body: `Bif`, which raises on error.
+    /// Whether `A op B` is arithmetic on two constants that raises
+    /// (`1 + b`, `1 div 0`, `2.0 band 1`).
+    fn constant_arithmetic_fails(&mut self, op: BinaryOp, a: &Expr, b: &Expr) -> bool {
+        use BinaryOp::*;
+        let integer_only = match op {
+            Add | Sub | Mul | FloatDiv => false,
+            IntDiv | Rem | Band | Bor | Bxor | Bsl | Bsr => true,
+            _ => return false,
+        };
+        let (Some(x), Some(y)) = (self.constant(a), self.constant(b)) else { return false };
+        let number = |l: &Lit| match l {
+            Lit::Integer(_) => true,
+            Lit::Float(_) => !integer_only,
+            _ => false,
+        };
+        let zero = match &y {
+            Lit::Integer(i) => i.sign() == num_bigint::Sign::NoSign,
+            Lit::Float(f) => *f == 0.0,
+            _ => false,
+        };
+        !number(&x) || !number(&y) || (zero && matches!(op, FloatDiv | IntDiv | Rem))
+    }
+
     fn bif_call(&mut self, module: &str, name: &str, args: &[Expr], tail: bool) -> Option<Src> {
         let dst = self.temp();
         let mark = self.temps;
@@ -947,6 +977,7 @@ impl<'g> FunctionCompiler<'g> {
                 Lit::List(items, Box::new(tail))
             }
             ExprKind::RecordIndex(record, field) => Lit::Integer(BigInt::from(self.field_index(record, field) + 1)),
+            ExprKind::Binary(elements) => Lit::Binary(binary::constant_bytes(elements)?),
             ExprKind::Map(None, fields) if fields.iter().all(|f| !f.exact) => Lit::Map(
                 fields
                     .iter()
@@ -1306,7 +1337,17 @@ impl Generator {
         let id = self.comprehension_count;
         let var = |name: String| Expr { span, kind: ExprKind::Var(name) };
         let nil = Expr { span, kind: ExprKind::Nil };
-        lower_qualifiers(head, qualifiers, nil, id, 0, &var, span)
+        let lowered = lower_qualifiers(head, qualifiers, nil, id, 0, &var, span);
+        if matches!(qualifiers.first(), Some(Qualifier::Generator(..) | Qualifier::BinaryGenerator(..)) | None) {
+            return lowered;
+        }
+        // Filters before the first generator are lowered in place, and a
+        // filter's helper variable would need a slot the function's own
+        // variables do not have: run them in a fun of their own, whose
+        // clauses get their slots when it is compiled.
+        let clause = Clause { span, patterns: Vec::new(), guard: None, body: vec![lowered] };
+        let fun = Expr { span, kind: ExprKind::Fun(Box::new(Fun::Lambda(None, vec![clause]))) };
+        Expr { span, kind: ExprKind::Call(CallTarget::Fun(Box::new(fun)), Vec::new()) }
     }
 
     /// The module a call `name(...)` is imported from, by `-import`.

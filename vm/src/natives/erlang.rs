@@ -247,8 +247,15 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         ("throw", 1) => |_, a| Err(Stop::Raise(Exception::new(Class::Throw, a[0]))),
         ("exit", 1) => |_, a| Err(Stop::Raise(Exception::new(Class::Exit, a[0]))),
         // A bad class or stack trace: raise/3 returns badarg, as erl's does.
-        ("raise", 3) => |_, a| match Class::from_atom(a[0]) {
+        // A longer trace than backtrace_depth is cut to it.
+        ("raise", 3) => |p, a| match Class::from_atom(a[0]) {
             Some(class) if is_stacktrace(a[2]) => {
+                let depth = crate::interp::backtrace_depth();
+                if list_items(a[2]).is_ok_and(|entries| entries.len() > depth) {
+                    p.ensure(2 * depth, a);
+                    let entries = list_items(a[2])?;
+                    a[2] = p.heap.list(&entries[..depth]);
+                }
                 let mut exception = Exception::new(class, a[1]);
                 exception.stacktrace = Some(a[2]);
                 Err(Stop::Raise(exception))
@@ -332,13 +339,16 @@ fn to_f64(n: &Number) -> f64 {
     }
 }
 
+/// The most bits an integer has, as in OTP: a bignum of 2^19 - 1 words
+/// of 64 bits. Past it, arithmetic raises system_limit.
+const MAX_INTEGER_BITS: u64 = 64 * ((1 << 19) - 1);
+
 /// An integer result: an immediate, or a bignum built in the heap.
 pub(super) fn make_integer(process: &mut Process, args: &mut [Term], value: BigInt) -> Result<Term, Stop> {
     if let Some(small) = value.to_i64().and_then(Term::small) {
         return Ok(small);
     }
-    // Bignums stay below OTP's limit of about 2^(2^24) bits; past it, system_limit.
-    if value.bits() > 1 << 24 {
+    if value.bits() > MAX_INTEGER_BITS {
         return Err(error(atoms::SYSTEM_LIMIT));
     }
     process.ensure(Heap::words_for_integer(&value), args);
@@ -454,7 +464,7 @@ fn shift(p: &mut Process, a: &mut [Term], left: bool) -> Result<Term, Stop> {
         }));
     };
     let by = if left { by } else { -by };
-    if by > 1 << 24 {
+    if by > MAX_INTEGER_BITS as i64 {
         return if x.is_zero() { Ok(small(0)) } else { Err(error(atoms::SYSTEM_LIMIT)) };
     }
     let result = if by >= 0 { x << by as usize } else { x >> (-by).min(1 << 30) as usize };
@@ -495,7 +505,12 @@ fn abs(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 fn to_float(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     match number(a[0]).map_err(|_| error(atoms::BADARG))? {
         Number::Float(_) => Ok(a[0]),
-        n => make_float(p, a, to_f64(&n)),
+        // An integer too big for a float is float/1's badarg, where the
+        // same overflow in arithmetic is badarith.
+        n => match to_f64(&n) {
+            f if f.is_finite() => make_float(p, a, f),
+            _ => Err(error(atoms::BADARG)),
+        },
     }
 }
 

@@ -131,6 +131,7 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         },
         ("statistics", 1) => statistics,
         ("system_info", 1) => system_info,
+        ("system_flag", 2) => system_flag,
         _ => return None,
     })
 }
@@ -314,6 +315,19 @@ fn system_info(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         Some("system_version") => {
             let text = format!("vm {} [{cores} schedulers]\n", env!("CARGO_PKG_VERSION"));
             Ok(super::erlang::make_string(p, a, &text))
+        }
+        _ => Err(error(atoms::BADARG)),
+    }
+}
+
+/// `erlang:system_flag/2`: `backtrace_depth` (0 to 10000, as BEAM caps
+/// it), returning the old value. The VM's other settings are fixed at
+/// start, so other flags are badarg.
+fn system_flag(_: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    match atom::name(a[0]) {
+        Some("backtrace_depth") if a[1].is_small() && a[1].small_value() >= 0 => {
+            let depth = a[1].small_value().min(10_000) as usize;
+            Ok(small(crate::interp::set_backtrace_depth(depth) as i64))
         }
         _ => Err(error(atoms::BADARG)),
     }

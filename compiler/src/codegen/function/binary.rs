@@ -139,7 +139,7 @@ impl FunctionCompiler<'_> {
 
 /// The bytes of a binary made only of literal integers and strings with
 /// default specifiers (`<<"abc">>`, `<<1, 2, 3>>`), known at compile time.
-fn constant_bytes(elements: &[BinElement<Expr>]) -> Option<Vec<u8>> {
+pub(super) fn constant_bytes(elements: &[BinElement<Expr>]) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     for element in elements {
         if element.size.is_some() || !element.specifiers.is_empty() {
