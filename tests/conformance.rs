@@ -33,13 +33,13 @@ fn expected(path: &Path) -> (Vec<u8>, i32) {
     (out, status.trim().parse().expect("a status number"))
 }
 
-/// `vm run PATH`, under the descriptor limit the program asks for.
-fn vm_run(path: &Path, source: &str) -> Command {
+/// `vm run FLAGS PATH`, under the descriptor limit the program asks for.
+fn vm_run(path: &Path, source: &str, flags: &[&str]) -> Command {
     let limit = source.lines().take(3).find_map(|l| l.strip_prefix("%% ulimit-n: "));
     let mut command = match limit {
         Some(limit) => {
             let mut command = Command::new("bash");
-            command.args(["-c", &format!("ulimit -n {} && exec \"$0\" run \"$1\"", limit.trim())]);
+            command.args(["-c", &format!("ulimit -n {} && exec \"$0\" run \"$@\"", limit.trim())]);
             command.arg(env!("CARGO_BIN_EXE_vm"));
             command
         }
@@ -49,12 +49,12 @@ fn vm_run(path: &Path, source: &str) -> Command {
             command
         }
     };
-    command.arg(path);
+    command.args(flags).arg(path);
     command
 }
 
-#[test]
-fn vm_run_prints_what_erl_printed() {
+/// Runs every program with `flags` and compares with erl's recording.
+fn every_program_prints_what_erl_printed(flags: &[&str]) {
     let mut failures = Vec::new();
     for path in programs() {
         let source = std::fs::read_to_string(&path).unwrap();
@@ -62,10 +62,10 @@ fn vm_run_prints_what_erl_printed() {
             continue;
         }
         let (out, status) = expected(&path);
-        let output = vm_run(&path, &source).output().expect("run vm");
+        let output = vm_run(&path, &source, flags).output().expect("run vm");
         if output.stdout != out || output.status.code() != Some(status) {
             failures.push(format!(
-                "{}: exit {:?} (expected {status})\n--- vm\n{}--- erl\n{}--- stderr\n{}",
+                "{} {flags:?}: exit {:?} (expected {status})\n--- vm\n{}--- erl\n{}--- stderr\n{}",
                 path.display(),
                 output.status.code(),
                 String::from_utf8_lossy(&output.stdout),
@@ -75,6 +75,22 @@ fn vm_run_prints_what_erl_printed() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn vm_run_prints_what_erl_printed() {
+    every_program_prints_what_erl_printed(&[]);
+}
+
+/// The same programs on one scheduler and on eight (more than this
+/// machine's cores): the output must not depend on how many run.
+#[test]
+fn vm_run_prints_the_same_on_one_and_on_eight_schedulers() {
+    if cfg!(feature = "gc-stress") {
+        return; // The collector is tested by the run above.
+    }
+    every_program_prints_what_erl_printed(&["--schedulers", "1"]);
+    every_program_prints_what_erl_printed(&["--schedulers", "8"]);
 }
 
 #[test]

@@ -144,7 +144,14 @@ fn install_young(heap: &mut Heap, block: Block, live: usize, need: usize, roots:
     // soon as it is smaller than that, and shrinks once more than twice too
     // big.
     let root_words: usize = roots.iter().map(|r| r.len()).sum();
-    let ideal = next_size((4 * live + need + 4 * root_words).max(ACTIVE_YOUNG_WORDS));
+    let mut ideal = next_size((4 * live + need + 4 * root_words).max(ACTIVE_YOUNG_WORDS));
+    // Past the process memory cap, room for what is needed and a quarter
+    // more, not the policy's multiples: the process is about to be killed
+    // for its size (`Process::over_memory_limit`), and its last block must
+    // not be what exhausts the machine.
+    if ideal > crate::process::memory_cap_words() {
+        ideal = next_size(live + need + live / 4).max(heap.young.len().min(ideal));
+    }
     let from = std::mem::replace(&mut heap.young, block);
     keep_spare(heap, from);
     heap.top = live;

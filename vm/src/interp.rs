@@ -175,6 +175,11 @@ impl<'c> Machine<'c> {
                 Exit::Finish(result) => return SliceEnd::Finished(result),
                 Exit::Halt(status) => return SliceEnd::Halt(status),
                 Exit::Killed => return SliceEnd::Killed,
+                // Over max_heap_size or the memory cap: killed (reported).
+                Exit::Yield(_) if process.over_memory_limit() => {
+                    process.killed = Some(Box::new(crate::copy::Message::new(atoms::KILLED)));
+                    return SliceEnd::Killed;
+                }
                 Exit::Yield(live) => {
                     process.saved_x = self.x[..live].into();
                     process.resume = Some(Resume::At { module, pc, cont });

@@ -40,6 +40,15 @@ enum Command {
         /// Scheduler threads (default: one per core).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
         schedulers: Option<u16>,
+        /// The most processes alive at once, as erl's `+P`: past it,
+        /// `spawn` raises system_limit (default: 134217727, BEAM's largest).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=134_217_727))]
+        max_processes: Option<u32>,
+        /// The most memory one process's heap and stack may take, in MB:
+        /// past it the process is killed (reason `killed`) and the VM goes
+        /// on (default: a quarter of the memory the VM may use).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        max_process_memory: Option<u32>,
         /// Name the VM: it listens on a control socket of that name, for
         /// `vm load NAME` and `vm remote NAME`.
         #[arg(long)]
@@ -124,8 +133,14 @@ fn main() -> ExitCode {
     let cores = || std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     match command {
         Command::Check { files, color } => check(&files, color.enabled()),
-        Command::Run { file, args, schedulers, name, watch } => {
-            let options = vm::runner::Options { schedulers: schedulers.map_or_else(cores, usize::from), name, watch };
+        Command::Run { file, args, schedulers, max_processes, max_process_memory, name, watch } => {
+            let options = vm::runner::Options {
+                schedulers: schedulers.map_or_else(cores, usize::from),
+                max_processes: max_processes.map_or(vm::scheduler::DEFAULT_MAX_PROCESSES, |n| n as usize),
+                max_process_memory: max_process_memory.map(|mb| mb as usize * 1024 * 1024),
+                name,
+                watch,
+            };
             ExitCode::from(vm::runner::run(&file, &args, &options).clamp(0, 255) as u8)
         }
         Command::Load { name, files, purge, color } => {

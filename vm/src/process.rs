@@ -168,9 +168,79 @@ pub struct Process {
     pub checks: Option<Box<Vec<crate::purge::Ticket>>>,
 }
 
-/// A process's links and monitors.
+/// The most words one process's heap and stack may take: by default a
+/// quarter of the memory the VM may use (the smallest of physical memory,
+/// `ulimit -v` and `ulimit -d`), or what `--max-process-memory` says. Past it the process is killed, so a runaway recursion or
+/// an endless list ends that process, not the VM: growing by doubling, a
+/// process at the cap can still get its next block. BEAM has no such cap
+/// (its VM dies when memory runs out); `max_heap_size` is the finer limit.
+pub fn memory_cap_words() -> usize {
+    match MEMORY_CAP.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => {
+            let words = (available_memory_bytes() / 4 / 8).max(1);
+            MEMORY_CAP.store(words, std::sync::atomic::Ordering::Relaxed);
+            words
+        }
+        words => words,
+    }
+}
+
+static MEMORY_CAP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sets the cap (`vm run --max-process-memory`), in bytes.
+pub fn set_memory_cap(bytes: usize) {
+    MEMORY_CAP.store((bytes / 8).max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+fn available_memory_bytes() -> usize {
+    // SAFETY: sysconf and getrlimit only read process settings into the
+    // values given; the rlimit struct is a plain C struct.
+    let (physical, limits) = unsafe {
+        let pages = libc::sysconf(libc::_SC_PHYS_PAGES);
+        let page = libc::sysconf(libc::_SC_PAGESIZE);
+        let physical = if pages > 0 && page > 0 { pages as u64 * page as u64 } else { u64::MAX };
+        // Address space counts reservations too (thread stacks, the
+        // allocator's arenas, a vector's old and new block while it
+        // grows): half of `ulimit -v` is taken as memory.
+        let mut limits = Vec::new();
+        for (resource, share) in [(libc::RLIMIT_AS, 2), (libc::RLIMIT_DATA, 1)] {
+            let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            if libc::getrlimit(resource, &mut limit) == 0 && limit.rlim_cur != libc::RLIM_INFINITY {
+                limits.push(limit.rlim_cur / share);
+            }
+        }
+        (physical, limits)
+    };
+    limits.into_iter().fold(physical, u64::min).min(usize::MAX as u64) as usize
+}
+
+/// A process's heap limit, as erl's `max_heap_size` map: checked after each
+/// collection against the heap and the stack, in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxHeap {
+    /// 0: no limit.
+    pub size: usize,
+    /// Kill the process (reason `killed`) when it is over the limit.
+    pub kill: bool,
+    /// Report it on standard error.
+    pub error_logger: bool,
+    /// A collection found the process over a limit that kills: it ends at
+    /// its next call.
+    pub exceeded: bool,
+}
+
+impl Default for MaxHeap {
+    fn default() -> MaxHeap {
+        MaxHeap { size: 0, kill: true, error_logger: true, exceeded: false }
+    }
+}
+
+/// A process's links and monitors, and the other state most processes never
+/// have (tables, sockets, a heap limit): one box, made on first use.
 #[derive(Debug, Default)]
 pub struct Ties {
+    /// `process_flag(max_heap_size, ...)`, when set.
+    pub max_heap: Option<MaxHeap>,
     /// Linked processes.
     pub links: Vec<u64>,
     /// Monitors this process holds: (reference, monitored pid, name it was
@@ -187,8 +257,14 @@ pub struct Ties {
     pub sockets: Vec<u64>,
 }
 
-static NO_TIES: Ties =
-    Ties { links: Vec::new(), monitors: Vec::new(), watchers: Vec::new(), tables: Vec::new(), sockets: Vec::new() };
+static NO_TIES: Ties = Ties {
+    max_heap: None,
+    links: Vec::new(),
+    monitors: Vec::new(),
+    watchers: Vec::new(),
+    tables: Vec::new(),
+    sockets: Vec::new(),
+};
 
 /// Where a suspended process goes on.
 #[derive(Debug, Clone)]
@@ -272,6 +348,68 @@ impl Process {
             .heap
             .ensure(words, &mut [roots, &mut self.stack, &mut self.dictionary, front, back, &mut *self.saved_x]);
         self.reductions += (work / 64) as u64;
+        if work > 0 && self.ties().max_heap.is_some() {
+            self.check_max_heap();
+        }
+    }
+
+    /// The heap and stack in words, as the heap limit counts them
+    /// (`total_heap_size` plus the stack: BEAM's stack is in its heap).
+    pub fn heap_and_stack_words(&self) -> usize {
+        self.heap.total_words() + self.stack.len()
+    }
+
+    /// After a collection: over `max_heap_size`, report it and (with
+    /// `kill`) end the process at its next call, as BEAM does.
+    #[cold]
+    fn check_max_heap(&mut self) {
+        let Some(limit) = self.ties().max_heap else { return };
+        let total = self.heap_and_stack_words();
+        if limit.size == 0 || total <= limit.size || limit.exceeded {
+            return;
+        }
+        if limit.error_logger {
+            crate::report::error(&format!(
+                "     Process:            <0.{}.0>\n     Context:            maximum heap size reached\n     \
+                 Max Heap Size:      {}\n     Total Heap Size:    {total}\n     Kill:               {}\n     \
+                 Error Logger:       true\n     Message Queue Len:  {}\n",
+                self.pid,
+                limit.size,
+                limit.kill,
+                self.mailbox_len()
+            ));
+        }
+        if limit.kill {
+            if let Some(max) = self.ties_mut().max_heap.as_mut() {
+                max.exceeded = true;
+            }
+            // The interpreter checks the slice's end at every call.
+            self.slice_end = self.reductions;
+        }
+    }
+
+    /// Whether the process must end at the end of its slice: a collection
+    /// found it over a `max_heap_size` that kills, or its heap and stack
+    /// passed [`memory_cap_words`] (checked here, once a slice, so the
+    /// interpreter's fast paths carry no check: a slice grows the stack by
+    /// at most a few words per reduction).
+    pub fn over_memory_limit(&mut self) -> bool {
+        if self.ties().max_heap.is_some_and(|m| m.exceeded) {
+            return true;
+        }
+        let total = self.heap_and_stack_words();
+        if total <= memory_cap_words() {
+            return false;
+        }
+        crate::report::error(&format!(
+            "     Process:            <0.{}.0>\n     Context:            process memory limit reached\n     \
+             Memory Limit:       {} words\n     \
+             Total Heap Size:    {total}\n     Message Queue Len:  {}\n",
+            self.pid,
+            memory_cap_words(),
+            self.mailbox_len()
+        ));
+        true
     }
 
     /// A major collection now (`erlang:garbage_collect/0`), keeping `roots`.
@@ -280,6 +418,9 @@ impl Process {
         let work =
             self.heap.collect_all(&mut [roots, &mut self.stack, &mut self.dictionary, front, back, &mut *self.saved_x]);
         self.reductions += (work / 64) as u64;
+        if self.ties().max_heap.is_some() {
+            self.check_max_heap();
+        }
     }
 
     /// Adds a message at the end of the mailbox.

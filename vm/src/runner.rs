@@ -21,6 +21,11 @@ use crate::term::Term;
 #[derive(Debug, Clone)]
 pub struct Options {
     pub schedulers: usize,
+    /// The process limit (`spawn` raises system_limit past it).
+    pub max_processes: usize,
+    /// The most bytes one process may take before it is killed (default:
+    /// a quarter of the memory the VM may use).
+    pub max_process_memory: Option<usize>,
     /// Listen on the control socket of this name (`control.rs`).
     pub name: Option<String>,
     /// Load modules again when their sources change (`watch.rs`).
@@ -29,7 +34,10 @@ pub struct Options {
 
 /// Runs a program; returns the process exit status.
 pub fn run(path: &Path, args: &[String], options: &Options) -> i32 {
-    let Options { schedulers, name, watch } = options.clone();
+    let Options { schedulers, max_processes, max_process_memory, name, watch } = options.clone();
+    if let Some(bytes) = max_process_memory {
+        crate::process::set_memory_cap(bytes);
+    }
     let code = CodeServer::new();
     crate::stdlib::register(&code);
     let Some(module_name) = path.file_stem().and_then(|s| s.to_str()) else {
@@ -76,6 +84,7 @@ pub fn run(path: &Path, args: &[String], options: &Options) -> i32 {
             return 1;
         }
     };
+    runtime.set_max_processes(max_processes);
     // Kept until the run ends: the socket file goes with it.
     let _control = match name.as_deref().map(|name| crate::control::Control::listen(runtime, name)) {
         Some(Err(why)) => {
@@ -107,6 +116,7 @@ pub fn run(path: &Path, args: &[String], options: &Options) -> i32 {
     // erl runs `-eval` in a process that traps exits; so does `vm run`, so
     // that a program's links behave as under `erl -noshell -eval`.
     process.trap_exit = true;
+    runtime.reserve_process();
     runtime.spawn(process);
     let status = runtime.wait();
     let _ = std::io::stdout().flush();

@@ -169,7 +169,15 @@ pub struct Runtime {
     ended: Condvar,
     finished: AtomicBool,
     pub timers: Timers,
+    /// Processes alive or being spawned, and the most there may be
+    /// (`vm run --max-processes`; `spawn` raises system_limit past it).
+    live: AtomicUsize,
+    max_processes: AtomicUsize,
 }
+
+/// The default process limit: BEAM's largest `+P`, so that only memory
+/// bounds a program that does not ask for less.
+pub const DEFAULT_MAX_PROCESSES: usize = 134_217_727;
 
 thread_local! {
     static CURRENT: Cell<Option<&'static Runtime>> = const { Cell::new(None) };
@@ -224,6 +232,8 @@ impl Runtime {
             ended: Condvar::new(),
             finished: AtomicBool::new(false),
             timers: Timers::default(),
+            live: AtomicUsize::new(0),
+            max_processes: AtomicUsize::new(DEFAULT_MAX_PROCESSES),
         }));
         for (index, worker) in workers.into_iter().enumerate() {
             std::thread::Builder::new()
@@ -253,8 +263,25 @@ impl Runtime {
         self.next_pid.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Sets the process limit (before the first process is spawned).
+    pub fn set_max_processes(&self, limit: usize) {
+        self.max_processes.store(limit.max(1), Ordering::Relaxed);
+    }
+
+    pub fn max_processes(&self) -> usize {
+        self.max_processes.load(Ordering::Relaxed)
+    }
+
+    /// Takes a place in the process table for a process about to be
+    /// spawned; false when the table is full (`spawn` raises system_limit).
+    pub fn reserve_process(&self) -> bool {
+        let limit = self.max_processes();
+        self.live.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1)).is_ok()
+    }
+
     /// Makes `process` (its pid from [`Runtime::new_pid`], its `resume`
-    /// set) a live process and queues it.
+    /// set, its place taken by [`Runtime::reserve_process`]) a live process
+    /// and queues it.
     pub fn spawn(&self, process: Process) -> u64 {
         let pid = process.pid;
         let proc =
@@ -525,6 +552,7 @@ impl Runtime {
         task.state.store(EXITED, Ordering::SeqCst);
         let late = task.inbox.close();
         self.shard(pid).write().unwrap_or_else(PoisonError::into_inner).remove(&pid);
+        self.live.fetch_sub(1, Ordering::AcqRel);
         self.unregister_pid(pid);
         // Link and monitor requests that arrived while it was ending are
         // answered as if it had ended just after them (the rest of what is

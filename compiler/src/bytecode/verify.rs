@@ -209,6 +209,7 @@ fn verify_literal(literal: &Literal, atoms: u32) -> Result<(), VerifyError> {
                 pending.push(tail);
             }
             Literal::Tuple(items) => pending.extend(items.iter()),
+            Literal::Map(pairs) => pending.extend(pairs.iter().flat_map(|(key, value)| [key, value])),
             _ => {}
         }
     }
@@ -258,6 +259,17 @@ fn verify_function(module: &Module, start: u32, end: u32) -> Result<(), VerifyEr
         }
         for target in flow.targets {
             pending.push_back((target.0, flow.frame));
+        }
+    }
+    // Code that control never reaches is still loaded (translated), so its
+    // indices into the module's tables must be in range too; no frame is
+    // known there, so any y register is allowed.
+    for (offset, reached) in seen.iter().enumerate() {
+        if reached.is_none() {
+            let pc = start + offset as u32;
+            module.code[pc as usize]
+                .verify_operands(&mut Context::new(module))
+                .map_err(|message| error(pc, message))?;
         }
     }
     Ok(())

@@ -421,14 +421,38 @@ impl Reader<'_> {
 
 fn decode_term(p: &mut Process, a: &mut [Term], safe: bool) -> Result<Term, Stop> {
     let bytes = binary_bytes(a[0]).ok_or_else(badarg)?.to_vec();
-    let mut reader = Reader { bytes: &bytes, at: 0, safe };
+    let value = decode(&bytes, safe)?;
+    p.ensure(value.words(), a);
+    Ok(value.build(&mut p.heap))
+}
+
+/// The term of an external-format binary, off any heap. Bytes after the
+/// term are ignored, as erl ignores them.
+fn decode(bytes: &[u8], safe: bool) -> Result<Owned, Stop> {
+    let mut reader = Reader { bytes, at: 0, safe };
     if reader.u8()? != VERSION {
         return Err(badarg());
     }
-    // Bytes after the term are ignored, as erl ignores them.
     let value = reader.value(0)?;
-    p.ensure(value.words(), a);
-    Ok(value.build(&mut p.heap))
+    // A map with a key twice is badarg, as in erl.
+    value.digest().map_err(|_| badarg())?;
+    Ok(value)
+}
+
+/// `binary_to_term(Bytes)` into `process`'s heap (no other term of it is
+/// kept across the call): the term, or `None` where the built-in raises
+/// badarg. For the fuzz target (fuzz/) and tests.
+pub fn binary_to_term(process: &mut Process, bytes: &[u8]) -> Option<Term> {
+    let value = decode(bytes, false).ok()?;
+    process.ensure(value.words(), &mut []);
+    Some(value.build(&mut process.heap))
+}
+
+/// `term_to_binary(Term)`, or `None` where the built-in raises badarg.
+pub fn term_to_binary(term: Term) -> Option<Vec<u8>> {
+    let mut out = vec![VERSION];
+    encode(term, &mut out).ok()?;
+    Some(out)
 }
 
 #[cfg(test)]
@@ -443,6 +467,21 @@ mod tests {
         p.ensure(Heap::words_for_binary(out.len()), &mut args);
         args[0] = p.heap.binary(&out);
         decode_term(p, &mut args, false).unwrap()
+    }
+
+    #[test]
+    fn a_map_with_a_key_twice_is_badarg() {
+        let mut p = Process::new(1);
+        // #{1 => 2, 1 => 3}, and #{0.0 => 2, -0.0 => 3} (0.0 =:= -0.0 in OTP 25).
+        assert!(binary_to_term(&mut p, &[131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 97, 1, 97, 3]).is_none());
+        let zeros = [131, 116, 0, 0, 0, 2, 70, 0, 0, 0, 0, 0, 0, 0, 0, 97, 2, 70, 128, 0, 0, 0, 0, 0, 0, 0, 97, 3];
+        assert!(binary_to_term(&mut p, &zeros).is_none());
+        // Equal keys deeper down, in maps that are keys: still told apart.
+        let nested = [131, 116, 0, 0, 0, 2, 116, 0, 0, 0, 1, 97, 1, 97, 2, 97, 0, 116, 0, 0, 0, 1, 97, 1, 97, 3, 97, 0];
+        let term = binary_to_term(&mut p, &nested).expect("#{#{1 => 2} => 0, #{1 => 3} => 0}");
+        assert_eq!(term.map_words().map(|w| w.len()), Some(4));
+        let twice = [131, 116, 0, 0, 0, 2, 116, 0, 0, 0, 1, 97, 1, 97, 2, 97, 0, 116, 0, 0, 0, 1, 97, 1, 97, 2, 97, 5];
+        assert!(binary_to_term(&mut p, &twice).is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod binary;
 mod c;
 mod code;
 mod erlang;
-mod etf;
+pub mod etf;
 mod ets;
 mod file;
 mod inet;

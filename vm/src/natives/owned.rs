@@ -9,6 +9,10 @@ use num_bigint::BigInt;
 use crate::heap::Heap;
 use crate::term::Term;
 
+/// A map in the value has a key twice.
+#[derive(Debug)]
+pub(super) struct DuplicateKey;
+
 pub(super) enum Owned {
     Integer(BigInt),
     Float(f64),
@@ -38,6 +42,112 @@ impl Owned {
             }
             Owned::Binary(bytes) => Heap::words_for_binary(bytes.len()),
             Owned::Export(..) => crate::fun::EXPORT_WORDS,
+        }
+    }
+
+    /// A hash of the value that is equal for exactly equal (`=:=`) values,
+    /// or `Err` if a map in it has a key twice. One pass: each map's keys
+    /// are told apart by their hashes, and only keys whose hashes collide
+    /// are compared exactly (by [`Owned::identity`]).
+    pub(super) fn digest(&self) -> Result<u64, DuplicateKey> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        match self {
+            Owned::List(items, tail) => {
+                6u8.hash(&mut hasher);
+                items.len().hash(&mut hasher);
+                for item in items {
+                    item.digest()?.hash(&mut hasher);
+                }
+                tail.digest()?.hash(&mut hasher);
+            }
+            Owned::Tuple(items) => {
+                7u8.hash(&mut hasher);
+                items.len().hash(&mut hasher);
+                for item in items {
+                    item.digest()?.hash(&mut hasher);
+                }
+            }
+            Owned::Map(pairs) => {
+                let mut entries = Vec::with_capacity(pairs.len());
+                for (index, (key, value)) in pairs.iter().enumerate() {
+                    entries.push((key.digest()?, value.digest()?, index));
+                }
+                entries.sort_unstable();
+                for pair in entries.windows(2) {
+                    if pair[0].0 == pair[1].0 {
+                        let (mut a, mut b) = (Vec::new(), Vec::new());
+                        pairs[pair[0].2].0.identity(&mut a);
+                        pairs[pair[1].2].0.identity(&mut b);
+                        if a == b {
+                            return Err(DuplicateKey);
+                        }
+                    }
+                }
+                8u8.hash(&mut hasher);
+                for (key, value, _) in entries {
+                    (key, value).hash(&mut hasher);
+                }
+            }
+            leaf => {
+                let mut bytes = Vec::new();
+                leaf.identity(&mut bytes);
+                bytes.hash(&mut hasher);
+            }
+        }
+        Ok(hasher.finish())
+    }
+
+    /// Bytes that are equal for two values exactly when the terms they
+    /// build are exactly equal (`=:=`).
+    pub(super) fn identity(&self, out: &mut Vec<u8>) {
+        let bytes = |out: &mut Vec<u8>, tag: u8, data: &[u8]| {
+            out.push(tag);
+            out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+            out.extend_from_slice(data);
+        };
+        match self {
+            Owned::Integer(i) => bytes(out, 0, &i.to_signed_bytes_le()),
+            // 0.0 =:= -0.0, as in OTP 25.
+            Owned::Float(f) => bytes(out, 1, &(if *f == 0.0 { 0.0f64 } else { *f }).to_bits().to_le_bytes()),
+            Owned::Atom(a) => bytes(out, 2, &a.raw().to_le_bytes()),
+            Owned::Nil => out.push(3),
+            Owned::Pid(n) => bytes(out, 4, &n.to_le_bytes()),
+            Owned::Port(n) => bytes(out, 5, &n.to_le_bytes()),
+            Owned::List(items, tail) => {
+                bytes(out, 6, &(items.len() as u64).to_le_bytes());
+                items.iter().for_each(|i| i.identity(out));
+                tail.identity(out);
+            }
+            Owned::Tuple(items) => {
+                bytes(out, 7, &(items.len() as u64).to_le_bytes());
+                items.iter().for_each(|i| i.identity(out));
+            }
+            Owned::Map(pairs) => {
+                // In a canonical order: by the keys' own identities.
+                let mut entries: Vec<(Vec<u8>, Vec<u8>)> = pairs
+                    .iter()
+                    .map(|(k, v)| {
+                        let (mut key, mut value) = (Vec::new(), Vec::new());
+                        k.identity(&mut key);
+                        v.identity(&mut value);
+                        (key, value)
+                    })
+                    .collect();
+                entries.sort();
+                bytes(out, 8, &(entries.len() as u64).to_le_bytes());
+                for (key, value) in entries {
+                    out.extend_from_slice(&key);
+                    out.extend_from_slice(&value);
+                }
+            }
+            Owned::Binary(data) => bytes(out, 9, data),
+            Owned::Export(m, f, a) => {
+                bytes(out, 10, &m.raw().to_le_bytes());
+                out.extend_from_slice(&f.raw().to_le_bytes());
+                out.extend_from_slice(&a.to_le_bytes());
+            }
+            Owned::Reference(n) => bytes(out, 11, &n.to_le_bytes()),
         }
     }
 

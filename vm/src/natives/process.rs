@@ -15,7 +15,7 @@ use crate::natives::erlang::boolean;
 use crate::natives::io::items as list_items;
 use crate::natives::owned::Owned;
 use crate::natives::NativeFn;
-use crate::process::{Process, Resume};
+use crate::process::{MaxHeap, Process, Resume};
 use crate::scheduler::{self, down_message, new_reference, Runtime};
 use crate::term::{Kind, Term};
 use crate::timer::Action;
@@ -111,6 +111,9 @@ fn spawn_mfa(p: &mut Process, a: &mut [Term], link: Tie) -> Result<Term, Stop> {
 /// list `args`, or (`function` is `[]`) the fun `args`.
 fn spawn(p: &mut Process, module: Term, function: Term, args: Term, link: Tie, is_list: bool) -> Result<Term, Stop> {
     let runtime = runtime()?;
+    if !runtime.reserve_process() {
+        return Err(error(atoms::SYSTEM_LIMIT));
+    }
     let words = copy::size(args);
     let pid = runtime.new_pid();
     let mut child = Process::new(pid);
@@ -336,9 +339,61 @@ fn process_flag(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         }
         // Accepted and not enforced; erl's defaults are returned.
         flag if atom::name(flag) == Some("priority") => Ok(atom::intern("normal").unwrap_or(atoms::UNDEFINED)),
-        flag if atom::name(flag) == Some("max_heap_size") => Ok(Term::small(0).unwrap_or(Term::NIL)),
+        flag if atom::name(flag) == Some("max_heap_size") => {
+            let limit = max_heap_of(a[1])?;
+            let old = p.ties().max_heap.unwrap_or_default();
+            if limit != MaxHeap::default() || p.ties().max_heap.is_some() {
+                p.ties_mut().max_heap = (limit != MaxHeap::default()).then_some(limit);
+            }
+            Ok(max_heap_term(p, a, old))
+        }
         _ => Err(error(atoms::BADARG)),
     }
+}
+
+/// `max_heap_size`'s value: a size in words, or a map of `size` and
+/// optionally `kill` and `error_logger`; what is left out takes erl's
+/// defaults (`true`). A size is 0 (no limit) or at least BEAM's smallest
+/// heap, 233 words.
+fn max_heap_of(value: Term) -> Result<MaxHeap, Stop> {
+    let size = |t: Term| match t.is_small() {
+        true if t.small_value() == 0 || t.small_value() >= 233 => Ok(t.small_value() as usize),
+        _ => Err(error(atoms::BADARG)),
+    };
+    let flag = |t: Term| match t {
+        t if t == atoms::TRUE => Ok(true),
+        t if t == atoms::FALSE => Ok(false),
+        _ => Err(error(atoms::BADARG)),
+    };
+    let Some(words) = value.map_words() else {
+        return Ok(MaxHeap { size: size(value)?, ..MaxHeap::default() });
+    };
+    // A map must name the size, as erl's must.
+    let mut limit = MaxHeap::default();
+    if crate::map::get(words, atom::intern("size").map_err(|_| error(atoms::BADARG))?).is_none() {
+        return Err(error(atoms::BADARG));
+    }
+    for pair in words.chunks_exact(2) {
+        match atom::name(pair[0]) {
+            Some("size") => limit.size = size(pair[1])?,
+            Some("kill") => limit.kill = flag(pair[1])?,
+            Some("error_logger") => limit.error_logger = flag(pair[1])?,
+            _ => return Err(error(atoms::BADARG)),
+        }
+    }
+    Ok(limit)
+}
+
+/// `#{error_logger => Bool, kill => Bool, size => Words}`, as erl gives it.
+fn max_heap_term(p: &mut Process, a: &mut [Term], limit: MaxHeap) -> Term {
+    p.ensure(7, a);
+    let key = |name: &str| atom::intern(name).unwrap_or(atoms::UNDEFINED);
+    let size = Term::small(limit.size as i64).unwrap_or(Term::NIL);
+    p.heap.map(&[
+        (key("error_logger"), boolean(limit.error_logger)),
+        (key("kill"), boolean(limit.kill)),
+        (key("size"), size),
+    ])
 }
 
 fn register(_p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
@@ -509,6 +564,16 @@ fn item(p: &Process, name: Term, registered: Option<Term>, is_self: bool) -> Res
         "total_heap_size" => number(p.heap.total_words()),
         "memory" => number(p.memory_bytes()),
         "stack_size" => number(p.stack.len()),
+        "max_heap_size" => {
+            let limit = p.ties().max_heap.unwrap_or_default();
+            let key = |name: &str| Owned::Atom(atom::intern(name).unwrap_or(atoms::UNDEFINED));
+            let flag = |on: bool| Owned::Atom(boolean(on));
+            Value::Owned(Owned::Map(vec![
+                (key("error_logger"), flag(limit.error_logger)),
+                (key("kill"), flag(limit.kill)),
+                (key("size"), Owned::Integer(limit.size.into())),
+            ]))
+        }
         "reductions" => number(p.reductions as usize),
         "message_queue_len" => number(p.mailbox_len()),
         "status" if is_self => atom("running"),

@@ -305,8 +305,9 @@ fn system_info(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         Some("schedulers" | "schedulers_online") => Ok(small(runtime.map_or(1, |r| r.schedulers()) as i64)),
         Some("logical_processors" | "logical_processors_available") => Ok(small(cores)),
         Some("process_count") => Ok(small(runtime.map_or(1, |r| r.process_count()) as i64)),
-        // No limit but memory; this is the BEAM's largest.
-        Some("process_limit") => Ok(small(134_217_727)),
+        Some("process_limit") => {
+            Ok(small(runtime.map_or(crate::scheduler::DEFAULT_MAX_PROCESSES, |r| r.max_processes()) as i64))
+        }
         Some("atom_count") => Ok(small(crate::atom::count() as i64)),
         Some("atom_limit") => Ok(small(crate::atom::MAX_ATOMS as i64)),
         Some("wordsize") => Ok(small(8)),

@@ -111,6 +111,7 @@ impl Session {
         process.output = output;
         // Registered before the server can answer.
         routes().get_or_insert_with(HashMap::new).insert(process.pid, sender);
+        runtime.reserve_process();
         let server = runtime.spawn(process);
         Ok(Session { runtime, server, events, bound: Vec::new(), command: 1, halted: None })
     }
