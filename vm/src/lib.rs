@@ -13,6 +13,7 @@ pub mod coroutine;
 pub mod ets;
 pub mod exception;
 pub mod fun;
+pub mod fuzz_checks;
 pub mod gc;
 pub mod hash;
 pub mod heap;
