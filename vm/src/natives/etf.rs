@@ -240,6 +240,8 @@ struct Reader<'a> {
     at: usize,
     /// `binary_to_term(B, [safe])`: no new atoms.
     safe: bool,
+    /// A map was read: its keys must be checked for duplicates.
+    maps: bool,
 }
 
 impl Reader<'_> {
@@ -332,6 +334,7 @@ impl Reader<'_> {
                 Owned::Tuple(items)
             }
             MAP_EXT => {
+                self.maps = true;
                 let n = self.u32()?;
                 let n = self.count(n, 2)?;
                 let mut pairs = Vec::with_capacity(n);
@@ -429,13 +432,16 @@ fn decode_term(p: &mut Process, a: &mut [Term], safe: bool) -> Result<Term, Stop
 /// The term of an external-format binary, off any heap. Bytes after the
 /// term are ignored, as erl ignores them.
 fn decode(bytes: &[u8], safe: bool) -> Result<Owned, Stop> {
-    let mut reader = Reader { bytes, at: 0, safe };
+    let mut reader = Reader { bytes, at: 0, safe, maps: false };
     if reader.u8()? != VERSION {
         return Err(badarg());
     }
     let value = reader.value(0)?;
-    // A map with a key twice is badarg, as in erl.
-    value.digest().map_err(|_| badarg())?;
+    // A map with a key twice is badarg, as in erl (a term without maps
+    // needs no look).
+    if reader.maps {
+        value.check_map_keys().map_err(|_| badarg())?;
+    }
     Ok(value)
 }
 

@@ -9,6 +9,28 @@ use num_bigint::BigInt;
 use crate::heap::Heap;
 use crate::term::Term;
 
+/// Each key's hash and its index in `pairs`, or `Err` if two keys are
+/// exactly equal: keys are told apart by their hashes, and only keys whose
+/// hashes collide are compared exactly.
+fn distinct_keys(pairs: &[(Owned, Owned)]) -> Result<Vec<(u64, usize)>, DuplicateKey> {
+    let mut keys = Vec::with_capacity(pairs.len());
+    for (index, (key, _)) in pairs.iter().enumerate() {
+        keys.push((key.digest()?, index));
+    }
+    keys.sort_unstable();
+    for pair in keys.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            pairs[pair[0].1].0.identity(&mut a);
+            pairs[pair[1].1].0.identity(&mut b);
+            if a == b {
+                return Err(DuplicateKey);
+            }
+        }
+    }
+    Ok(keys)
+}
+
 /// A map in the value has a key twice.
 #[derive(Debug)]
 pub(super) struct DuplicateKey;
@@ -45,11 +67,27 @@ impl Owned {
         }
     }
 
-    /// A hash of the value that is equal for exactly equal (`=:=`) values,
-    /// or `Err` if a map in it has a key twice. One pass: each map's keys
-    /// are told apart by their hashes, and only keys whose hashes collide
-    /// are compared exactly (by [`Owned::identity`]).
-    pub(super) fn digest(&self) -> Result<u64, DuplicateKey> {
+    /// `Err` if a map anywhere in the value has a key twice. One pass: only
+    /// keys are hashed ([`Owned::digest`]), and only keys whose hashes
+    /// collide are compared exactly (by [`Owned::identity`]).
+    pub(super) fn check_map_keys(&self) -> Result<(), DuplicateKey> {
+        match self {
+            Owned::List(items, tail) => {
+                items.iter().try_for_each(Owned::check_map_keys)?;
+                tail.check_map_keys()
+            }
+            Owned::Tuple(items) => items.iter().try_for_each(Owned::check_map_keys),
+            Owned::Map(pairs) => {
+                pairs.iter().try_for_each(|(_, value)| value.check_map_keys())?;
+                distinct_keys(pairs).map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A hash of the value, equal for exactly equal (`=:=`) values; `Err`
+    /// if a map in it has a key twice.
+    fn digest(&self) -> Result<u64, DuplicateKey> {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         match self {
@@ -69,25 +107,14 @@ impl Owned {
                 }
             }
             Owned::Map(pairs) => {
+                // By key hash, so that the order the pairs came in does not count.
                 let mut entries = Vec::with_capacity(pairs.len());
-                for (index, (key, value)) in pairs.iter().enumerate() {
-                    entries.push((key.digest()?, value.digest()?, index));
+                for (key, index) in distinct_keys(pairs)? {
+                    entries.push((key, pairs[index].1.digest()?));
                 }
                 entries.sort_unstable();
-                for pair in entries.windows(2) {
-                    if pair[0].0 == pair[1].0 {
-                        let (mut a, mut b) = (Vec::new(), Vec::new());
-                        pairs[pair[0].2].0.identity(&mut a);
-                        pairs[pair[1].2].0.identity(&mut b);
-                        if a == b {
-                            return Err(DuplicateKey);
-                        }
-                    }
-                }
                 8u8.hash(&mut hasher);
-                for (key, value, _) in entries {
-                    (key, value).hash(&mut hasher);
-                }
+                entries.hash(&mut hasher);
             }
             leaf => {
                 let mut bytes = Vec::new();
