@@ -12,9 +12,8 @@
 
 mod support;
 
-use std::process::Command;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -23,27 +22,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 fn run(program: &str, flags: &[&str], bound: Duration) -> String {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let path = support::root().join("tests/faults").join(format!("{program}.actor"));
-    let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .arg("run")
-        .args(flags)
-        .arg(&path)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run vm");
-    while child.try_wait().expect("wait for vm").is_none() {
-        if started.elapsed() > bound {
-            let _ = child.kill();
-            panic!("{program}: still running after {bound:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().expect("vm's output");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "{program}: a Rust panic:\n{stderr}");
-    assert!(output.status.success(), "{program}: exit {:?}\n{stderr}", output.status.code());
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    support::run_clean(&path, flags, bound)
 }
 
 #[test]

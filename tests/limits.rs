@@ -9,14 +9,11 @@
 mod support;
 
 use std::process::Command;
+use std::time::Duration;
 
 fn run(program: &str, flags: &[&str]) -> String {
     let path = support::root().join("tests/limits").join(format!("{program}.actor"));
-    let output = Command::new(env!("CARGO_BIN_EXE_vm")).arg("run").args(flags).arg(&path).output().expect("run vm");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "{program}: a Rust panic:\n{stderr}");
-    assert!(output.status.success(), "{program}: exit {:?}\n{stderr}", output.status.code());
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    support::run_clean(&path, flags, Duration::from_secs(120))
 }
 
 #[test]

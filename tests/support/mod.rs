@@ -106,3 +106,35 @@ pub fn erlc(path: &Path) -> Erlc {
     let _ = std::fs::remove_dir_all(&dir);
     Erlc { succeeded: output.status.success(), lines, output: text }
 }
+
+/// `vm run FLAGS PATH`, killed if it runs longer than `bound`; its standard
+/// output, after checking that it exited 0 and printed no Rust panic.
+pub fn run_clean(path: &Path, flags: &[&str], bound: std::time::Duration) -> String {
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .arg("run")
+        .args(flags)
+        .arg(path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vm");
+    // The pipes are read as the child runs, so that a full pipe cannot stall it.
+    let (mut stdout, mut stderr) = (child.stdout.take().expect("stdout"), child.stderr.take().expect("stderr"));
+    let out = std::thread::spawn(move || std::io::read_to_string(&mut stdout).unwrap_or_default());
+    let err = std::thread::spawn(move || std::io::read_to_string(&mut stderr).unwrap_or_default());
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for vm") {
+            break status;
+        }
+        if started.elapsed() > bound {
+            let _ = child.kill();
+            panic!("{}: still running after {bound:?}", path.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (stdout, stderr) = (out.join().expect("stdout reader"), err.join().expect("stderr reader"));
+    assert!(!stderr.contains("panicked"), "{}: a Rust panic:\n{stderr}", path.display());
+    assert!(status.success(), "{}: exit {:?}\n{stderr}", path.display(), status.code());
+    stdout
+}

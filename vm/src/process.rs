@@ -8,6 +8,7 @@
 //! `scheduler::Proc`.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::exception::Exception;
@@ -170,26 +171,28 @@ pub struct Process {
 
 /// The most words one process's heap and stack may take: by default a
 /// quarter of the memory the VM may use (the smallest of physical memory,
-/// `ulimit -v` and `ulimit -d`), or what `--max-process-memory` says. Past it the process is killed, so a runaway recursion or
-/// an endless list ends that process, not the VM: growing by doubling, a
+/// half of `ulimit -v`, and `ulimit -d`), or what `--max-process-memory`
+/// says. Past it the process is killed, so a runaway recursion or an
+/// endless list ends that process, not the VM: growing by doubling, a
 /// process at the cap can still get its next block. BEAM has no such cap
 /// (its VM dies when memory runs out); `max_heap_size` is the finer limit.
 pub fn memory_cap_words() -> usize {
-    match MEMORY_CAP.load(std::sync::atomic::Ordering::Relaxed) {
+    match MEMORY_CAP.load(Ordering::Relaxed) {
         0 => {
             let words = (available_memory_bytes() / 4 / 8).max(1);
-            MEMORY_CAP.store(words, std::sync::atomic::Ordering::Relaxed);
+            MEMORY_CAP.store(words, Ordering::Relaxed);
             words
         }
         words => words,
     }
 }
 
-static MEMORY_CAP: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// [`memory_cap_words`], 0 until it is first read or set.
+static MEMORY_CAP: AtomicUsize = AtomicUsize::new(0);
 
 /// Sets the cap (`vm run --max-process-memory`), in bytes.
 pub fn set_memory_cap(bytes: usize) {
-    MEMORY_CAP.store((bytes / 8).max(1), std::sync::atomic::Ordering::Relaxed);
+    MEMORY_CAP.store((bytes / 8).max(1), Ordering::Relaxed);
 }
 
 fn available_memory_bytes() -> usize {

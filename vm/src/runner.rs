@@ -116,8 +116,11 @@ pub fn run(path: &Path, args: &[String], options: &Options) -> i32 {
     // erl runs `-eval` in a process that traps exits; so does `vm run`, so
     // that a program's links behave as under `erl -noshell -eval`.
     process.trap_exit = true;
-    runtime.reserve_process();
-    runtime.spawn(process);
+    let Some(place) = runtime.reserve_process() else {
+        eprintln!("vm: no room in the process table for main");
+        return 1;
+    };
+    runtime.spawn(place, process);
     let status = runtime.wait();
     let _ = std::io::stdout().flush();
     status

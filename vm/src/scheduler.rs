@@ -179,6 +179,11 @@ pub struct Runtime {
 /// bounds a program that does not ask for less.
 pub const DEFAULT_MAX_PROCESSES: usize = 134_217_727;
 
+/// A place in the process table, taken by [`Runtime::reserve_process`]:
+/// [`Runtime::spawn`] needs one, so no process is spawned uncounted.
+#[derive(Debug)]
+pub struct Place(());
+
 thread_local! {
     static CURRENT: Cell<Option<&'static Runtime>> = const { Cell::new(None) };
     static LOCAL: Cell<*const Worker<Task>> = const { Cell::new(std::ptr::null()) };
@@ -273,16 +278,18 @@ impl Runtime {
     }
 
     /// Takes a place in the process table for a process about to be
-    /// spawned; false when the table is full (`spawn` raises system_limit).
-    pub fn reserve_process(&self) -> bool {
+    /// spawned; `None` when the table is full (`spawn` raises
+    /// system_limit). The place is used by [`Runtime::spawn`] and given
+    /// back when that process exits.
+    pub fn reserve_process(&self) -> Option<Place> {
         let limit = self.max_processes();
-        self.live.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1)).is_ok()
+        self.live.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1)).ok()?;
+        Some(Place(()))
     }
 
     /// Makes `process` (its pid from [`Runtime::new_pid`], its `resume`
-    /// set, its place taken by [`Runtime::reserve_process`]) a live process
-    /// and queues it.
-    pub fn spawn(&self, process: Process) -> u64 {
+    /// set) a live process in the place taken for it, and queues it.
+    pub fn spawn(&self, _place: Place, process: Process) -> u64 {
         let pid = process.pid;
         let proc =
             Arc::new(Proc { pid, inbox: Inbox::default(), state: AtomicU8::new(ACTIVE), body: Mutex::new(process) });

@@ -1338,13 +1338,15 @@ impl Generator {
         let var = |name: String| Expr { span, kind: ExprKind::Var(name) };
         let nil = Expr { span, kind: ExprKind::Nil };
         let lowered = lower_qualifiers(head, qualifiers, nil, id, 0, &var, span);
-        if matches!(qualifiers.first(), Some(Qualifier::Generator(..) | Qualifier::BinaryGenerator(..)) | None) {
+        // Filters before the first generator are lowered in place, and a
+        // filter that is not a guard binds a helper variable (for its
+        // bad_filter), which would need a slot the function's own variables
+        // do not have: such a comprehension runs in a fun of its own, whose
+        // clauses get their slots when it is compiled.
+        let mut leading_filters = qualifiers.iter().take_while(|q| matches!(q, Qualifier::Filter(_)));
+        if !leading_filters.any(|q| matches!(q, Qualifier::Filter(f) if !is_guard_expression(f))) {
             return lowered;
         }
-        // Filters before the first generator are lowered in place, and a
-        // filter's helper variable would need a slot the function's own
-        // variables do not have: run them in a fun of their own, whose
-        // clauses get their slots when it is compiled.
         let clause = Clause { span, patterns: Vec::new(), guard: None, body: vec![lowered] };
         let fun = Expr { span, kind: ExprKind::Fun(Box::new(Fun::Lambda(None, vec![clause]))) };
         Expr { span, kind: ExprKind::Call(CallTarget::Fun(Box::new(fun)), Vec::new()) }

@@ -111,9 +111,7 @@ fn spawn_mfa(p: &mut Process, a: &mut [Term], link: Tie) -> Result<Term, Stop> {
 /// list `args`, or (`function` is `[]`) the fun `args`.
 fn spawn(p: &mut Process, module: Term, function: Term, args: Term, link: Tie, is_list: bool) -> Result<Term, Stop> {
     let runtime = runtime()?;
-    if !runtime.reserve_process() {
-        return Err(error(atoms::SYSTEM_LIMIT));
-    }
+    let place = runtime.reserve_process().ok_or_else(|| error(atoms::SYSTEM_LIMIT))?;
     let words = copy::size(args);
     let pid = runtime.new_pid();
     let mut child = Process::new(pid);
@@ -139,7 +137,7 @@ fn spawn(p: &mut Process, module: Term, function: Term, args: Term, link: Tie, i
             Some(reference)
         }
     };
-    runtime.spawn(child);
+    runtime.spawn(place, child);
     match monitor {
         None => Ok(Term::pid(pid)),
         Some(reference) => {
@@ -345,7 +343,9 @@ fn process_flag(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
             if limit != MaxHeap::default() || p.ties().max_heap.is_some() {
                 p.ties_mut().max_heap = (limit != MaxHeap::default()).then_some(limit);
             }
-            Ok(max_heap_term(p, a, old))
+            let old = max_heap_map(old);
+            p.ensure(old.words(), a);
+            Ok(old.build(&mut p.heap))
         }
         _ => Err(error(atoms::BADARG)),
     }
@@ -368,31 +368,33 @@ fn max_heap_of(value: Term) -> Result<MaxHeap, Stop> {
     let Some(words) = value.map_words() else {
         return Ok(MaxHeap { size: size(value)?, ..MaxHeap::default() });
     };
-    // A map must name the size, as erl's must.
     let mut limit = MaxHeap::default();
-    if crate::map::get(words, atom::intern("size").map_err(|_| error(atoms::BADARG))?).is_none() {
-        return Err(error(atoms::BADARG));
-    }
+    let mut sized = false;
     for pair in words.chunks_exact(2) {
         match atom::name(pair[0]) {
-            Some("size") => limit.size = size(pair[1])?,
+            Some("size") => (limit.size, sized) = (size(pair[1])?, true),
             Some("kill") => limit.kill = flag(pair[1])?,
             Some("error_logger") => limit.error_logger = flag(pair[1])?,
             _ => return Err(error(atoms::BADARG)),
         }
     }
-    Ok(limit)
+    // A map must name the size, as erl's must.
+    if sized {
+        Ok(limit)
+    } else {
+        Err(error(atoms::BADARG))
+    }
 }
 
-/// `#{error_logger => Bool, kill => Bool, size => Words}`, as erl gives it.
-fn max_heap_term(p: &mut Process, a: &mut [Term], limit: MaxHeap) -> Term {
-    p.ensure(7, a);
-    let key = |name: &str| atom::intern(name).unwrap_or(atoms::UNDEFINED);
-    let size = Term::small(limit.size as i64).unwrap_or(Term::NIL);
-    p.heap.map(&[
-        (key("error_logger"), boolean(limit.error_logger)),
-        (key("kill"), boolean(limit.kill)),
-        (key("size"), size),
+/// `#{error_logger => Bool, kill => Bool, size => Words}`, as erl gives it
+/// (from `process_flag/2` and `process_info/2`).
+fn max_heap_map(limit: MaxHeap) -> Owned {
+    let key = |name: &str| Owned::Atom(atom::intern(name).unwrap_or(atoms::UNDEFINED));
+    let flag = |on: bool| Owned::Atom(boolean(on));
+    Owned::Map(vec![
+        (key("error_logger"), flag(limit.error_logger)),
+        (key("kill"), flag(limit.kill)),
+        (key("size"), Owned::Integer(limit.size.into())),
     ])
 }
 
@@ -564,16 +566,7 @@ fn item(p: &Process, name: Term, registered: Option<Term>, is_self: bool) -> Res
         "total_heap_size" => number(p.heap.total_words()),
         "memory" => number(p.memory_bytes()),
         "stack_size" => number(p.stack.len()),
-        "max_heap_size" => {
-            let limit = p.ties().max_heap.unwrap_or_default();
-            let key = |name: &str| Owned::Atom(atom::intern(name).unwrap_or(atoms::UNDEFINED));
-            let flag = |on: bool| Owned::Atom(boolean(on));
-            Value::Owned(Owned::Map(vec![
-                (key("error_logger"), flag(limit.error_logger)),
-                (key("kill"), flag(limit.kill)),
-                (key("size"), Owned::Integer(limit.size.into())),
-            ]))
-        }
+        "max_heap_size" => Value::Owned(max_heap_map(p.ties().max_heap.unwrap_or_default())),
         "reductions" => number(p.reductions as usize),
         "message_queue_len" => number(p.mailbox_len()),
         "status" if is_self => atom("running"),

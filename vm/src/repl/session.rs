@@ -111,8 +111,8 @@ impl Session {
         process.output = output;
         // Registered before the server can answer.
         routes().get_or_insert_with(HashMap::new).insert(process.pid, sender);
-        runtime.reserve_process();
-        let server = runtime.spawn(process);
+        let place = runtime.reserve_process().ok_or("no room in the process table for the shell")?;
+        let server = runtime.spawn(place, process);
         Ok(Session { runtime, server, events, bound: Vec::new(), command: 1, halted: None })
     }
 
