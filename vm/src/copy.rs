@@ -314,6 +314,24 @@ impl Message {
         self.term
     }
 
+    /// Sets element `index` (0-based) of the message's tuple to the small
+    /// integer `value`, in place, where that element is a small integer now
+    /// (ets's counters). Returns false, changing nothing, when the message is
+    /// not a tuple, `index` is out of range, or either term is not small.
+    pub fn set_small_element(&mut self, index: usize, value: Term) -> bool {
+        let Some(elements) = self.term.tuple_elements() else { return false };
+        if index >= elements.len() || !elements[index].is_small() || !value.is_small() {
+            return false;
+        }
+        let slot = std::ptr::from_ref(&elements[index]).cast_mut();
+        // SAFETY: the tuple's words are in `self.buffer` (a message's
+        // pointers all point into its buffer), which `&mut self` borrows
+        // alone, and `index` is inside the tuple. A small integer for a
+        // small integer changes no pointer, size or binary count.
+        unsafe { slot.write(value) };
+        true
+    }
+
     /// Moves the message into `heap`, which must have [`Message::words`] of
     /// room: the terms are copied, and the counts of shared binaries the
     /// buffer held pass to the heap's handles.

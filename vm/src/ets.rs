@@ -192,7 +192,42 @@ impl Table {
     }
 }
 
+impl Table {
+    /// Changes small-integer elements of the object with `key` in place,
+    /// for `update_counter`: `make` is given the object's elements and
+    /// returns the (0-based position, new small integer) writes, or an
+    /// error to change nothing. `None` when the table has no object with
+    /// the key (the caller inserts a default then).
+    pub fn update_smalls<R, E>(
+        &self,
+        key: Term,
+        make: impl FnOnce(&[Term]) -> Result<(Vec<(usize, Term)>, R), E>,
+    ) -> Option<Result<R, E>> {
+        let mut store = self.write();
+        let message = store.lookup_mut(key, self.options.keypos)?;
+        let elements = message.term().tuple_elements().unwrap_or(&[]);
+        Some(make(elements).map(|(writes, result)| {
+            for (index, value) in writes {
+                let written = message.set_small_element(index, value);
+                debug_assert!(written, "update_smalls: element {index} is not a small integer");
+            }
+            result
+        }))
+    }
+}
+
 impl Store {
+    /// The object with `key` of a set or ordered set, to change in place.
+    fn lookup_mut(&mut self, key: Term, keypos: usize) -> Option<&mut Message> {
+        match self {
+            Store::Hashed(buckets) => {
+                let index = buckets.index(crate::hash::phash2(key));
+                buckets.slots[index].iter_mut().find(|m| key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key)))
+            }
+            Store::Ordered(tree) => tree.get_mut(&OrderedKey(key)),
+        }
+    }
+
     fn new(options: Options) -> Store {
         match options.kind {
             Type::OrderedSet => Store::Ordered(BTreeMap::new()),

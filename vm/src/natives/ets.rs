@@ -17,7 +17,9 @@ use crate::compare::{compare, exact_eq};
 use crate::copy::{self, Message};
 use crate::ets::{self, key_of, Access, Options, Table, Type};
 use crate::exception::{error, Stop};
-use crate::heap::Heap;
+use crate::heap::{integer_value, Heap};
+use num_bigint::{BigInt, Sign};
+use num_traits::ToPrimitive;
 use crate::process::Process;
 use crate::term::{Kind, Term};
 
@@ -251,33 +253,130 @@ fn copy_key(p: &mut Process, a: &mut [Term], key: Term) -> Term {
 }
 
 /// One update of `update_counter`: the position, the increment, and the
-/// threshold with the value to set when it is passed.
+/// threshold with the value to set when it is passed (integers, small or
+/// big, as erl allows).
 struct Update {
     position: usize,
-    increment: i64,
-    threshold: Option<(i64, i64)>,
+    increment: Term,
+    threshold: Option<(Term, Term)>,
 }
 
 fn parse_update(op: Term, keypos: usize) -> Option<Update> {
-    let int = |t: Term| t.is_small().then(|| t.small_value());
-    let update = if op.is_small() {
-        Update { position: keypos + 1, increment: op.small_value(), threshold: None }
+    let int = |t: Term| integer_value(t).map(|_| t);
+    let pos = |t: Term| t.is_small().then(|| t.small_value()).and_then(|p| usize::try_from(p).ok());
+    let update = if int(op).is_some() {
+        Update { position: keypos + 1, increment: op, threshold: None }
     } else {
         match *op.tuple_elements()? {
-            [pos, incr] => Update { position: int(pos)? as usize, increment: int(incr)?, threshold: None },
-            [pos, incr, threshold, set] => Update {
-                position: int(pos)? as usize,
-                increment: int(incr)?,
-                threshold: Some((int(threshold)?, int(set)?)),
-            },
+            [p, incr] => Update { position: pos(p)?, increment: int(incr)?, threshold: None },
+            [p, incr, threshold, set] => {
+                Update { position: pos(p)?, increment: int(incr)?, threshold: Some((int(threshold)?, int(set)?)) }
+            }
             _ => return None,
         }
     };
     (update.position >= 1 && update.position != keypos).then_some(update)
 }
 
-/// `update_counter(Tab, Key, Op[, Default])`: integers only (counters
-/// past the small-integer range, 2^59, raise badarg).
+/// A counter's value: a small integer (a term) or a bignum, built in a
+/// heap only once it is known where it goes.
+#[derive(Clone)]
+enum Count {
+    Small(Term),
+    Big(BigInt),
+}
+
+impl Count {
+    fn of(term: Term) -> Option<Count> {
+        if term.is_small() {
+            Some(Count::Small(term))
+        } else {
+            integer_value(term).map(Count::Big)
+        }
+    }
+
+    fn value(&self) -> BigInt {
+        match self {
+            Count::Small(t) => BigInt::from(t.small_value()),
+            Count::Big(big) => big.clone(),
+        }
+    }
+
+    /// Heap words its term needs.
+    fn words(&self) -> usize {
+        match self {
+            Count::Small(_) => 0,
+            Count::Big(big) => 1 + big.magnitude().to_u64_digits().len(),
+        }
+    }
+
+    fn term(&self, heap: &mut Heap) -> Term {
+        match self {
+            Count::Small(t) => *t,
+            Count::Big(big) => heap.integer(big),
+        }
+    }
+}
+
+/// `current` plus the update's increment, and past the threshold (above it
+/// for an increment of zero or more, below it otherwise) the value to set.
+fn bump(current: &Count, update: &Update) -> Count {
+    if let (Count::Small(c), true) = (current, update.increment.is_small()) {
+        // Two 60-bit integers: the sum fits in an i64.
+        let value = c.small_value() + update.increment.small_value();
+        let small_threshold = match update.threshold {
+            None => Some(None),
+            Some((t, set)) if t.is_small() && set.is_small() => Some(Some((t.small_value(), set))),
+            Some(_) => None,
+        };
+        if let Some(threshold) = small_threshold {
+            let up = update.increment.small_value() >= 0;
+            match threshold {
+                Some((t, set)) if (up && value > t) || (!up && value < t) => return Count::Small(set),
+                _ => {}
+            }
+            if let Some(term) = Term::small(value) {
+                return Count::Small(term);
+            }
+            return Count::Big(BigInt::from(value));
+        }
+    }
+    let increment = integer_value(update.increment).unwrap_or_default();
+    let value = current.value() + &increment;
+    let up = increment.sign() != Sign::Minus;
+    if let Some((t, set)) = update.threshold {
+        let t = integer_value(t).unwrap_or_default();
+        if (up && value > t) || (!up && value < t) {
+            return Count::of(set).unwrap_or(Count::Small(set));
+        }
+    }
+    match value.to_i64().and_then(Term::small) {
+        Some(term) => Count::Small(term),
+        None => Count::Big(value),
+    }
+}
+
+/// The updates run in order over `elements`, each reading what the ones
+/// before it wrote: the new value of each position written (last write
+/// last) and each update's result. Badarg for a position out of range or
+/// not an integer.
+fn apply_updates(elements: &[Term], updates: &[Update]) -> Result<(Vec<(usize, Count)>, Vec<Count>), Stop> {
+    let mut written: Vec<(usize, Count)> = Vec::with_capacity(updates.len());
+    let mut results = Vec::with_capacity(updates.len());
+    for update in updates {
+        let index = update.position - 1;
+        let current = match written.iter().rev().find(|(i, _)| *i == index) {
+            Some((_, count)) => count.clone(),
+            None => Count::of(*elements.get(index).ok_or_else(badarg)?).ok_or_else(badarg)?,
+        };
+        let value = bump(&current, update);
+        written.push((index, value.clone()));
+        results.push(value);
+    }
+    Ok((written, results))
+}
+
+/// `update_counter(Tab, Key, Op[, Default])`.
 fn update_counter(p: &mut Process, a: &mut [Term], default: Option<Term>) -> Result<Term, Stop> {
     let table = writable(p, a[0])?;
     if !matches!(table.options.kind, Type::Set | Type::OrderedSet) {
@@ -294,39 +393,57 @@ fn update_counter(p: &mut Process, a: &mut [Term], default: Option<Term>) -> Res
             return Err(badarg());
         }
     }
+    // An object there already whose counters stay small integers: they
+    // change in place (no copy of the object, one look-up). Otherwise
+    // (no object, or a bignum on either side) a new object is stored.
+    let in_place = table.update_smalls(key, |elements| {
+        let (written, results) = apply_updates(elements, &updates)?;
+        let small = |count: &Count| match count {
+            Count::Small(t) => Some(*t),
+            Count::Big(_) => None,
+        };
+        let writes: Option<Vec<(usize, Term)>> = written.iter().map(|(i, c)| Some((*i, small(c)?))).collect();
+        let all_small = writes.as_ref().is_some_and(|w| w.iter().all(|&(i, _)| elements[i].is_small()));
+        Ok::<_, Stop>(if all_small { (writes.unwrap_or_default(), Some(results)) } else { (Vec::new(), None) })
+    });
+    let values = match in_place {
+        Some(Ok(Some(values))) => values,
+        Some(Err(stop)) => return Err(stop),
+        _ => store_counter(&table, key, default, &updates, keypos)?,
+    };
+    let words = values.iter().map(Count::words).sum::<usize>() + if many { 2 * values.len() } else { 0 };
+    p.ensure(words, a);
+    let terms: Vec<Term> = values.iter().map(|v| v.term(&mut p.heap)).collect();
+    Ok(if many { p.heap.list(&terms) } else { terms[0] })
+}
+
+/// `update_counter` by storing a new object: the one under the key, or the
+/// default (which then takes the key), with the updates applied.
+fn store_counter(
+    table: &Table,
+    key: Term,
+    default: Option<Term>,
+    updates: &[Update],
+    keypos: usize,
+) -> Result<Vec<Count>, Stop> {
     let results = table.update(key, |current| {
         let base = current.or(default).ok_or_else(badarg)?;
         let mut elements = base.tuple_elements().ok_or_else(badarg)?.to_vec();
         // A default object takes the key it is stored under.
         elements[keypos - 1] = key;
-        let mut results = Vec::new();
-        for update in &updates {
-            let slot = elements.get_mut(update.position - 1).ok_or_else(badarg)?;
-            if !slot.is_small() {
-                return Err(badarg());
-            }
-            let mut value = slot.small_value().checked_add(update.increment).ok_or_else(badarg)?;
-            if let Some((threshold, set)) = update.threshold {
-                if (update.increment >= 0 && value > threshold) || (update.increment < 0 && value < threshold) {
-                    value = set;
-                }
-            }
-            *slot = Term::small(value).ok_or_else(badarg)?;
-            results.push(*slot);
-        }
+        let (written, results) = apply_updates(&elements, updates)?;
         // The new object is built in a heap of its own, handed back with the
         // results so that it lives until `update` has copied it in (moving a
         // heap moves no words).
-        let mut scratch = Heap::with_young_words(1 + elements.len());
-        Ok((scratch.tuple(&elements), (results, scratch)))
+        let words = 1 + elements.len() + written.iter().map(|(_, c)| c.words()).sum::<usize>();
+        let mut scratch = Heap::with_young_words(words);
+        for (index, count) in &written {
+            elements[*index] = count.term(&mut scratch);
+        }
+        Ok::<_, Stop>((scratch.tuple(&elements), (results, scratch)))
     })?;
     let (values, _scratch) = results;
-    if many {
-        p.ensure(2 * values.len(), a);
-        Ok(p.heap.list(&values))
-    } else {
-        Ok(values[0])
-    }
+    Ok(values)
 }
 
 // ---------------------------------------------------------------------
