@@ -60,6 +60,10 @@ const FIRST_PID: u64 = 79;
 /// work.
 const YIELD_SPREAD: usize = 2;
 
+/// Rounds an idle scheduler looks for work before it parks, each pausing
+/// the core 64 times (some 50 µs in all here; more measured no better).
+const SPIN_ROUNDS: u32 = 32;
+
 /// How often (in picks) a scheduler looks at the injector before its own queue.
 const INJECTOR_EVERY: u64 = 61;
 
@@ -419,6 +423,26 @@ impl Runtime {
         !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
     }
 
+    /// Looks for work for a short while (tens of microseconds) before the
+    /// scheduler parks, as BEAM's schedulers spin: processes that wake each
+    /// other across schedulers then find each other without a futex wait
+    /// and wake-up per message (chameneosredux 1.7 s -> 1.0 s, skynet
+    /// 1.4 s -> 0.85 s). Not while a socket is open: the poller thread
+    /// then needs a core, and on two cores a spinning scheduler took it
+    /// (echo_rr 98,400 -> 89,500 req/s). True when there is work.
+    fn spin_for_work(&self) -> bool {
+        if crate::net::get().is_some_and(|net| net.count() > 0) {
+            return false;
+        }
+        for _ in 0..SPIN_ROUNDS {
+            if self.has_work() || self.finished.load(Ordering::Relaxed) {
+                return true;
+            }
+            (0..64).for_each(|_| std::hint::spin_loop());
+        }
+        false
+    }
+
     fn park(&self) {
         let guard = self.sleep_lock.lock().unwrap_or_else(PoisonError::into_inner);
         self.sleepers.fetch_add(1, Ordering::SeqCst);
@@ -479,7 +503,11 @@ impl Runtime {
             }
             match suspended.pop_front() {
                 Some(slice) => suspended.extend(stacks.resume(slice)),
-                None => self.park(),
+                None => {
+                    if !self.spin_for_work() {
+                        self.park();
+                    }
+                }
             }
         }
         // The run is over: slices suspended mid-way are abandoned with every

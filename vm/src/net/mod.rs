@@ -26,7 +26,7 @@ mod socket;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use mio::net::{TcpListener, TcpStream};
@@ -58,6 +58,9 @@ pub struct Net {
     registry: mio::Registry,
     table: Box<[Shard]>,
     next_id: AtomicU64,
+    /// Sockets in the table (kept beside it so the schedulers can read it
+    /// without a lock each time they run out of work).
+    open: AtomicUsize,
     runtime: &'static Runtime,
 }
 
@@ -86,6 +89,7 @@ pub fn start(runtime: &'static Runtime) -> std::io::Result<&'static Net> {
         registry,
         table: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
         next_id: AtomicU64::new(FIRST_PORT),
+        open: AtomicUsize::new(0),
         runtime,
     };
     let net: &'static Net = NET.get_or_init(|| net);
@@ -145,7 +149,9 @@ impl Net {
     }
 
     fn remove(&self, id: u64) {
-        self.shard(id).write().unwrap_or_else(PoisonError::into_inner).remove(&id);
+        if self.shard(id).write().unwrap_or_else(PoisonError::into_inner).remove(&id).is_some() {
+            self.open.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// The ids of every open port, in order (`erlang:ports/0`).
@@ -164,13 +170,14 @@ impl Net {
 
     /// How many sockets the table holds (open, or closed and flushing).
     pub fn count(&self) -> usize {
-        self.table.iter().map(|shard| shard.read().unwrap_or_else(PoisonError::into_inner).len()).sum()
+        self.open.load(Ordering::Relaxed)
     }
 
     /// Puts a new socket in the table and registers it with the poller.
     fn insert(&self, socket: Socket) -> std::io::Result<Arc<Socket>> {
         let socket = Arc::new(socket);
         self.shard(socket.id).write().unwrap_or_else(PoisonError::into_inner).insert(socket.id, socket.clone());
+        self.open.fetch_add(1, Ordering::Relaxed);
         if let Err(error) = socket.register(&self.registry) {
             self.remove(socket.id);
             return Err(error);
