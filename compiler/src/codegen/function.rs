@@ -674,6 +674,13 @@ impl<'g> FunctionCompiler<'g> {
                 {
                     self.bif_call(m, f, args, tail)
                 }
+                // As erlc (OTP 25) does: these are the guard BIFs map_get/2
+                // and is_map_key/2, which a failure's stack trace names.
+                (ExprKind::Literal(Literal::Atom(m)), ExprKind::Literal(Literal::Atom(f)))
+                    if m == "maps" && args.len() == 2 && (f == "get" || f == "is_key") =>
+                {
+                    self.bif_call("erlang", if f == "get" { "map_get" } else { "is_map_key" }, args, tail)
+                }
                 (ExprKind::Literal(Literal::Atom(m)), ExprKind::Literal(Literal::Atom(f))) => {
                     let import = self.g.import(m, f, args.len());
                     self.call_import(import, args, tail)
@@ -1274,6 +1281,7 @@ impl<'g> FunctionCompiler<'g> {
                 self.emit(I::PutList { head: h, tail: t, dst });
                 Src::Reg(dst)
             }
+            ExprKind::Map(base, fields) => self.guard_map(base.as_deref(), fields, fail),
             ExprKind::RecordAccess(base, name, field) => {
                 let src = self.guard_value(base, fail);
                 self.record_test(src, name, fail);
@@ -1287,6 +1295,43 @@ impl<'g> FunctionCompiler<'g> {
                 Src::Nil
             }
         }
+    }
+
+    /// A map built or updated in a guard (`M#{x => 1} =:= N`): as in a body,
+    /// except that what would raise jumps to `fail`: a base that is not a
+    /// map, or a `:=` key missing from the map it updates.
+    fn guard_map(&mut self, base: Option<&Expr>, fields: &[MapField], fail: Label) -> Src {
+        let dst = self.temp();
+        let mark = self.temps;
+        let mut map = match base {
+            Some(base) => self.guard_value(base, fail),
+            None => Src::Literal(self.g.literal(Lit::Map(Vec::new()))),
+        };
+        self.emit(I::IsMap { fail, src: map });
+        let values: Vec<(bool, Src, Src)> =
+            fields.iter().map(|f| (f.exact, self.guard_value(&f.key, fail), self.guard_value(&f.value, fail))).collect();
+        if values.is_empty() {
+            self.emit(I::Move { src: map, dst });
+        }
+        for run in values.chunk_by(|a, b| a.0 == b.0) {
+            let exact = run[0].0;
+            if exact {
+                // Each key must be in the map as it is before this run.
+                let found = self.temp();
+                for &(_, key, _) in run {
+                    self.emit(I::GetMapElement { fail, src: map, key, dst: found });
+                }
+            }
+            let pairs = run.iter().flat_map(|&(_, k, v)| [k, v]).collect();
+            self.emit(if exact {
+                I::PutMapExact { src: map, pairs, dst, live: 0 }
+            } else {
+                I::PutMapAssoc { src: map, pairs, dst, live: 0 }
+            });
+            map = Src::Reg(dst);
+        }
+        self.release(mark);
+        Src::Reg(dst)
     }
 
     /// The value of a guard test as `true` or `false`.
@@ -1510,6 +1555,10 @@ fn is_guard_expression(expr: &Expr) -> bool {
         ExprKind::Tuple(items) => items.iter().all(is_guard_expression),
         ExprKind::Cons(a, b) | ExprKind::BinaryOp(_, a, b) => is_guard_expression(a) && is_guard_expression(b),
         ExprKind::UnaryOp(_, a) | ExprKind::RecordAccess(a, _, _) => is_guard_expression(a),
+        ExprKind::Map(base, fields) => {
+            base.as_deref().is_none_or(is_guard_expression)
+                && fields.iter().all(|f| is_guard_expression(&f.key) && is_guard_expression(&f.value))
+        }
         ExprKind::Call(target, args) => {
             guard_bif_name(target).is_some_and(|name| crate::check::is_guard_bif(name, args.len()))
                 && args.iter().all(is_guard_expression)

@@ -137,19 +137,50 @@ impl FunctionCompiler<'_> {
     }
 }
 
-/// The bytes of a binary made only of literal integers and strings with
-/// default specifiers (`<<"abc">>`, `<<1, 2, 3>>`), known at compile time.
+/// The bytes of a binary made only of literals, known at compile time:
+/// strings, and integers in whole-byte segments of a literal size
+/// (`<<"abc">>`, `<<1, 2, 3>>`, `<<I:32/little>>` for a literal `I`).
 pub(super) fn constant_bytes(elements: &[BinElement<Expr>]) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     for element in elements {
-        if element.size.is_some() || !element.specifiers.is_empty() {
+        let shape = shape(&element.specifiers);
+        if shape.kind != SegmentType::Integer {
             return None;
         }
+        let bits = match &element.size {
+            None => 8,
+            Some(Expr { kind: ExprKind::Literal(Literal::Integer(size)), .. }) => {
+                size.to_u64()?.checked_mul(u64::from(shape.unit))?
+            }
+            Some(_) => return None,
+        };
+        // Whole bytes only, and no literal bigger than a few of them.
+        if bits % 8 != 0 || bits > 64 * 8 {
+            return None;
+        }
+        let width = (bits / 8) as usize;
+        let mut push = |value: &num_bigint::BigInt| {
+            // A segment keeps the low bits of its value, as Erlang's does:
+            // two's complement, whatever the sign.
+            let mut be = value.to_signed_bytes_be();
+            let fill = if value.sign() == num_bigint::Sign::Minus { 0xff } else { 0 };
+            if be.len() < width {
+                let mut padded = vec![fill; width - be.len()];
+                padded.extend(be);
+                be = padded;
+            }
+            let mut segment = be.split_off(be.len() - width);
+            if shape.flags & Segment::LITTLE != 0 {
+                segment.reverse();
+            }
+            bytes.extend(segment);
+        };
         match &element.value.kind {
-            // An 8-bit segment keeps the low 8 bits, as Erlang's does.
-            ExprKind::Literal(Literal::Integer(i)) => bytes.push((i & num_bigint::BigInt::from(255)).to_u8()?),
-            ExprKind::Literal(Literal::Char(c)) => bytes.push(*c as u8),
-            ExprKind::Literal(Literal::String(s)) => bytes.extend(s.chars().map(|c| c as u32 as u8)),
+            ExprKind::Literal(Literal::Integer(i)) => push(i),
+            ExprKind::Literal(Literal::Char(c)) => push(&num_bigint::BigInt::from(*c as u32)),
+            ExprKind::Literal(Literal::String(s)) => {
+                s.chars().for_each(|c| push(&num_bigint::BigInt::from(c as u32)));
+            }
             _ => return None,
         }
     }
