@@ -6,6 +6,8 @@
 //! small-integer fast path get their own ops. An `Op` is small (32 bytes),
 //! so code stays dense in the cache.
 
+use std::cmp::Ordering;
+
 use compiler::bytecode::{Instruction as I, Reg, Segment, Src};
 
 use crate::module::{Import, LoadedModule, Operator};
@@ -622,6 +624,23 @@ fn is_send(module: &LoadedModule, index: u32) -> bool {
     crate::atom::name(m) == Some("erlang") && matches!(crate::atom::name(f), Some("send" | "!"))
 }
 
+/// The pairs of an exact map update (`M#{K := V, ...}`) in the order their
+/// keys are looked for: when every key is a constant, in term order (as
+/// erlc sorts them, so that of two missing keys the smaller is the
+/// `badkey`); otherwise as written. The sort is stable: of two equal keys
+/// the later value still wins.
+fn exact_pairs_in_order(pairs: Box<[Operand]>) -> Box<[Operand]> {
+    if pairs.chunks(2).any(|pair| pair[0].as_constant().is_none()) {
+        return pairs;
+    }
+    let mut chunks: Vec<&[Operand]> = pairs.chunks(2).collect();
+    chunks.sort_by(|a, b| {
+        let (Some(x), Some(y)) = (a[0].as_constant(), b[0].as_constant()) else { return Ordering::Equal };
+        crate::compare::compare_exact(x, y)
+    });
+    chunks.concat().into_boxed_slice()
+}
+
 /// Translates a module's instructions, resolving operands against the
 /// loaded module's atoms, literals and function table.
 pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
@@ -788,9 +807,13 @@ pub fn translate(module: &LoadedModule, code: &[I]) -> Vec<Op> {
             I::PutMapAssoc { src: s, pairs, dst, live } => {
                 Op::PutMap { src: src(s), pairs: srcs(pairs), dst: Dst::new(*dst), live: *live as u16, exact: false }
             }
-            I::PutMapExact { src: s, pairs, dst, live } => {
-                Op::PutMap { src: src(s), pairs: srcs(pairs), dst: Dst::new(*dst), live: *live as u16, exact: true }
-            }
+            I::PutMapExact { src: s, pairs, dst, live } => Op::PutMap {
+                src: src(s),
+                pairs: exact_pairs_in_order(srcs(pairs)),
+                dst: Dst::new(*dst),
+                live: *live as u16,
+                exact: true,
+            },
             I::BsCreate { segments, dst, live } => Op::BsCreate {
                 segments: segments.iter().map(segment).collect(),
                 dst: Dst::new(*dst),
