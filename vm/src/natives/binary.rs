@@ -1,5 +1,5 @@
 //! Binaries: the `erlang` BIFs that make, take apart and convert binaries
-//! (`list_to_binary`, `binary_part`, `atom_to_binary`, ...) and OTP's
+//! (`list_to_binary`, `binary_part`, `atom_to_binary`, `md5`, ...) and OTP's
 //! `binary` module (`split`, `match`, `replace`, `encode_unsigned`, ...).
 //!
 //! Every builder reads what it needs out of its arguments first (bytes are
@@ -24,6 +24,11 @@ pub(super) fn lookup_erlang(name: &str, arity: u32) -> Option<NativeFn> {
             Ok(make_binary(p, a, bytes))
         },
         ("iolist_size", 1) => |_, a| Ok(small(iolist_bytes(a[0])?.len())),
+        ("md5", 1) => |p, a| {
+            use md5::Digest;
+            let digest = md5::Md5::digest(iolist_bytes(a[0])?);
+            Ok(make_binary(p, a, digest.to_vec()))
+        },
         ("binary_to_list", 1) => |p, a| {
             let bytes = bytes_of(a[0])?.to_vec();
             Ok(byte_list(p, a, &bytes))

@@ -632,6 +632,7 @@ fn call(name: &str, args: &[Built]) -> Option<Term> {
         ("tl", &[x]) if x.is_cons() => x.tail(),
         ("tuple_size" | "size", &[x]) => Term::small(x.tuple_elements()?.len() as i64)?,
         ("length", &[x]) => Term::small(list_items(x).ok()?.len() as i64)?,
+        ("map_size", &[m]) => Term::small(crate::map::size(m.map_words()?) as i64)?,
         ("map_get", &[k, m]) => crate::map::get(m.map_words()?, k)?,
         ("is_map_key", &[k, m]) => boolean(crate::map::get(m.map_words()?, k).is_some()),
         _ => return None,
