@@ -12,8 +12,8 @@
 //! tuple's elements go 4 (or 1) columns right of its brace instead of under
 //! its tag, as `io_lib_pretty`'s `cind` decides.
 //!
-//! Not yet: records (they are tuples at run time) and binaries split over
-//! lines.
+//! A binary shown as bytes that does not fit is filled line by line, as
+//! OTP's `pp_binary`. Not yet: records (they are tuples at run time).
 
 use crate::print;
 use crate::term::Term;
@@ -374,7 +374,8 @@ impl Printer {
             return;
         }
         match &node.shape {
-            Shape::Atomic | Shape::Bytes => out.push_str(&node.text),
+            Shape::Atomic => out.push_str(&node.text),
+            Shape::Bytes => self.pp_binary(&node.text, col + 2, &format!("{indent}  "), depth, width, out),
             Shape::List(elements, tail) => {
                 out.push('[');
                 let indent = format!("{indent} ");
@@ -431,6 +432,39 @@ impl Printer {
                 out.push('}');
             }
         }
+    }
+
+    /// OTP's `pp_binary`: a binary shown as bytes, too long for its line,
+    /// filled line by line with the bytes, the next lines under the first
+    /// byte. A line's room is that of the first (the closing `>>` is not
+    /// counted), never less than 8 columns.
+    fn pp_binary(&self, text: &str, col: usize, indent: &str, depth: usize, width: usize, out: &mut String) {
+        let (line, max) = (self.line as i64, self.max as i64);
+        let room = ((line - col as i64).min(max - 4 - width as i64) - depth as i64).max(8);
+        let inner = &text[2..text.len() - 2];
+        let mut bytes = inner.split(',').peekable();
+        let mut left = room;
+        out.push_str("<<");
+        while let Some(byte) = bytes.next() {
+            let len = byte.len() as i64;
+            if bytes.peek().is_some() {
+                if left - (len + 1) < 0 {
+                    out.push('\n');
+                    out.push_str(indent);
+                    left = room;
+                }
+                out.push_str(byte);
+                out.push(',');
+                left -= len + 1;
+            } else {
+                if len > left {
+                    out.push('\n');
+                    out.push_str(indent);
+                }
+                out.push_str(byte);
+            }
+        }
+        out.push_str(">>");
     }
 
     fn pp_map(&self, pairs: &[Pair], col0: usize, indent: &str, depth: usize, width: usize, out: &mut String) {
