@@ -52,9 +52,9 @@ enum NoMatch<'a> {
 
 struct FunctionCompiler<'g> {
     g: &'g mut Generator,
-    /// The name used to name the function's lambdas.
-    name: String,
     arity: usize,
+    /// The top-level function (`main/0`), whose name names the lambdas.
+    top: String,
     slots: HashMap<String, u16>,
     /// The first temporary slot, and the next free one.
     temps_base: u16,
@@ -82,8 +82,8 @@ impl<'g> FunctionCompiler<'g> {
         }
         FunctionCompiler {
             g,
-            name: job.name.clone(),
             arity: job.arity,
+            top: job.top.clone(),
             slots,
             temps_base: next,
             temps: next,
@@ -821,8 +821,14 @@ impl<'g> FunctionCompiler<'g> {
                     .into_iter()
                     .filter(|v| self.bound.contains(v) && !heads.contains(v) && Some(v) != itself.as_ref())
                     .collect();
-                let parent = format!("{}/{}", self.name, self.arity);
-                let lambda = self.g.lambda(&parent, clauses.clone(), free.clone(), itself);
+                // A comprehension's generator is a fun named `Lc-Id-Depth`
+                // spanning the comprehension (`lower_qualifiers`).
+                let which = match name {
+                    Some(n) if n.name.starts_with("Lc-") => n.name.rsplit('-').next().and_then(|d| d.parse().ok()),
+                    _ => Some(super::fun_names::SOURCE_FUN),
+                };
+                let key = which.map(|which| (span.start, span.end, which));
+                let lambda = self.g.lambda(&self.top.clone(), key, clauses.clone(), free.clone(), itself);
                 let srcs: Vec<Src> = free.iter().map(|v| Src::Reg(self.slot(v))).collect();
                 let dst = self.temp();
                 self.emit(I::MakeFun { lambda: crate::bytecode::Lambda(lambda), free: srcs, dst, live: 0 });
@@ -858,8 +864,7 @@ impl<'g> FunctionCompiler<'g> {
                 ),
             }],
         };
-        let parent = format!("{}/{}", self.name, self.arity);
-        let lambda = self.g.lambda(&parent, vec![clause], Vec::new(), None);
+        let lambda = self.g.lambda(&self.top.clone(), None, vec![clause], Vec::new(), None);
         let dst = self.temp();
         self.emit(I::MakeFun { lambda: crate::bytecode::Lambda(lambda), free: Vec::new(), dst, live: 0 });
         self.finish(Src::Reg(dst), tail)

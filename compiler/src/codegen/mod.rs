@@ -18,6 +18,7 @@
 //! Constructs the generator does not compile yet are reported as
 //! `error[not-yet-compiled]` with their location, never miscompiled.
 
+mod fun_names;
 mod function;
 mod optimize;
 
@@ -36,6 +37,8 @@ pub const MAX_LITERAL_DEPTH: usize = 64;
 struct Job {
     name: String,
     arity: usize,
+    /// The top-level function it is, or whose fun it is: `main/0`.
+    top: String,
     clauses: Vec<Clause>,
     /// For a fun: the captured variables, passed after the arguments.
     free: Vec<String>,
@@ -60,6 +63,8 @@ pub(crate) struct Generator {
     last_label_at: Option<usize>,
     lambda_count: usize,
     comprehension_count: usize,
+    /// erlc's names for the funs and comprehensions (`fun_names.rs`).
+    fun_names: HashMap<fun_names::FunKey, String>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -80,6 +85,7 @@ pub fn generate(module: &ast::Module, source: &str, file: &str) -> Result<byteco
         last_label_at: None,
         lambda_count: 0,
         comprehension_count: 0,
+        fun_names: HashMap::new(),
         diagnostics: Vec::new(),
     };
     generator.collect(module);
@@ -122,11 +128,14 @@ impl Generator {
                 Form::Function(function) => {
                     let key = (function.name.name.clone(), function.arity);
                     let index = self.declare(&key.0, key.1);
+                    let top = format!("{}/{}", key.0, key.1);
+                    fun_names::number(&top, &function.clauses, &mut self.fun_names);
                     self.jobs.push_back((
                         index,
                         Job {
                             name: key.0,
                             arity: key.1,
+                            top,
                             clauses: function.clauses.clone(),
                             free: Vec::new(),
                             itself: None,
@@ -186,21 +195,30 @@ impl Generator {
         bytecode::Import(index)
     }
 
-    /// A fun's body, queued as a function of its own; returns its lambda index.
+    /// A fun's body, queued as a function of its own; returns its lambda
+    /// index. `key` says which fun it is, for erlc's name for it; a fun
+    /// erlc does not have (one the compiler makes) is `-main/0-lambda-N-`.
     pub(crate) fn lambda(
         &mut self,
-        parent: &str,
+        top: &str,
+        key: Option<fun_names::FunKey>,
         clauses: Vec<Clause>,
         free: Vec<String>,
         itself: Option<String>,
     ) -> u32 {
-        let arity = clauses.first().map_or(0, |c| c.patterns.len());
-        let name = format!("-{parent}-fun-{}-", self.lambda_count);
+        let args = clauses.first().map_or(0, |c| c.patterns.len());
+        let arity = args + free.len();
+        let name = key
+            .and_then(|key| self.fun_names.get(&key))
+            .filter(|name| !self.locals.contains_key(&((*name).clone(), arity)))
+            .cloned()
+            .unwrap_or_else(|| format!("-{top}-lambda-{}-", self.lambda_count));
         self.lambda_count += 1;
-        let index = self.declare(&name, arity + free.len());
+        let index = self.declare(&name, arity);
         let free_count = free.len() as u32;
-        self.jobs.push_back((index, Job { name, arity: arity + free.len(), clauses, free, itself }));
-        self.out.lambdas.push(LambdaEntry { function: Local(index), arity: arity as u32, free: free_count });
+        let top = top.to_owned();
+        self.jobs.push_back((index, Job { name, arity, top, clauses, free, itself }));
+        self.out.lambdas.push(LambdaEntry { function: Local(index), arity: args as u32, free: free_count });
         (self.out.lambdas.len() - 1) as u32
     }
 
