@@ -344,26 +344,13 @@ impl<'g> FunctionCompiler<'g> {
             ExprKind::Map(base, fields) => {
                 let dst = self.temp();
                 let mark = self.temps;
-                let mut map = match base {
+                let map = match base {
                     Some(base) => self.value(base),
                     None => Src::Literal(self.g.literal(Lit::Map(Vec::new()))),
                 };
                 let values: Vec<(bool, Src, Src)> =
                     fields.iter().map(|f| (f.exact, self.value(&f.key), self.value(&f.value))).collect();
-                if values.is_empty() {
-                    // `M#{}` still checks that M is a map.
-                    self.emit(I::PutMapAssoc { src: map, pairs: Vec::new(), dst, live: 0 });
-                }
-                // Runs of `=>` and of `:=` each become one instruction, in source order.
-                for run in values.chunk_by(|a, b| a.0 == b.0) {
-                    let pairs = run.iter().flat_map(|&(_, k, v)| [k, v]).collect();
-                    self.emit(if run[0].0 {
-                        I::PutMapExact { src: map, pairs, dst, live: 0 }
-                    } else {
-                        I::PutMapAssoc { src: map, pairs, dst, live: 0 }
-                    });
-                    map = Src::Reg(dst);
-                }
+                self.put_map(map, &values, dst, None);
                 self.release(mark);
                 self.finish(Src::Reg(dst), tail)
             }
@@ -1302,26 +1289,38 @@ impl<'g> FunctionCompiler<'g> {
         }
     }
 
-    /// A map built or updated in a guard (`M#{x => 1} =:= N`): as in a body,
-    /// except that what would raise jumps to `fail`: a base that is not a
-    /// map, or a `:=` key missing from the map it updates.
+    /// A map built or updated in a guard (`M#{x => 1} =:= N`).
     fn guard_map(&mut self, base: Option<&Expr>, fields: &[MapField], fail: Label) -> Src {
         let dst = self.temp();
         let mark = self.temps;
-        let mut map = match base {
+        let map = match base {
             Some(base) => self.guard_value(base, fail),
             None => Src::Literal(self.g.literal(Lit::Map(Vec::new()))),
         };
-        self.emit(I::IsMap { fail, src: map });
-        let values: Vec<(bool, Src, Src)> =
-            fields.iter().map(|f| (f.exact, self.guard_value(&f.key, fail), self.guard_value(&f.value, fail))).collect();
+        let values: Vec<(bool, Src, Src)> = fields
+            .iter()
+            .map(|f| (f.exact, self.guard_value(&f.key, fail), self.guard_value(&f.value, fail)))
+            .collect();
+        self.put_map(map, &values, dst, Some(fail));
+        self.release(mark);
+        Src::Reg(dst)
+    }
+
+    /// `map#{K => V, K2 := V2, ...}` into `dst`: runs of `=>` and of `:=`
+    /// each become one instruction, in source order. In a guard (`fail`),
+    /// what would raise jumps there instead: a `map` that is not a map, or
+    /// a `:=` key missing from the map its run updates.
+    fn put_map(&mut self, mut map: Src, values: &[(bool, Src, Src)], dst: Reg, fail: Option<Label>) {
+        if let Some(fail) = fail {
+            self.emit(I::IsMap { fail, src: map });
+        }
         if values.is_empty() {
-            self.emit(I::Move { src: map, dst });
+            // `M#{}` still checks that M is a map.
+            self.emit(I::PutMapAssoc { src: map, pairs: Vec::new(), dst, live: 0 });
         }
         for run in values.chunk_by(|a, b| a.0 == b.0) {
             let exact = run[0].0;
-            if exact {
-                // Each key must be in the map as it is before this run.
+            if let (Some(fail), true) = (fail, exact) {
                 let found = self.temp();
                 for &(_, key, _) in run {
                     self.emit(I::GetMapElement { fail, src: map, key, dst: found });
@@ -1335,8 +1334,6 @@ impl<'g> FunctionCompiler<'g> {
             });
             map = Src::Reg(dst);
         }
-        self.release(mark);
-        Src::Reg(dst)
     }
 
     /// The value of a guard test as `true` or `false`.

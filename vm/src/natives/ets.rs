@@ -18,10 +18,10 @@ use crate::copy::{self, Message};
 use crate::ets::{self, key_of, Access, Options, Table, Type};
 use crate::exception::{error, Stop};
 use crate::heap::{integer_value, Heap};
-use num_bigint::{BigInt, Sign};
-use num_traits::ToPrimitive;
 use crate::process::Process;
 use crate::term::{Kind, Term};
+use num_bigint::{BigInt, Sign};
+use num_traits::ToPrimitive;
 
 pub(super) fn lookup(function: &str, arity: u32) -> Option<NativeFn> {
     Some(match (function, arity) {
