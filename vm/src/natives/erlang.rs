@@ -410,11 +410,46 @@ fn integers(a: &[Term]) -> Result<(BigInt, BigInt), Stop> {
 }
 
 fn int_div(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
-    division(p, a, i64::checked_div, |x, y| x / y)
+    division(p, a, i64::checked_div, |x, y| short_div_rem(&x, &y).map_or_else(|| x / y, |(q, _)| q))
 }
 
 fn int_rem(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
-    division(p, a, i64::checked_rem, |x, y| x % y)
+    division(p, a, i64::checked_rem, |x, y| short_div_rem(&x, &y).map_or_else(|| x % y, |(_, r)| r))
+}
+
+/// `x div y` and `x rem y` as erl's (truncating; the remainder has the
+/// dividend's sign), `y` not zero, when the quotient fits a word and `y`
+/// does not (else `None`: num-bigint's `/` and `%` do well). num-bigint divides long operands by
+/// Burnikel-Ziegler whatever the quotient's length; when the quotient fits
+/// a word (pidigits' `(3 * Q + A) div T`, any `div` of two numbers of a
+/// size) that recursion costs many times the one multiply and subtract
+/// that suffice: the quotient of the operands' top 64 bits is at most 2
+/// above the true one, and each correction is a subtraction.
+fn short_div_rem(x: &BigInt, y: &BigInt) -> Option<(BigInt, BigInt)> {
+    use num_bigint::{BigUint, Sign};
+    let (xm, ym) = (x.magnitude(), y.magnitude());
+    let (x_bits, y_bits) = (xm.bits(), ym.bits());
+    if y_bits <= 64 || x_bits > y_bits + 62 {
+        return None;
+    }
+    let sign = |positive: bool| if positive { Sign::Plus } else { Sign::Minus };
+    if x_bits < y_bits {
+        return Some((BigInt::zero(), x.clone()));
+    }
+    // y = yt * 2^s + yl and x = xt * 2^s + xl with yt of 64 bits and xt of
+    // at most 126: q <= xt / yt < q + 3 (xt / (yt * (yt + 1)) < 2).
+    let s = y_bits - 64;
+    let xt = (xm >> s).to_u128().expect("at most 126 bits above the shift");
+    let yt = (ym >> s).to_u64().expect("64 bits above the shift");
+    let mut q = xt / u128::from(yt);
+    let mut product = ym * BigUint::from(q);
+    while product > *xm {
+        q -= 1;
+        product -= ym;
+    }
+    let remainder = xm - product;
+    let quotient = BigInt::from_biguint(sign(x.is_negative() == y.is_negative()), BigUint::from(q));
+    Some((quotient, BigInt::from_biguint(sign(!x.is_negative()), remainder)))
 }
 
 /// `div` and `rem`: the small-integer case when it fits, else bignums;
@@ -760,4 +795,61 @@ fn list_to_integer(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     }
     let value: BigInt = digits.parse().map_err(|_| error(atoms::BADARG))?;
     make_integer(p, a, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use num_bigint::{BigInt, BigUint, Sign};
+    use proptest::prelude::*;
+
+    use super::short_div_rem;
+
+    fn big(negative: bool, limbs: &[u32]) -> BigInt {
+        BigInt::from_biguint(if negative { Sign::Minus } else { Sign::Plus }, BigUint::from_slice(limbs))
+    }
+
+    proptest! {
+        /// The short quotient agrees with num-bigint's division wherever it
+        /// answers: `x` is `q * y + r` built to give quotients of every width
+        /// up to a word and remainders up to `y - 1` (where the estimate from
+        /// the top bits is furthest off).
+        #[test]
+        fn short_division_is_num_bigints(
+            y_limbs in proptest::collection::vec(any::<u32>(), 3..40),
+            q in any::<u64>(),
+            q_shift in 2u32..64,
+            r_fraction in any::<u64>(),
+            y_negative in any::<bool>(),
+            x_negative in any::<bool>(),
+        ) {
+            let y = big(false, &y_limbs);
+            prop_assume!(y.bits() > 64);
+            let q = BigInt::from(q >> q_shift);
+            // r in [0, y): y scaled by r_fraction / 2^64.
+            let r = (&y * BigInt::from(r_fraction)) >> 64u32;
+            let x_magnitude = &q * &y + r;
+            let x = if x_negative { -x_magnitude } else { x_magnitude };
+            let y = if y_negative { -y } else { y };
+            let (quotient, remainder) = short_div_rem(&x, &y).expect("a quotient of a word");
+            prop_assert_eq!(&quotient, &(&x / &y));
+            prop_assert_eq!(&remainder, &(&x % &y));
+        }
+    }
+
+    #[test]
+    fn short_division_declines_long_quotients_and_short_divisors() {
+        let y = BigInt::from(1u8) << 100u32;
+        assert!(short_div_rem(&(&y << 63u32), &y).is_none());
+        assert!(short_div_rem(&(&y << 62u32), &y).is_some());
+        assert!(short_div_rem(&y, &BigInt::from(u64::MAX)).is_none());
+        // A dividend shorter than the divisor: quotient 0, remainder x.
+        let x = BigInt::from(-5) << 80u32;
+        assert_eq!(short_div_rem(&x, &y), Some((BigInt::from(0), x.clone())));
+        // Exact, and one short of exact: the largest correction.
+        let q = BigInt::from(u64::MAX >> 2);
+        let y = (BigInt::from(1u8) << 200u32) - 1;
+        assert_eq!(short_div_rem(&(&q * &y), &y), Some((q.clone(), BigInt::from(0))));
+        let x = &q * &y + &y - 1;
+        assert_eq!(short_div_rem(&x, &y), Some((q, &y - 1)));
+    }
 }

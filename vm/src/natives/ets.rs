@@ -306,7 +306,7 @@ impl Count {
     fn words(&self) -> usize {
         match self {
             Count::Small(_) => 0,
-            Count::Big(big) => 1 + big.magnitude().to_u64_digits().len(),
+            Count::Big(big) => 1 + big.magnitude().iter_u64_digits().len(),
         }
     }
 
