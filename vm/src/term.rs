@@ -211,6 +211,16 @@ impl Term {
     }
 
     /// The value of a boxed float, or `None` for any other term.
+    /// Whether this is a bignum (an integer too large to be small).
+    pub fn is_bignum(self) -> bool {
+        self.is_boxed() && matches!(self.header().kind(), Some(Kind::PositiveBig | Kind::NegativeBig))
+    }
+
+    /// Whether this is an integer, small or big.
+    pub fn is_integer(self) -> bool {
+        self.is_small() || self.is_bignum()
+    }
+
     pub fn float_value(self) -> Option<f64> {
         (self.is_boxed() && self.header().kind() == Some(Kind::Float)).then(|| f64::from_bits(self.payload()[0]))
     }

@@ -44,7 +44,7 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         ("or", 2) => |_, a| Ok(boolean(bool_of(a[0])? | bool_of(a[1])?)),
         ("xor", 2) => |_, a| Ok(boolean(bool_of(a[0])? ^ bool_of(a[1])?)),
         ("not", 1) => |_, a| Ok(boolean(!bool_of(a[0])?)),
-        ("is_integer", 1) => |_, a| Ok(boolean(integer_value(a[0]).is_some())),
+        ("is_integer", 1) => |_, a| Ok(boolean(a[0].is_integer())),
         ("is_float", 1) => |_, a| Ok(boolean(a[0].float_value().is_some())),
         ("is_number", 1) => |_, a| Ok(boolean(is_number(a[0]))),
         ("is_atom", 1) => |_, a| Ok(boolean(a[0].is_atom())),

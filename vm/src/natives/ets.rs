@@ -616,7 +616,7 @@ fn call(name: &str, args: &[Built]) -> Option<Term> {
         ("rem", &[x, y]) => Term::small(small(x)?.checked_rem(small(y)?)?)?,
         ("-", &[x]) => Term::small(small(x)?.checked_neg()?)?,
         ("abs", &[x]) => Term::small(small(x)?.checked_abs()?)?,
-        ("is_integer", &[x]) => boolean(x.is_small() || crate::heap::integer_value(x).is_some()),
+        ("is_integer", &[x]) => boolean(x.is_integer()),
         ("is_atom", &[x]) => boolean(x.is_atom()),
         ("is_list", &[x]) => boolean(x.is_cons() || x.is_nil()),
         ("is_tuple", &[x]) => boolean(x.tuple_elements().is_some()),
@@ -624,9 +624,7 @@ fn call(name: &str, args: &[Built]) -> Option<Term> {
         ("is_binary", &[x]) => boolean(crate::heap::binary_bytes(x).is_some()),
         ("is_map", &[x]) => boolean(x.map_words().is_some()),
         ("is_float", &[x]) => boolean(x.float_value().is_some()),
-        ("is_number", &[x]) => {
-            boolean(x.is_small() || x.float_value().is_some() || crate::heap::integer_value(x).is_some())
-        }
+        ("is_number", &[x]) => boolean(x.is_integer() || x.float_value().is_some()),
         ("element", &[n, t]) => *t.tuple_elements()?.get(usize::try_from(small(n)?).ok()?.checked_sub(1)?)?,
         ("hd", &[x]) if x.is_cons() => x.head(),
         ("tl", &[x]) if x.is_cons() => x.tail(),
