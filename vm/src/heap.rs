@@ -355,7 +355,7 @@ impl Heap {
         let object = self.allocate(2);
         // SAFETY: two words inside the young block.
         unsafe {
-            *object = Header::new(Kind::Float, 1).raw();
+            *object = crate::term::FLOAT_HEADER;
             *object.add(1) = value.to_bits();
         }
         Term::from_boxed_ptr(object)

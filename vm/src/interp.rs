@@ -644,7 +644,13 @@ impl<'c> Machine<'c> {
                             set!(*dst, value);
                             ip = ip.wrapping_add(1);
                         }
-                        None => operator_native!(x, y, *import, *dst, *fail, *live),
+                        None => match float_operator(&mut process.heap, *operator, x, y) {
+                            Some(value) => {
+                                set!(*dst, value);
+                                ip = ip.wrapping_add(1);
+                            }
+                            None => operator_native!(x, y, *import, *dst, *fail, *live),
+                        },
                     }
                 }
                 Op::Send { to, message, dst, import } => {
@@ -1669,6 +1675,18 @@ fn small_integer_operator(operator: Operator, a: Term, b: Term) -> Option<Term> 
 #[inline(always)]
 fn small_multiply(a: Term, b: Term) -> Option<Term> {
     Term::small(a.small_value().checked_mul(b.small_value())?)
+}
+
+/// `+ - * /` with a float result, boxed in the heap when it has room (else
+/// `None`: the slow path collects). Out of line from `execute` with only
+/// what it needs: through `operator_slow` a float operation cost twice the
+/// instructions.
+#[inline(never)]
+fn float_operator(heap: &mut Heap, operator: Operator, a: Term, b: Term) -> Option<Term> {
+    if cfg!(feature = "gc-stress") || !heap.has_room(2) {
+        return None;
+    }
+    Some(heap.float(float_arithmetic(operator, a, b)?))
 }
 
 /// A `/` in compiled code: erl's compiler makes it float arithmetic, whose
