@@ -3,6 +3,9 @@
 //! `'-main/0-lc$^3/1-1-'`. They are computed before the function is
 //! compiled, by walking its clauses in the order erlc's `v3_core` does.
 //!
+//! The walk takes the operands of tuples, list cells, calls and operators
+//! (but `andalso` and `orelse`) last first, as `v3_core` does.
+//!
 //! One counter per top-level function numbers, in that walk: a fun, after
 //! everything its body holds; a local fun reference (`fun f/1`, which erlc
 //! wraps in a fun it then drops); and each generator of a comprehension,
@@ -27,21 +30,48 @@ pub(crate) const SOURCE_FUN: u32 = u32::MAX;
 /// Names the funs and comprehension generators of top-level function
 /// `top` (`"main/0"`) into `names`. A key already named keeps its name.
 pub(crate) fn number(top: &str, clauses: &[Clause], names: &mut HashMap<FunKey, String>) {
-    let mut numbering = Numbering { top, funs: 0, generators: 0, names };
-    clauses.iter().for_each(|clause| numbering.clause(clause));
+    // The generators' second numbers, in the order of the code v3_core
+    // makes (operands first to last): v3_kernel's as it lifts them.
+    let mut lifted = Numbering { last_first: false, ..Numbering::default() };
+    clauses.iter().for_each(|clause| lifted.clause(clause));
+    let lifted: HashMap<FunKey, u32> = lifted.generators.into_iter().map(|(key, _, k)| (key, k)).collect();
+    let mut core = Numbering { last_first: true, ..Numbering::default() };
+    clauses.iter().for_each(|clause| core.clause(clause));
+    for (key, n) in core.funs {
+        names.entry(key).or_insert_with(|| format!("-{top}-fun-{n}-"));
+    }
+    for (key, (kind, arity), n) in core.generators {
+        let k = lifted.get(&key).copied().unwrap_or(0);
+        names.entry(key).or_insert_with(|| format!("-{top}-{kind}{n}/{arity}-{k}-"));
+    }
 }
 
-struct Numbering<'a> {
-    top: &'a str,
-    funs: u32,
-    generators: u32,
-    names: &'a mut HashMap<FunKey, String>,
+#[derive(Default)]
+struct Numbering {
+    /// Operands last first (v3_core's `safe_list`), or first to last.
+    last_first: bool,
+    count: u32,
+    generators_seen: u32,
+    /// Each source fun, with its number.
+    funs: Vec<(FunKey, u32)>,
+    /// Each generator, with its kind and arity, and its number: the common
+    /// count's when walking last first, its own among generators else.
+    generators: Vec<(FunKey, (&'static str, u32), u32)>,
 }
 
-impl Numbering<'_> {
+impl Numbering {
     fn next(&mut self) -> u32 {
-        self.funs += 1;
-        self.funs - 1
+        self.count += 1;
+        self.count - 1
+    }
+
+    /// Operands, in the walk's order.
+    fn operands(&mut self, exprs: &[&Expr]) {
+        if self.last_first {
+            exprs.iter().rev().for_each(|expr| self.expr(expr));
+        } else {
+            exprs.iter().for_each(|expr| self.expr(expr));
+        }
     }
 
     /// Guards hold no funs: only bodies are walked.
@@ -53,14 +83,22 @@ impl Numbering<'_> {
         exprs.iter().for_each(|expr| self.expr(expr));
     }
 
+    fn operand_list(&mut self, exprs: &[Expr]) {
+        self.operands(&exprs.iter().collect::<Vec<_>>());
+    }
+
     fn expr(&mut self, expr: &Expr) {
         match &expr.kind {
             ExprKind::Literal(_) | ExprKind::Var(_) | ExprKind::Nil | ExprKind::RecordIndex(..) => {}
-            ExprKind::Tuple(items) | ExprKind::Block(items) => self.exprs(items),
-            ExprKind::Cons(a, b) | ExprKind::Send(a, b) | ExprKind::BinaryOp(_, a, b) => {
+            // v3_core takes the operands of a tuple, a list cell, a call and
+            // an operator last first (its `safe_list` is a `foldr`).
+            ExprKind::Tuple(items) => self.operand_list(items),
+            ExprKind::Block(items) => self.exprs(items),
+            ExprKind::BinaryOp(BinaryOp::Andalso | BinaryOp::Orelse, a, b) => {
                 self.expr(a);
                 self.expr(b);
             }
+            ExprKind::Cons(a, b) | ExprKind::Send(a, b) | ExprKind::BinaryOp(_, a, b) => self.operands(&[a, b]),
             ExprKind::Binary(elements) => {
                 for element in elements {
                     self.expr(&element.value);
@@ -86,17 +124,17 @@ impl Numbering<'_> {
             ExprKind::RecordAccess(a, _, _) | ExprKind::Match(_, a) | ExprKind::UnaryOp(_, a) | ExprKind::Catch(a) => {
                 self.expr(a)
             }
-            ExprKind::Call(target, args) => {
-                match target {
-                    CallTarget::Local(_) => {}
-                    CallTarget::Remote(module, function) => {
-                        self.expr(module);
-                        self.expr(function);
-                    }
-                    CallTarget::Fun(fun) => self.expr(fun),
+            ExprKind::Call(target, args) => match target {
+                CallTarget::Local(_) => self.operand_list(args),
+                CallTarget::Remote(module, function) => {
+                    let operands: Vec<&Expr> = [&**module, &**function].into_iter().chain(args).collect();
+                    self.operands(&operands)
                 }
-                self.exprs(args);
-            }
+                CallTarget::Fun(fun) => {
+                    self.expr(fun);
+                    self.operand_list(args);
+                }
+            },
             ExprKind::Case(subject, clauses) => {
                 self.expr(subject);
                 clauses.iter().for_each(|clause| self.clause(clause));
@@ -119,8 +157,7 @@ impl Numbering<'_> {
                 Fun::Lambda(_, clauses) => {
                     clauses.iter().for_each(|clause| self.clause(clause));
                     let n = self.next();
-                    let name = format!("-{}-fun-{n}-", self.top);
-                    self.names.entry((expr.span.start, expr.span.end, SOURCE_FUN)).or_insert(name);
+                    self.funs.push(((expr.span.start, expr.span.end, SOURCE_FUN), n));
                 }
                 Fun::Local(..) => {
                     self.next();
@@ -134,7 +171,7 @@ impl Numbering<'_> {
         }
     }
 
-    fn comprehension(&mut self, span: Span, head: &Expr, qualifiers: &[Qualifier], kind: &str, arity: u32) {
+    fn comprehension(&mut self, span: Span, head: &Expr, qualifiers: &[Qualifier], kind: &'static str, arity: u32) {
         for qualifier in qualifiers {
             match qualifier {
                 Qualifier::Generator(_, source) | Qualifier::BinaryGenerator(_, source) => self.expr(source),
@@ -143,11 +180,13 @@ impl Numbering<'_> {
         }
         let generators = qualifiers.iter().filter(|q| !matches!(q, Qualifier::Filter(_))).count() as u32;
         for which in 0..generators {
-            let n = self.next();
-            let k = self.generators;
-            self.generators += 1;
-            let name = format!("-{}-{kind}{n}/{arity}-{k}-", self.top);
-            self.names.entry((span.start, span.end, which)).or_insert(name);
+            let n = if self.last_first {
+                self.next()
+            } else {
+                self.generators_seen += 1;
+                self.generators_seen - 1
+            };
+            self.generators.push(((span.start, span.end, which), (kind, arity), n));
         }
         self.expr(head);
     }
