@@ -493,7 +493,7 @@ impl<'c> Machine<'c> {
                 Op::FuncInfo => {
                     // No clause matched: function_clause, raised where the
                     // function is, with the arguments it was called with.
-                    let arity = m.function_at(here!()).map_or(0, |f| f.arity as usize).min(X_REGISTERS);
+                    let arity = m.function_at(here!()).map_or(0, |f| f.args as usize).min(X_REGISTERS);
                     let mut exception = Exception::error(atoms::FUNCTION_CLAUSE);
                     exception.args = Some(self.x[..arity].to_vec());
                     raise!(exception)
@@ -1425,7 +1425,7 @@ impl<'c> Machine<'c> {
                 Some((
                     location.module.name,
                     function.name,
-                    i64::from(function.arity),
+                    i64::from(function.trace_arity),
                     location.module.file.clone(),
                     location.module.line_of(location.pc),
                 ))

@@ -73,6 +73,13 @@ impl Operator {
 pub struct FunctionEntry {
     pub name: Term,
     pub arity: u32,
+    /// The arguments a caller passed: `arity` less a fun's free variables
+    /// (which ride after them). A `function_clause` shows these.
+    pub args: u32,
+    /// The arity a stack trace shows, as erl's: `arity` (a fun's captured
+    /// variables count), but one more for a binary comprehension's
+    /// function, which in erl also takes the binary being built.
+    pub trace_arity: u32,
     /// The `FuncInfo` instruction; the code starts at the next one.
     pub start: u32,
 }
@@ -173,8 +180,23 @@ impl LoadedModule {
         let functions: Vec<FunctionEntry> = module
             .functions
             .iter()
-            .map(|f| FunctionEntry { name: atoms[f.name as usize], arity: f.arity, start: f.start.0 })
-            .collect();
+            .map(|f| FunctionEntry {
+                name: atoms[f.name as usize],
+                arity: f.arity,
+                args: f.arity,
+                trace_arity: f.arity,
+                start: f.start.0,
+            })
+            .collect::<Vec<_>>();
+        let mut functions = functions;
+        for lambda in &module.lambdas {
+            let name = &module.atoms[module.functions[lambda.function.0 as usize].name as usize];
+            let function = &mut functions[lambda.function.0 as usize];
+            function.args = lambda.arity.min(function.arity);
+            if name.contains("-lbc$^") {
+                function.trace_arity = function.arity + 1;
+            }
+        }
         let exports = module
             .exports
             .iter()

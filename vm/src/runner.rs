@@ -169,7 +169,7 @@ pub fn describe(exception: &Exception) -> String {
                 "     {lead} {}:{}/{} ({}{line})\n",
                 print::atom_text(atom::name(location.module.name).unwrap_or("?")),
                 print::atom_text(atom::name(function.name).unwrap_or("?")),
-                function.arity,
+                function.trace_arity,
                 location.module.file,
             ));
         }
