@@ -331,6 +331,16 @@ impl<'g> FunctionCompiler<'g> {
             }
             ExprKind::Binary(elements) => self.binary_expr(elements, tail),
             ExprKind::BinaryComprehension(head, qualifiers) => {
+                if let Some(checked) = first_generator_checked(head, qualifiers, expr.span) {
+                    // Its variable (a slot of its own, see `collect_expr`) is
+                    // bound afresh each time: two comprehensions with one span
+                    // (a macro's) must not match the first's source.
+                    let name = checked_source_name(expr.span);
+                    self.bound.remove(&name);
+                    let result = self.expr(&checked, tail);
+                    self.bound.remove(&name);
+                    return result;
+                }
                 // `<< B || Qs >>` is the concatenation of the binaries `[B || Qs]`.
                 let span = expr.span;
                 let list = self.g.lower_comprehension(head, qualifiers, span);
@@ -1478,6 +1488,52 @@ fn lower_qualifiers(
 }
 
 /// `error({Tag, Value})`.
+/// The variable [`first_generator_checked`] binds for the comprehension at
+/// `span` (with a `-`, which no variable in source has).
+fn checked_source_name(span: Span) -> String {
+    format!("Lbc-source-{}-{}", span.start, span.end)
+}
+
+/// A binary comprehension whose first qualifier is a generator, as erlc
+/// (OTP 25) compiles it: the function it is in sizes the result from that
+/// generator's list (`length/1`), so a source that is not a proper list
+/// raises `{bad_generator, Source}` there, not in the comprehension's own
+/// function. `None` if the first qualifier is not a list generator, or
+/// is already the checked source. The source is bound to
+/// [`checked_source_name`], which the rewritten comprehension reads.
+fn first_generator_checked(head: &Expr, qualifiers: &[Qualifier], span: Span) -> Option<Expr> {
+    let source_name = checked_source_name(span);
+    let (first, rest) = qualifiers.split_first()?;
+    // (A binary generator's source erlc checks there only at times, as
+    // its optimisations find a size: that one is left to the generator.)
+    let Qualifier::Generator(pattern, source) = first else {
+        return None;
+    };
+    if matches!(&source.kind, ExprKind::Var(name) if *name == source_name) {
+        return None;
+    }
+    let var = || Expr { span, kind: ExprKind::Var(source_name.clone()) };
+    let qualifiers =
+        std::iter::once(Qualifier::Generator(pattern.clone(), var())).chain(rest.iter().cloned()).collect();
+    let comprehension = Expr { span, kind: ExprKind::BinaryComprehension(Box::new(head.clone()), qualifiers) };
+    // `when length(S) >= 0`: a guard that fails for an improper list.
+    let sized =
+        Expr { span, kind: ExprKind::Call(CallTarget::Local(Name { name: "length".to_owned(), span }), vec![var()]) };
+    let zero = Expr { span, kind: ExprKind::Literal(Literal::Integer(0.into())) };
+    let guard = Expr { span, kind: ExprKind::BinaryOp(BinaryOp::GtEq, Box::new(sized), Box::new(zero)) };
+    let pattern = Pattern { span, kind: PatternKind::Var(source_name.clone()) };
+    let clauses = vec![
+        Clause {
+            span,
+            patterns: vec![pattern.clone()],
+            guard: Some(Guard { alternatives: vec![vec![guard]], span }),
+            body: vec![comprehension],
+        },
+        clause_of(pattern, raise_tagged("bad_generator", var(), span), span),
+    ];
+    Some(Expr { span, kind: ExprKind::Case(Box::new(source.clone()), clauses) })
+}
+
 fn raise_tagged(tag: &str, value: Expr, span: Span) -> Expr {
     let tag = Expr { span, kind: ExprKind::Literal(Literal::Atom(tag.to_owned())) };
     let reason = Expr { span, kind: ExprKind::Tuple(vec![tag, value]) };
@@ -1686,6 +1742,11 @@ fn collect_expr(expr: &Expr, out: &mut BTreeSet<String>) {
                 Fun::Lambda(_, clauses) => clauses.iter().for_each(|c| collect_clause(c, out)),
             },
             ExprKind::ListComprehension(head, qualifiers) | ExprKind::BinaryComprehension(head, qualifiers) => {
+                if matches!(e.kind, ExprKind::BinaryComprehension(..))
+                    && matches!(qualifiers.first(), Some(Qualifier::Generator(..)))
+                {
+                    out.insert(checked_source_name(e.span));
+                }
                 pending.push(head);
                 for q in qualifiers {
                     match q {
