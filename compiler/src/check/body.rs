@@ -500,6 +500,18 @@ impl<'a> FunctionChecker<'a> {
             }
             self.pattern(&handler.reason, &mut branch);
             if let Some(stack) = &handler.stack {
+                // erl binds the stack trace afresh: one already bound (or
+                // unsafe, which is reported too) cannot be compared with it.
+                if branch.contains_key(&stack.name) {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "stacktrace-bound",
+                            format!("stacktrace variable '{}' must not be previously bound", stack.name),
+                            stack.span,
+                        )
+                        .with_note("use a new variable for the stack trace"),
+                    );
+                }
                 self.bind_or_compare(&stack.name, stack.span, &mut branch);
             }
             if let Some(guard) = &handler.guard {
