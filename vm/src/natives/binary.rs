@@ -1,5 +1,6 @@
 //! Binaries: the `erlang` BIFs that make, take apart and convert binaries
-//! (`list_to_binary`, `binary_part`, `atom_to_binary`, `md5`, ...) and OTP's
+//! (`list_to_binary`, `binary_part`, `atom_to_binary`, `md5` and its
+//! incremental `md5_init/update/final`, ...) and OTP's
 //! `binary` module (`split`, `match`, `replace`, `encode_unsigned`, ...).
 //!
 //! Every builder reads what it needs out of its arguments first (bytes are
@@ -28,6 +29,16 @@ pub(super) fn lookup_erlang(name: &str, arity: u32) -> Option<NativeFn> {
             use md5::Digest;
             let digest = md5::Md5::digest(iolist_bytes(a[0])?);
             Ok(make_binary(p, a, digest.to_vec()))
+        },
+        ("md5_init", 0) => |p, a| Ok(make_binary(p, a, md5_init())),
+        ("md5_update", 2) => |p, a| {
+            let context = md5_context(a[0])?;
+            let data = iolist_bytes(a[1])?;
+            Ok(make_binary(p, a, md5_update(context, &data)))
+        },
+        ("md5_final", 1) => |p, a| {
+            let context = md5_context(a[0])?;
+            Ok(make_binary(p, a, md5_final(context)))
         },
         ("binary_to_list", 1) => |p, a| {
             let bytes = bytes_of(a[0])?.to_vec();
@@ -243,6 +254,74 @@ fn badarg() -> Stop {
 
 fn small(n: usize) -> Term {
     Term::small(n as i64).unwrap_or(Term::NIL)
+}
+
+// ------------------------------------------------------------ md5
+
+/// The bytes of erts' MD5 context (RFC 1321's `MD5_CTX`, which
+/// `erlang:md5_init/0` returns as a binary): the state's four words, the
+/// count of bits hashed (two words), the block being filled; all
+/// little-endian. The blocks are compressed by the `md-5` crate.
+const MD5_CONTEXT: usize = 88;
+
+fn md5_init() -> Vec<u8> {
+    let mut context = vec![0; MD5_CONTEXT];
+    for (i, word) in [0x6745_2301u32, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476].iter().enumerate() {
+        context[4 * i..4 * i + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    context
+}
+
+/// A context argument: a binary of the context's size.
+fn md5_context(term: Term) -> Result<Vec<u8>, Stop> {
+    match binary_bytes(term) {
+        Some(bytes) if bytes.len() == MD5_CONTEXT => Ok(bytes.to_vec()),
+        _ => Err(error(atoms::BADARG)),
+    }
+}
+
+/// `MD5Update` as erts does it: each block passes through the buffer, so
+/// the context keeps the last block hashed under the bytes not yet hashed,
+/// as erl's does. (erl's `md5_init/0` leaves the buffer uninitialised, so
+/// bytes past those a context has seen can differ; here they are zero.)
+fn md5_update(mut context: Vec<u8>, data: &[u8]) -> Vec<u8> {
+    let word = |c: &[u8], i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+    let mut state = [word(&context, 0), word(&context, 4), word(&context, 8), word(&context, 12)];
+    let bits = u64::from(word(&context, 16)) | (u64::from(word(&context, 20)) << 32);
+    let mut index = ((bits >> 3) & 63) as usize;
+    let bits = bits.wrapping_add((data.len() as u64).wrapping_mul(8));
+    let block = |bytes: &[u8]| -> [u8; 64] { bytes.try_into().expect("64 bytes") };
+    let mut rest = data;
+    if index + rest.len() >= 64 {
+        let (fill, after) = rest.split_at(64 - index);
+        context[24 + index..].copy_from_slice(fill);
+        md5::block_api::compress(&mut state, &[block(&context[24..])]);
+        let blocks = after.len() / 64;
+        let whole: Vec<[u8; 64]> = after[..blocks * 64].chunks_exact(64).map(block).collect();
+        md5::block_api::compress(&mut state, &whole);
+        if let Some(last) = whole.last() {
+            context[24..].copy_from_slice(last);
+        }
+        rest = &after[blocks * 64..];
+        index = 0;
+    }
+    context[24 + index..24 + index + rest.len()].copy_from_slice(rest);
+    for (i, word) in state.iter().enumerate() {
+        context[4 * i..4 * i + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    context[16..24].copy_from_slice(&bits.to_le_bytes());
+    context
+}
+
+/// RFC 1321's `MD5Final`: the padding and the length, then the digest.
+fn md5_final(context: Vec<u8>) -> Vec<u8> {
+    let bits: [u8; 8] = context[16..24].try_into().expect("8 bytes");
+    let index = (u64::from_le_bytes(bits) >> 3) as usize & 63;
+    let pad = if index < 56 { 56 - index } else { 120 - index };
+    let mut padding = vec![0u8; pad];
+    padding[0] = 0x80;
+    let context = md5_update(md5_update(context, &padding), &bits);
+    context[..16].to_vec()
 }
 
 fn bytes_of<'a>(term: Term) -> Result<&'a [u8], Stop> {
