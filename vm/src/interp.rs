@@ -1173,10 +1173,8 @@ impl<'c> Machine<'c> {
         // `rem` or a bitwise operator, is made here, without the built-in's
         // call (and its parking of live registers).
         if let Import::Operator(operator, _) = m.imports[import as usize] {
-            if let Some(value) = float_arithmetic(operator, pair[0], pair[1]) {
-                if !cfg!(feature = "gc-stress") && process.heap.has_room(2) {
-                    return Ok(process.heap.float(value));
-                }
+            if let Some(value) = float_operator(&mut process.heap, operator, pair[0], pair[1]) {
+                return Ok(value);
             }
             if let Some(value) = small_integer_operator(operator, pair[0], pair[1]) {
                 return Ok(value);
@@ -1838,6 +1836,7 @@ fn type_test(test: TypeTest, t: Term) -> bool {
     match test {
         TypeTest::Integer => t.is_integer(),
         TypeTest::Float => t.float_value().is_some(),
+        // `Term::is_number` spelled out: calling it here measured +3% on fib.
         TypeTest::Number => t.is_integer() || t.float_value().is_some(),
         TypeTest::Atom => t.is_atom(),
         TypeTest::List => t.is_cons() || t.is_nil(),

@@ -177,7 +177,7 @@ impl LoadedModule {
                 }
             })
             .collect();
-        let functions: Vec<FunctionEntry> = module
+        let mut functions: Vec<FunctionEntry> = module
             .functions
             .iter()
             .map(|f| FunctionEntry {
@@ -187,8 +187,7 @@ impl LoadedModule {
                 trace_arity: f.arity,
                 start: f.start.0,
             })
-            .collect::<Vec<_>>();
-        let mut functions = functions;
+            .collect();
         for lambda in &module.lambdas {
             let name = &module.atoms[module.functions[lambda.function.0 as usize].name as usize];
             let function = &mut functions[lambda.function.0 as usize];

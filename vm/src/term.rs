@@ -220,6 +220,11 @@ impl Term {
         self.is_small() || self.is_bignum()
     }
 
+    /// Whether this is a number: an integer or a float.
+    pub fn is_number(self) -> bool {
+        self.is_integer() || self.float_value().is_some()
+    }
+
     /// The value of a boxed float, or `None` for any other term. A float's
     /// header is always the same word (`Heap::float` makes every one), so
     /// the test is one comparison: float arithmetic runs through here.

@@ -13,7 +13,7 @@ use crate::compare::{compare, eq, exact_eq};
 use crate::exception::{error, Class, Exception, Stop};
 use crate::heap::{integer_value, Heap};
 use crate::process::Process;
-use crate::term::{Kind, Term};
+use crate::term::Term;
 
 pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
     Some(match (name, arity) {
@@ -46,7 +46,7 @@ pub(super) fn lookup(name: &str, arity: u32) -> Option<NativeFn> {
         ("not", 1) => |_, a| Ok(boolean(!bool_of(a[0])?)),
         ("is_integer", 1) => |_, a| Ok(boolean(a[0].is_integer())),
         ("is_float", 1) => |_, a| Ok(boolean(a[0].float_value().is_some())),
-        ("is_number", 1) => |_, a| Ok(boolean(is_number(a[0]))),
+        ("is_number", 1) => |_, a| Ok(boolean(a[0].is_number())),
         ("is_atom", 1) => |_, a| Ok(boolean(a[0].is_atom())),
         ("is_boolean", 1) => |_, a| Ok(boolean(a[0] == atoms::TRUE || a[0] == atoms::FALSE)),
         ("is_list", 1) => |_, a| Ok(boolean(a[0].is_nil() || a[0].is_cons())),
@@ -302,12 +302,6 @@ fn bool_of(term: Term) -> Result<bool, Stop> {
         t if t == atoms::FALSE => Ok(false),
         _ => Err(error(atoms::BADARG)),
     }
-}
-
-fn is_number(term: Term) -> bool {
-    term.is_small()
-        || (term.is_boxed()
-            && matches!(term.header().kind(), Some(Kind::Float | Kind::PositiveBig | Kind::NegativeBig)))
 }
 
 fn is_fun(term: Term) -> bool {

@@ -624,7 +624,7 @@ fn call(name: &str, args: &[Built]) -> Option<Term> {
         ("is_binary", &[x]) => boolean(crate::heap::binary_bytes(x).is_some()),
         ("is_map", &[x]) => boolean(x.map_words().is_some()),
         ("is_float", &[x]) => boolean(x.float_value().is_some()),
-        ("is_number", &[x]) => boolean(x.is_integer() || x.float_value().is_some()),
+        ("is_number", &[x]) => boolean(x.is_number()),
         ("element", &[n, t]) => *t.tuple_elements()?.get(usize::try_from(small(n)?).ok()?.checked_sub(1)?)?,
         ("hd", &[x]) if x.is_cons() => x.head(),
         ("tl", &[x]) if x.is_cons() => x.tail(),
