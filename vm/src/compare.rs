@@ -46,7 +46,17 @@ fn rank(term: Term) -> u8 {
 
 /// `a =:= b`
 pub fn exact_eq(a: Term, b: Term) -> bool {
-    a == b || (!a.is_immediate() && !b.is_immediate() && compare_exact(a, b) == Ordering::Equal)
+    if a == b {
+        return true;
+    }
+    if a.is_immediate() || b.is_immediate() {
+        return false;
+    }
+    // Binaries (ets keys, often): equal bytes, without ordering them.
+    if let Some(x) = binary_bytes(a) {
+        return binary_bytes(b).is_some_and(|y| x == y);
+    }
+    compare_exact(a, b) == Ordering::Equal
 }
 
 /// `a == b`

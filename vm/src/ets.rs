@@ -175,53 +175,68 @@ impl Table {
         self.words.fetch_sub(removed, Ordering::Relaxed);
     }
 
-    /// Replaces the object with `key` by `make(old)` (sets only), under one
-    /// write lock: `update_counter`'s atomic read-modify-write. `make` gets
-    /// the current object (or `None`) and returns the new object to store
-    /// (a term it built) and its result, or an error.
-    pub fn update<R, E>(&self, key: Term, make: impl FnOnce(Option<Term>) -> Result<(Term, R), E>) -> Result<R, E> {
+    /// `update_counter`'s read-modify-write (sets and ordered sets), under
+    /// one write lock and one hash of the key. The object with `key` is
+    /// given to `in_place`, which returns the (0-based position, new small
+    /// integer) writes to make in it and its result, or `None` when a
+    /// counter is or becomes a bignum. Then (or when there is no object)
+    /// `replace` gets the current object (or `None`) and returns the object
+    /// to store in its place (a term it built) and its result. Either may
+    /// fail, and the table is left as it was.
+    pub fn update_counters<W, R, E>(
+        &self,
+        key: Term,
+        in_place: impl FnOnce(&[Term]) -> Result<Option<(W, R)>, E>,
+        replace: impl FnOnce(Option<Term>) -> Result<(Term, R), E>,
+    ) -> Result<R, E>
+    where
+        W: IntoIterator<Item = (usize, Term)>,
+    {
+        let keypos = self.options.keypos;
         let mut store = self.write();
-        let current = store.lookup(key, self.options.keypos).first().map(|m| m.term());
-        let (object, result) = make(current)?;
+        let hash = store.key_hash(key);
+        let current = match store.lookup_mut(key, hash, keypos) {
+            Some(message) => {
+                let elements = message.term().tuple_elements().unwrap_or(&[]);
+                if let Some((writes, result)) = in_place(elements)? {
+                    for (index, value) in writes {
+                        let written = message.set_small_element(index, value);
+                        debug_assert!(written, "update_counters: element {index} is not a small integer");
+                    }
+                    return Ok(result);
+                }
+                Some(message.term())
+            }
+            None => None,
+        };
+        // `current` points into its message, which stays in the store
+        // until the new object replaces it.
+        let (object, result) = replace(current)?;
+        debug_assert!(key_of(object, keypos).is_some_and(|k| exact_eq(k, key)), "update_counters: the key changed");
         let message = Message::new(object);
         let added = message.words();
-        let removed = store.insert(message, self.options.kind, self.options.keypos);
+        let removed = store.insert_hashed(message, hash, self.options.kind, keypos);
         self.words.fetch_add(added, Ordering::Relaxed);
         self.words.fetch_sub(removed, Ordering::Relaxed);
         Ok(result)
     }
 }
 
-impl Table {
-    /// Changes small-integer elements of the object with `key` in place,
-    /// for `update_counter`: `make` is given the object's elements and
-    /// returns the (0-based position, new small integer) writes, or an
-    /// error to change nothing. `None` when the table has no object with
-    /// the key (the caller inserts a default then).
-    pub fn update_smalls<R, E>(
-        &self,
-        key: Term,
-        make: impl FnOnce(&[Term]) -> Result<(Vec<(usize, Term)>, R), E>,
-    ) -> Option<Result<R, E>> {
-        let mut store = self.write();
-        let message = store.lookup_mut(key, self.options.keypos)?;
-        let elements = message.term().tuple_elements().unwrap_or(&[]);
-        Some(make(elements).map(|(writes, result)| {
-            for (index, value) in writes {
-                let written = message.set_small_element(index, value);
-                debug_assert!(written, "update_smalls: element {index} is not a small integer");
-            }
-            result
-        }))
-    }
-}
-
 impl Store {
-    /// The object with `key` of a set or ordered set, to change in place.
-    fn lookup_mut(&mut self, key: Term, keypos: usize) -> Option<&mut Message> {
+    /// What a hashed store files `key` under (ordered sets use none).
+    fn key_hash(&self, key: Term) -> u32 {
+        match self {
+            Store::Hashed(_) => crate::hash::phash2(key),
+            Store::Ordered(_) => 0,
+        }
+    }
+
+    /// The object with `key` (whose [`Store::key_hash`] is `hash`) of a set
+    /// or ordered set, to change in place.
+    fn lookup_mut(&mut self, key: Term, hash: u32, keypos: usize) -> Option<&mut Message> {
         match self {
             Store::Hashed(buckets) => {
-                let index = buckets.index(crate::hash::phash2(key));
+                let index = buckets.index(hash);
                 buckets.slots[index].iter_mut().find(|m| key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key)))
             }
             Store::Ordered(tree) => tree.get_mut(&OrderedKey(key)),
@@ -249,11 +264,18 @@ impl Store {
 
     /// Adds an object; returns the words of what it replaced.
     fn insert(&mut self, message: Message, kind: Type, keypos: usize) -> usize {
+        let key = key_of(message.term(), keypos).unwrap_or(Term::NIL);
+        let hash = self.key_hash(key);
+        self.insert_hashed(message, hash, kind, keypos)
+    }
+
+    /// [`Store::insert`] for an object whose key's [`Store::key_hash`] is `hash`.
+    fn insert_hashed(&mut self, message: Message, hash: u32, kind: Type, keypos: usize) -> usize {
         let object = message.term();
         let key = key_of(object, keypos).unwrap_or(Term::NIL);
         match self {
             Store::Hashed(buckets) => {
-                let bucket = buckets.entry(crate::hash::phash2(key));
+                let bucket = buckets.entry(hash);
                 let same_key = |m: &Message| key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key));
                 match kind {
                     Type::Set => {

@@ -22,6 +22,7 @@ use crate::process::Process;
 use crate::term::{Kind, Term};
 use num_bigint::{BigInt, Sign};
 use num_traits::ToPrimitive;
+use smallvec::SmallVec;
 
 pub(super) fn lookup(function: &str, arity: u32) -> Option<NativeFn> {
     Some(match (function, arity) {
@@ -356,13 +357,16 @@ fn bump(current: &Count, update: &Update) -> Count {
     }
 }
 
+/// One entry per update, kept inline for the usual single update.
+type PerUpdate<T> = SmallVec<[T; 1]>;
+
 /// The updates run in order over `elements`, each reading what the ones
 /// before it wrote: the new value of each position written (last write
 /// last) and each update's result. Badarg for a position out of range or
 /// not an integer.
-fn apply_updates(elements: &[Term], updates: &[Update]) -> Result<(Vec<(usize, Count)>, Vec<Count>), Stop> {
-    let mut written: Vec<(usize, Count)> = Vec::with_capacity(updates.len());
-    let mut results = Vec::with_capacity(updates.len());
+fn apply_updates(elements: &[Term], updates: &[Update]) -> Result<(PerUpdate<(usize, Count)>, PerUpdate<Count>), Stop> {
+    let mut written: PerUpdate<(usize, Count)> = SmallVec::with_capacity(updates.len());
+    let mut results = SmallVec::with_capacity(updates.len());
     for update in updates {
         let index = update.position - 1;
         let current = match written.iter().rev().find(|(i, _)| *i == index) {
@@ -385,65 +389,54 @@ fn update_counter(p: &mut Process, a: &mut [Term], default: Option<Term>) -> Res
     let keypos = table.options.keypos;
     let (key, op) = (a[1], a[2]);
     let many = op.is_cons() || op.is_nil();
-    let ops = if many { list_items(op)? } else { vec![op] };
-    let updates: Vec<Update> =
-        ops.iter().map(|&o| parse_update(o, keypos)).collect::<Option<_>>().ok_or_else(badarg)?;
+    let updates: PerUpdate<Update> = if many {
+        list_items(op)?.iter().map(|&o| parse_update(o, keypos)).collect::<Option<_>>()
+    } else {
+        parse_update(op, keypos).map(|update| smallvec::smallvec![update])
+    }
+    .ok_or_else(badarg)?;
     if let Some(d) = default {
         if key_of(d, keypos).is_none() {
             return Err(badarg());
         }
     }
     // An object there already whose counters stay small integers: they
-    // change in place (no copy of the object, one look-up). Otherwise
-    // (no object, or a bignum on either side) a new object is stored.
-    let in_place = table.update_smalls(key, |elements| {
-        let (written, results) = apply_updates(elements, &updates)?;
-        let small = |count: &Count| match count {
-            Count::Small(t) => Some(*t),
-            Count::Big(_) => None,
-        };
-        let writes: Option<Vec<(usize, Term)>> = written.iter().map(|(i, c)| Some((*i, small(c)?))).collect();
-        let all_small = writes.as_ref().is_some_and(|w| w.iter().all(|&(i, _)| elements[i].is_small()));
-        Ok::<_, Stop>(if all_small { (writes.unwrap_or_default(), Some(results)) } else { (Vec::new(), None) })
-    });
-    let values = match in_place {
-        Some(Ok(Some(values))) => values,
-        Some(Err(stop)) => return Err(stop),
-        _ => store_counter(&table, key, default, &updates, keypos)?,
-    };
+    // change in place (no copy of the object). Otherwise (no object, or a
+    // bignum on either side) a new object is stored.
+    let (values, _scratch) = table.update_counters(
+        key,
+        |elements| {
+            let (written, results) = apply_updates(elements, &updates)?;
+            let small = |&(i, ref count): &(usize, Count)| match count {
+                Count::Small(t) if elements[i].is_small() => Some((i, *t)),
+                _ => None,
+            };
+            let writes: Option<PerUpdate<(usize, Term)>> = written.iter().map(small).collect();
+            Ok::<_, Stop>(writes.map(|writes| (writes, (results, None))))
+        },
+        |current| {
+            let base = current.or(default).ok_or_else(badarg)?;
+            let mut elements = base.tuple_elements().ok_or_else(badarg)?.to_vec();
+            // A default object takes the key it is stored under.
+            elements[keypos - 1] = key;
+            let (written, results) = apply_updates(&elements, &updates)?;
+            // The new object is built in a heap of its own, handed back with
+            // the results so that it lives until the table has copied it in
+            // (moving a heap moves no words).
+            let words = 1 + elements.len() + written.iter().map(|(_, c)| c.words()).sum::<usize>();
+            let mut scratch = Heap::with_young_words(words);
+            for (index, count) in &written {
+                elements[*index] = count.term(&mut scratch);
+            }
+            Ok((scratch.tuple(&elements), (results, Some(scratch))))
+        },
+    )?;
     let words = values.iter().map(Count::words).sum::<usize>() + if many { 2 * values.len() } else { 0 };
-    p.ensure(words, a);
-    let terms: Vec<Term> = values.iter().map(|v| v.term(&mut p.heap)).collect();
+    if words > 0 {
+        p.ensure(words, a);
+    }
+    let terms: PerUpdate<Term> = values.iter().map(|v| v.term(&mut p.heap)).collect();
     Ok(if many { p.heap.list(&terms) } else { terms[0] })
-}
-
-/// `update_counter` by storing a new object: the one under the key, or the
-/// default (which then takes the key), with the updates applied.
-fn store_counter(
-    table: &Table,
-    key: Term,
-    default: Option<Term>,
-    updates: &[Update],
-    keypos: usize,
-) -> Result<Vec<Count>, Stop> {
-    let results = table.update(key, |current| {
-        let base = current.or(default).ok_or_else(badarg)?;
-        let mut elements = base.tuple_elements().ok_or_else(badarg)?.to_vec();
-        // A default object takes the key it is stored under.
-        elements[keypos - 1] = key;
-        let (written, results) = apply_updates(&elements, updates)?;
-        // The new object is built in a heap of its own, handed back with the
-        // results so that it lives until `update` has copied it in (moving a
-        // heap moves no words).
-        let words = 1 + elements.len() + written.iter().map(|(_, c)| c.words()).sum::<usize>();
-        let mut scratch = Heap::with_young_words(words);
-        for (index, count) in &written {
-            elements[*index] = count.term(&mut scratch);
-        }
-        Ok::<_, Stop>((scratch.tuple(&elements), (results, scratch)))
-    })?;
-    let (values, _scratch) = results;
-    Ok(values)
 }
 
 // ---------------------------------------------------------------------
