@@ -46,12 +46,14 @@ fn rank(term: Term) -> u8 {
 
 /// `a =:= b`
 pub fn exact_eq(a: Term, b: Term) -> bool {
-    if a == b {
-        return true;
-    }
-    if a.is_immediate() || b.is_immediate() {
-        return false;
-    }
+    a == b || (!a.is_immediate() && !b.is_immediate() && boxed_exact_eq(a, b))
+}
+
+/// `a =:= b` for two boxed terms. Out of line: inlined, its binary test
+/// cost the interpreter's loop (which calls `exact_eq`) 9% more
+/// instructions on fib.
+#[inline(never)]
+fn boxed_exact_eq(a: Term, b: Term) -> bool {
     // Binaries (ets keys, often): equal bytes, without ordering them.
     if let Some(x) = binary_bytes(a) {
         return binary_bytes(b).is_some_and(|y| x == y);
