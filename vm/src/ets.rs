@@ -15,7 +15,7 @@
 use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::compare::{compare, exact_eq};
@@ -66,8 +66,9 @@ impl Default for Options {
 pub struct Table {
     /// The number in the table's identifier (a reference).
     pub id: u64,
-    /// Its name (an atom), registered when `named`.
-    pub name: Term,
+    /// Its name (an atom's word), registered when `named`; `rename/2`
+    /// changes it.
+    name: AtomicU64,
     pub options: Options,
     pub owner: u64,
     store: RwLock<Store>,
@@ -126,6 +127,12 @@ pub fn key_of(object: Term, keypos: usize) -> Option<Term> {
 }
 
 impl Table {
+    /// Its name (an atom).
+    pub fn name(&self) -> Term {
+        // SAFETY: the word is an atom's, written at creation or by `rename`.
+        unsafe { Term::from_raw(self.name.load(Ordering::Relaxed)) }
+    }
+
     pub fn read(&self) -> RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -164,15 +171,49 @@ impl Table {
 
     /// Removes the objects with `key`.
     pub fn delete_key(&self, key: Term) {
-        let removed = self.write().remove(key, self.options.keypos, |_| true);
-        self.words.fetch_sub(removed, Ordering::Relaxed);
+        self.take(key);
+    }
+
+    /// Removes the objects with `key` and returns them, oldest first.
+    pub fn take(&self, key: Term) -> Vec<Message> {
+        let taken = self.write().remove(key, self.options.keypos, |_| true);
+        self.words.fetch_sub(taken.iter().map(Message::words).sum(), Ordering::Relaxed);
+        taken
     }
 
     /// Removes the objects exactly equal to `object`.
     pub fn delete_object(&self, object: Term) {
         let key = self.key(object);
         let removed = self.write().remove(key, self.options.keypos, |stored| exact_eq(stored, object));
+        self.words.fetch_sub(removed.iter().map(Message::words).sum(), Ordering::Relaxed);
+    }
+
+    /// Keeps the objects `keep` accepts, under one write lock; returns how
+    /// many went.
+    pub fn retain(&self, keep: impl FnMut(Term) -> bool) -> usize {
+        let (words, count) = self.write().retain(keep);
+        self.words.fetch_sub(words, Ordering::Relaxed);
+        count
+    }
+
+    /// Replaces the object with `key` (sets and ordered sets) by the one
+    /// `make` builds from it, under one write lock: `update_element`.
+    /// `Ok(false)`, changing nothing, when there is no object with the key.
+    pub fn replace_object<E>(&self, key: Term, make: impl FnOnce(Term) -> Result<Term, E>) -> Result<bool, E> {
+        let keypos = self.options.keypos;
+        let mut store = self.write();
+        let hash = store.key_hash(key);
+        let Some(current) = store.lookup_mut(key, hash, keypos).map(|m| m.term()) else { return Ok(false) };
+        // `current` points into its message, which stays in the store
+        // until the new object replaces it.
+        let object = make(current)?;
+        debug_assert!(key_of(object, keypos).is_some_and(|k| exact_eq(k, key)), "replace_object: the key changed");
+        let message = Message::new(object);
+        let added = message.words();
+        let removed = store.insert_hashed(message, hash, self.options.kind, keypos);
+        self.words.fetch_add(added, Ordering::Relaxed);
         self.words.fetch_sub(removed, Ordering::Relaxed);
+        Ok(true)
     }
 
     /// `update_counter`'s read-modify-write (sets and ordered sets), under
@@ -298,33 +339,56 @@ impl Store {
         }
     }
 
-    /// Removes the objects with `key` that `which` accepts; returns their words.
-    fn remove(&mut self, key: Term, keypos: usize, which: impl Fn(Term) -> bool) -> usize {
+    /// Removes the objects with `key` that `which` accepts; returns them,
+    /// oldest first.
+    fn remove(&mut self, key: Term, keypos: usize, which: impl Fn(Term) -> bool) -> Vec<Message> {
         match self {
             Store::Hashed(buckets) => {
                 let index = buckets.index(crate::hash::phash2(key));
-                let bucket = &mut buckets.slots[index];
-                let mut removed = (0, 0);
-                bucket.retain(|m| {
-                    let goes = key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key)) && which(m.term());
-                    if goes {
-                        removed = (removed.0 + 1, removed.1 + m.words());
-                    }
-                    !goes
-                });
-                buckets.len -= removed.0;
+                let (gone, kept): (Vec<Message>, Vec<Message>) = std::mem::take(&mut buckets.slots[index])
+                    .into_vec()
+                    .into_iter()
+                    .partition(|m| key_of(m.term(), keypos).is_some_and(|k| exact_eq(k, key)) && which(m.term()));
+                buckets.slots[index] = Bucket::from_vec(kept);
+                buckets.len -= gone.len();
                 buckets.shrink();
-                removed.1
+                gone
             }
             Store::Ordered(tree) => {
                 let goes = tree.get(&OrderedKey(key)).is_some_and(|m| which(m.term()));
                 if goes {
-                    tree.remove(&OrderedKey(key)).map_or(0, |m| m.words())
+                    tree.remove(&OrderedKey(key)).into_iter().collect()
                 } else {
-                    0
+                    Vec::new()
                 }
             }
         }
+    }
+
+    /// Keeps the objects `keep` accepts; returns the words of the others
+    /// and how many they were.
+    fn retain(&mut self, mut keep: impl FnMut(Term) -> bool) -> (usize, usize) {
+        let mut removed = (0, 0);
+        let mut count = |m: &Message| {
+            let stays = keep(m.term());
+            if !stays {
+                removed = (removed.0 + m.words(), removed.1 + 1);
+            }
+            stays
+        };
+        match self {
+            Store::Hashed(buckets) => {
+                for bucket in &mut buckets.slots {
+                    bucket.retain(&mut count);
+                }
+                buckets.len -= removed.1;
+                while buckets.slots.len() > MIN_BUCKETS && buckets.len < buckets.slots.len() / 4 {
+                    buckets.shrink();
+                }
+            }
+            Store::Ordered(tree) => tree.retain(|_, m| count(m)),
+        }
+        removed
     }
 
     /// Every object, in traversal order.
@@ -440,8 +504,15 @@ impl Bucket {
     fn retain(&mut self, keep: impl FnMut(&Message) -> bool) {
         let mut messages = std::mem::take(self).into_vec();
         messages.retain(keep);
-        *self =
-            if messages.len() > 1 { Bucket::Many(messages) } else { messages.pop().map_or(Bucket::Empty, Bucket::One) };
+        *self = Bucket::from_vec(messages);
+    }
+
+    fn from_vec(mut messages: Vec<Message>) -> Bucket {
+        if messages.len() > 1 {
+            Bucket::Many(messages)
+        } else {
+            messages.pop().map_or(Bucket::Empty, Bucket::One)
+        }
     }
 
     fn into_vec(self) -> Vec<Message> {
@@ -542,7 +613,7 @@ pub fn create(name: Term, options: Options, owner: u64) -> Option<Arc<Table>> {
     let id = crate::scheduler::new_reference();
     let table = Arc::new(Table {
         id,
-        name,
+        name: AtomicU64::new(name.raw()),
         options,
         owner,
         store: RwLock::new(Store::new(options)),
@@ -581,9 +652,25 @@ pub fn by_id(id: u64) -> Option<Arc<Table>> {
 
 pub fn by_name(name: Term) -> Option<Arc<Table>> {
     cached(
-        |t| t.options.named && t.name == name,
+        |t| t.options.named && t.name() == name,
         |all| all.by_name.get(&name).and_then(|id| all.by_id.get(id)).cloned(),
     )
+}
+
+/// Renames a table (`rename/2`); `false` if it is named and another
+/// named table (or itself) has the name already. An unnamed table takes
+/// any name: it is not registered under it.
+pub fn rename(table: &Table, name: Term) -> bool {
+    let mut all = tables().write().unwrap_or_else(|p| p.into_inner());
+    if table.options.named {
+        if all.by_name.contains_key(&name) {
+            return false;
+        }
+        all.by_name.remove(&table.name());
+        all.by_name.insert(name, table.id);
+    }
+    table.name.store(name.raw(), Ordering::Relaxed);
+    true
 }
 
 /// Every live table's identifier and name.
@@ -600,7 +687,7 @@ pub fn delete(id: u64) {
     if let Some(table) = all.by_id.remove(&id) {
         table.deleted.store(true, Ordering::Release);
         if table.options.named {
-            all.by_name.remove(&table.name);
+            all.by_name.remove(&table.name());
         }
     }
 }

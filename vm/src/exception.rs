@@ -52,21 +52,31 @@ pub struct Exception {
     pub stacktrace: Option<Term>,
     /// The built-in or undefined function the error came from, with its
     /// arguments: the stack trace starts with `{M, F, Args, []}` for it, as
-    /// erl's does.
-    pub callee: Option<(Term, Term, Vec<Term>)>,
+    /// erl's does. Boxed: natives return `Result<Term, Stop>`, which
+    /// stays small so that returning a value stays cheap.
+    pub callee: Option<Box<(Term, Term, Vec<Term>)>>,
     /// For `function_clause`: the arguments the function was called with.
     /// Its stack entry shows them in place of its arity, as erl's does
     /// (`{lists, nth, [0, []], Location}`).
     pub args: Option<Vec<Term>>,
+    /// What was wrong, for a built-in's `badarg` (an atom such as `id` or
+    /// `badkey`): the `cause` of its stack entry's `error_info`, which
+    /// erl_stdlib_errors explains.
+    pub cause: Option<Term>,
 }
 
 impl Exception {
     pub fn new(class: Class, reason: Term) -> Exception {
-        Exception { class, reason, trace: Vec::new(), stacktrace: None, callee: None, args: None }
+        Exception { class, reason, trace: Vec::new(), stacktrace: None, callee: None, args: None, cause: None }
     }
 
     pub fn error(reason: Term) -> Exception {
         Exception::new(Class::Error, reason)
+    }
+
+    /// The error `reason` from a built-in, with its `error_info` cause (an atom).
+    pub fn error_because(reason: Term, cause: Term) -> Exception {
+        Exception { cause: Some(cause), ..Exception::error(reason) }
     }
 }
 

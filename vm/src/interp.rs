@@ -1434,13 +1434,15 @@ impl<'c> Machine<'c> {
         // The callee's arguments, or those of the function no clause of
         // which matched, ride in x registers above the live ones, so that a
         // collection keeps them.
-        let callee = exception.callee.as_ref().filter(|c| live + c.2.len() < X_REGISTERS);
+        let callee = exception.callee.as_deref().filter(|c| live + c.2.len() < X_REGISTERS);
         let clause_args = exception.args.as_ref().filter(|a| callee.is_none() && live + a.len() < X_REGISTERS);
         let n = callee.map(|c| &c.2).or(clause_args).map_or(0, Vec::len);
         if let Some(args) = callee.map(|c| &c.2).or(clause_args) {
             self.x[live..live + n].copy_from_slice(args);
         }
-        self.ensure(process, words + 2 * n + 5 + 2 + 3 + 3 + 2, live + n);
+        // The callee's entry: its tuple and cons, the error_info map (two
+        // pairs at most), its tagged tuple and cons.
+        self.ensure(process, words + 2 * n + 5 + 2 + 5 + 3 + 2, live + n);
         let mut list = Term::NIL;
         for (i, (module, function, arity, file, line)) in entries.into_iter().enumerate().rev() {
             let chars: Vec<Term> = file.chars().map(|c| Term::small(c as i64).unwrap_or(Term::NIL)).collect();
@@ -1469,7 +1471,14 @@ impl<'c> Machine<'c> {
                 let errors = if *module == atoms::ERLANG { "erl_erts_errors" } else { "erl_stdlib_errors" };
                 let errors = atom::intern(errors).unwrap_or(atoms::UNDEFINED);
                 let key = atom::intern("module").unwrap_or(atoms::UNDEFINED);
-                let info = process.heap.map(&[(key, errors)]);
+                // Keys in map order: `cause` sorts before `module`.
+                let info = match exception.cause {
+                    Some(cause) => {
+                        let cause_key = atom::intern("cause").unwrap_or(atoms::UNDEFINED);
+                        process.heap.map(&[(cause_key, cause), (key, errors)])
+                    }
+                    None => process.heap.map(&[(key, errors)]),
+                };
                 let tag = atom::intern("error_info").unwrap_or(atoms::UNDEFINED);
                 let pair = process.heap.tuple(&[tag, info]);
                 process.heap.cons(pair, Term::NIL)
@@ -1550,7 +1559,7 @@ fn element_of(n: Term, t: Term) -> Option<Term> {
 fn with_callee(mut exception: Exception, module: Term, function: Term, args: &[Term]) -> Exception {
     let own = module == atoms::ERLANG && matches!(atom::name(function), Some("error" | "throw" | "exit" | "raise"));
     if exception.callee.is_none() && exception.stacktrace.is_none() && exception.class == Class::Error && !own {
-        exception.callee = Some((module, function, args.to_vec()));
+        exception.callee = Some(Box::new((module, function, args.to_vec())));
     }
     exception
 }

@@ -153,12 +153,12 @@ pub fn describe(exception: &Exception) -> String {
             return format!("** exception {class}: {text}\n");
         }
     }
-    let undef = exception.callee.as_ref().map(|(module, function, args)| (*module, *function, args.len()));
+    let undef = exception.callee.as_deref().map(|(module, function, args)| (*module, *function, args.len()));
     let text = reason_text(class, exception.reason, undef);
     let mut out = format!("** exception {class}: {text}\n");
     // A built-in that raised: the shell names it and shows the call.
     let mut lead = "in function ";
-    if let Some((module, function, args)) = exception.callee.as_ref().filter(|_| exception.reason != atoms::UNDEF) {
+    if let Some((module, function, args)) = exception.callee.as_deref().filter(|_| exception.reason != atoms::UNDEF) {
         out.push_str(&called_as(*module, *function, args));
         lead = "in call from";
     }

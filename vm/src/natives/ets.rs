@@ -16,7 +16,7 @@ use crate::atom::{self, atoms};
 use crate::compare::{compare, exact_eq};
 use crate::copy::{self, Message};
 use crate::ets::{self, key_of, Access, Options, Table, Type};
-use crate::exception::{error, Stop};
+use crate::exception::{error, Exception, Stop};
 use crate::heap::{integer_value, Heap};
 use crate::process::Process;
 use crate::term::{Kind, Term};
@@ -50,6 +50,28 @@ pub(super) fn lookup(function: &str, arity: u32) -> Option<NativeFn> {
             Ok(atoms::TRUE)
         },
         ("update_counter", 3) => |p, a| update_counter(p, a, None),
+        ("update_element", 3) => update_element,
+        ("take", 2) => take,
+        ("rename", 2) => |p, a| {
+            let table = writable(p, a[0])?;
+            if !a[1].is_atom() || !ets::rename(&table, a[1]) {
+                return Err(badarg());
+            }
+            p.ensure(2, a);
+            Ok(identifier(p, &table))
+        },
+        ("delete_all_objects", 1) => |p, a| {
+            writable(p, a[0])?.retain(|_| false);
+            Ok(atoms::TRUE)
+        },
+        ("select_delete", 2) => |p, a| {
+            let deleted = select_delete(p, a, Select::Spec)?;
+            Term::small(deleted as i64).ok_or_else(badarg)
+        },
+        ("match_delete", 2) => |p, a| {
+            select_delete(p, a, Select::Match)?;
+            Ok(atoms::TRUE)
+        },
         ("update_counter", 4) => |p, a| update_counter(p, a, Some(a[3])),
         ("tab2list", 1) => |p, a| {
             let table = readable(p, a[0])?;
@@ -63,6 +85,7 @@ pub(super) fn lookup(function: &str, arity: u32) -> Option<NativeFn> {
         ("match", 2) => |p, a| select(p, a, Select::Match),
         ("match_object", 2) => |p, a| select(p, a, Select::MatchObject),
         ("select", 2) => |p, a| select(p, a, Select::Spec),
+        ("select_reverse", 2) => |p, a| select(p, a, Select::Reverse),
         ("select_count", 2) => |p, a| select(p, a, Select::Count),
         ("info", 1) => |p, a| info_all(p, a),
         ("info", 2) => info,
@@ -97,38 +120,47 @@ fn intern(name: &str) -> Term {
     atom::intern(name).unwrap_or(atoms::UNDEFINED)
 }
 
+/// `badarg` with an `error_info` cause, as erl gives for tables: `type`
+/// (not a table name or reference), `id` (no such table), `access` (its
+/// protection refuses), `table_type`, `badkey`, `position`, `keypos`,
+/// `already_exists`.
+fn badarg_because(cause: &str) -> Stop {
+    Stop::Raise(Exception::error_because(atoms::BADARG, intern(cause)))
+}
+
 /// The table a term names: its name (an atom) or its reference.
-fn table(term: Term) -> Option<Arc<Table>> {
-    if term.is_atom() {
+fn table(term: Term) -> Result<Arc<Table>, Stop> {
+    let found = if term.is_atom() {
         ets::by_name(term)
     } else if term.is_boxed() && term.header().kind() == Some(Kind::Reference) {
         ets::by_id(term.payload()[0])
     } else {
-        None
-    }
+        return Err(badarg_because("type"));
+    };
+    found.ok_or_else(|| badarg_because("id"))
 }
 
 fn readable(p: &Process, term: Term) -> Result<Arc<Table>, Stop> {
-    let table = table(term).ok_or_else(badarg)?;
+    let table = table(term)?;
     match table.options.access {
-        Access::Private if table.owner != p.pid => Err(badarg()),
+        Access::Private if table.owner != p.pid => Err(badarg_because("access")),
         _ => Ok(table),
     }
 }
 
 fn writable(p: &Process, term: Term) -> Result<Arc<Table>, Stop> {
-    let table = table(term).ok_or_else(badarg)?;
+    let table = table(term)?;
     match table.options.access {
         Access::Public => Ok(table),
         _ if table.owner == p.pid => Ok(table),
-        _ => Err(badarg()),
+        _ => Err(badarg_because("access")),
     }
 }
 
 /// How a table is named to Erlang code: its name, or its reference.
 fn identifier(p: &mut Process, table: &Table) -> Term {
     if table.options.named {
-        table.name
+        table.name()
     } else {
         p.heap.reference(table.id)
     }
@@ -167,7 +199,7 @@ fn new(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
             _ => return Err(badarg()),
         }
     }
-    let table = ets::create(a[0], options, p.pid).ok_or_else(badarg)?;
+    let table = ets::create(a[0], options, p.pid).ok_or_else(|| badarg_because("already_exists"))?;
     // The table dies with its owner.
     p.ties_mut().tables.push(table.id);
     p.ensure(2, a);
@@ -216,7 +248,7 @@ fn lookup_element(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         .collect::<Option<_>>()
         .ok_or_else(badarg)?;
     if elements.is_empty() {
-        return Err(badarg());
+        return Err(badarg_because("badkey"));
     }
     let words: usize = elements.iter().map(|&e| copy::size(e)).sum::<usize>() + 2 * elements.len();
     p.ensure(words, a);
@@ -253,30 +285,30 @@ fn copy_key(p: &mut Process, a: &mut [Term], key: Term) -> Term {
     copy::copy(key, &mut p.heap)
 }
 
-/// One update of `update_counter`: the position, the increment, and the
+/// One update of `update_counter`: the position (1-based, checked
+/// against the object when it is applied), the increment, and the
 /// threshold with the value to set when it is passed (integers, small or
 /// big, as erl allows).
 struct Update {
-    position: usize,
+    position: i64,
     increment: Term,
     threshold: Option<(Term, Term)>,
 }
 
+/// An update's form (a bare increment counts the element after the key).
 fn parse_update(op: Term, keypos: usize) -> Option<Update> {
     let int = |t: Term| integer_value(t).map(|_| t);
-    let pos = |t: Term| t.is_small().then(|| t.small_value()).and_then(|p| usize::try_from(p).ok());
-    let update = if int(op).is_some() {
-        Update { position: keypos + 1, increment: op, threshold: None }
-    } else {
-        match *op.tuple_elements()? {
-            [p, incr] => Update { position: pos(p)?, increment: int(incr)?, threshold: None },
-            [p, incr, threshold, set] => {
-                Update { position: pos(p)?, increment: int(incr)?, threshold: Some((int(threshold)?, int(set)?)) }
-            }
-            _ => return None,
+    let pos = |t: Term| t.is_small().then(|| t.small_value());
+    if int(op).is_some() {
+        return Some(Update { position: keypos as i64 + 1, increment: op, threshold: None });
+    }
+    Some(match *op.tuple_elements()? {
+        [p, incr] => Update { position: pos(p)?, increment: int(incr)?, threshold: None },
+        [p, incr, threshold, set] => {
+            Update { position: pos(p)?, increment: int(incr)?, threshold: Some((int(threshold)?, int(set)?)) }
         }
-    };
-    (update.position >= 1 && update.position != keypos).then_some(update)
+        _ => return None,
+    })
 }
 
 /// A counter's value: a small integer (a term) or a bignum, built in a
@@ -360,20 +392,32 @@ fn bump(current: &Count, update: &Update) -> Count {
 /// One entry per update, kept inline for the usual single update.
 type PerUpdate<T> = SmallVec<[T; 1]>;
 
-/// The updates run in order over `elements`, each reading what the ones
-/// before it wrote: the new value of each position written (last write
-/// last) and each update's result. Badarg for a position out of range or
-/// not an integer.
-fn apply_updates(elements: &[Term], updates: &[Update]) -> Result<(PerUpdate<(usize, Count)>, PerUpdate<Count>), Stop> {
-    let mut written: PerUpdate<(usize, Count)> = SmallVec::with_capacity(updates.len());
-    let mut results = SmallVec::with_capacity(updates.len());
-    for update in updates {
-        let index = update.position - 1;
+/// The positions updates wrote with their new values, and each update's result.
+type Applied = (PerUpdate<(usize, Count)>, PerUpdate<Count>);
+
+/// The updates `ops` run in order over `elements`, each reading what the
+/// ones before it wrote: the new value of each position written (last
+/// write last) and each update's result. Each is checked as it comes, as
+/// erl does: badarg for a malformed one or a position whose element is not
+/// an integer, with the cause `position` for a position outside the
+/// object, `keypos` for the key's.
+fn apply_updates(elements: &[Term], ops: &[Term], keypos: usize) -> Result<Applied, Stop> {
+    let mut written: PerUpdate<(usize, Count)> = SmallVec::with_capacity(ops.len());
+    let mut results = SmallVec::with_capacity(ops.len());
+    for &op in ops {
+        let update = parse_update(op, keypos).ok_or_else(badarg)?;
+        if update.position < 1 || update.position as usize > elements.len() {
+            return Err(badarg_because("position"));
+        }
+        let index = update.position as usize - 1;
+        if index + 1 == keypos {
+            return Err(badarg_because("keypos"));
+        }
         let current = match written.iter().rev().find(|(i, _)| *i == index) {
             Some((_, count)) => count.clone(),
-            None => Count::of(*elements.get(index).ok_or_else(badarg)?).ok_or_else(badarg)?,
+            None => Count::of(elements[index]).ok_or_else(badarg)?,
         };
-        let value = bump(&current, update);
+        let value = bump(&current, &update);
         written.push((index, value.clone()));
         results.push(value);
     }
@@ -384,17 +428,16 @@ fn apply_updates(elements: &[Term], updates: &[Update]) -> Result<(PerUpdate<(us
 fn update_counter(p: &mut Process, a: &mut [Term], default: Option<Term>) -> Result<Term, Stop> {
     let table = writable(p, a[0])?;
     if !matches!(table.options.kind, Type::Set | Type::OrderedSet) {
-        return Err(badarg());
+        return Err(badarg_because("table_type"));
     }
     let keypos = table.options.keypos;
     let (key, op) = (a[1], a[2]);
     let many = op.is_cons() || op.is_nil();
-    let updates: PerUpdate<Update> = if many {
-        list_items(op)?.iter().map(|&o| parse_update(o, keypos)).collect::<Option<_>>()
-    } else {
-        parse_update(op, keypos).map(|update| smallvec::smallvec![update])
-    }
-    .ok_or_else(badarg)?;
+    // A malformed list of updates is found once the object is (erl looks
+    // the key up first: `badkey` comes before it).
+    let ops: Option<PerUpdate<Term>> =
+        if many { list_items(op).ok().map(PerUpdate::from_vec) } else { Some(smallvec::smallvec![op]) };
+    let ops = || ops.as_deref().ok_or_else(badarg);
     if let Some(d) = default {
         if key_of(d, keypos).is_none() {
             return Err(badarg());
@@ -406,7 +449,7 @@ fn update_counter(p: &mut Process, a: &mut [Term], default: Option<Term>) -> Res
     let (values, _scratch) = table.update_counters(
         key,
         |elements| {
-            let (written, results) = apply_updates(elements, &updates)?;
+            let (written, results) = apply_updates(elements, ops()?, keypos)?;
             let small = |&(i, ref count): &(usize, Count)| match count {
                 Count::Small(t) if elements[i].is_small() => Some((i, *t)),
                 _ => None,
@@ -415,11 +458,11 @@ fn update_counter(p: &mut Process, a: &mut [Term], default: Option<Term>) -> Res
             Ok::<_, Stop>(writes.map(|writes| (writes, (results, None))))
         },
         |current| {
-            let base = current.or(default).ok_or_else(badarg)?;
+            let base = current.or(default).ok_or_else(|| badarg_because("badkey"))?;
             let mut elements = base.tuple_elements().ok_or_else(badarg)?.to_vec();
             // A default object takes the key it is stored under.
             elements[keypos - 1] = key;
-            let (written, results) = apply_updates(&elements, &updates)?;
+            let (written, results) = apply_updates(&elements, ops()?, keypos)?;
             // The new object is built in a heap of its own, handed back with
             // the results so that it lives until the table has copied it in
             // (moving a heap moves no words).
@@ -439,6 +482,71 @@ fn update_counter(p: &mut Process, a: &mut [Term], default: Option<Term>) -> Res
     Ok(if many { p.heap.list(&terms) } else { terms[0] })
 }
 
+/// `update_element(Tab, Key, {Pos, Value} | [{Pos, Value}])` (sets and
+/// ordered sets): false when there is no object with the key; the
+/// replacements are checked in order against the object (`keypos` for the
+/// key's position, plain badarg for one outside it or malformed).
+fn update_element(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let table = writable(p, a[0])?;
+    if !matches!(table.options.kind, Type::Set | Type::OrderedSet) {
+        return Err(badarg());
+    }
+    let keypos = table.options.keypos;
+    let (key, spec) = (a[1], a[2]);
+    let replacements: Option<Vec<Term>> =
+        if spec.is_cons() || spec.is_nil() { list_items(spec).ok() } else { Some(vec![spec]) };
+    let mut scratch = None;
+    let replaced = table.replace_object(key, |object| {
+        let mut elements = object.tuple_elements().ok_or_else(badarg)?.to_vec();
+        for replacement in replacements.as_deref().ok_or_else(badarg)? {
+            let &[position, value] = replacement.tuple_elements().ok_or_else(badarg)? else { return Err(badarg()) };
+            let position = if position.is_small() { position.small_value() } else { return Err(badarg()) };
+            if position == keypos as i64 {
+                return Err(badarg_because("keypos"));
+            }
+            if position < 1 || position as usize > elements.len() {
+                return Err(badarg());
+            }
+            elements[position as usize - 1] = value;
+        }
+        // The new tuple points at the values where they are (in this
+        // process's heap); the table copies it all in.
+        let heap = scratch.insert(Heap::with_young_words(1 + elements.len()));
+        Ok(heap.tuple(&elements))
+    })?;
+    Ok(boolean(replaced))
+}
+
+/// `take(Tab, Key)`: the objects with the key, removed from the table.
+fn take(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let table = writable(p, a[0])?;
+    let mut taken = table.take(a[1]);
+    // erl gives a bag's objects newest first (a duplicate bag's oldest first).
+    if table.options.kind == Type::Bag {
+        taken.reverse();
+    }
+    let objects: Vec<&Message> = taken.iter().collect();
+    Ok(copy_out(p, a, &objects))
+}
+
+/// `select_delete/2` (`how` is `Spec`) and `match_delete/2` (`Match`: a
+/// pattern): removes the objects for which the spec gives `true` (every
+/// object the pattern matches); returns how many.
+fn select_delete(p: &mut Process, a: &mut [Term], how: Select) -> Result<usize, Stop> {
+    let table = writable(p, a[0])?;
+    let clauses = match how {
+        Select::Match => vec![Clause { pattern: a[1], guards: Vec::new(), body: vec![atoms::TRUE] }],
+        _ => clauses(a[1]).ok_or_else(badarg)?,
+    };
+    let mut visited = 0;
+    let deleted = table.retain(|object| {
+        visited += 1;
+        run_spec(&clauses, object).and_then(|r| r.term()) != Some(atoms::TRUE)
+    });
+    p.charge((visited / 16) as u64);
+    Ok(deleted)
+}
+
 // ---------------------------------------------------------------------
 // Match patterns and match specifications
 
@@ -450,6 +558,8 @@ enum Select {
     MatchObject,
     /// `select/2`: what each clause's body gives.
     Spec,
+    /// `select_reverse/2`: as `select/2`, an ordered set's last object first.
+    Reverse,
     /// `select_count/2`: how many objects the spec gives `true` for.
     Count,
 }
@@ -679,10 +789,13 @@ fn select(p: &mut Process, a: &mut [Term], how: Select) -> Result<Term, Stop> {
         Select::Match | Select::MatchObject => {
             vec![Clause { pattern: spec.term(), guards: Vec::new(), body: vec![intern("$_")] }]
         }
-        Select::Spec | Select::Count => clauses(spec.term()).ok_or_else(badarg)?,
+        Select::Spec | Select::Reverse | Select::Count => clauses(spec.term()).ok_or_else(badarg)?,
     };
     let store = table.read();
-    let objects = store.objects();
+    let mut objects = store.objects();
+    if how == Select::Reverse && table.options.kind == Type::OrderedSet {
+        objects.reverse();
+    }
     let mut results = Vec::new();
     for object in &objects {
         let object = object.term();
@@ -743,7 +856,7 @@ fn info_value(p: &mut Process, table: &Table, item: &str) -> Option<Term> {
         "memory" => Term::small((table.words() + 2 * table.read().len()) as i64)?,
         "owner" => Term::pid(table.owner),
         "heir" => atoms::NONE,
-        "name" => table.name,
+        "name" => table.name(),
         "size" => Term::small(table.read().len() as i64)?,
         "node" => atoms::NONODE,
         "named_table" => boolean(options.named),
@@ -765,7 +878,7 @@ fn info_value(p: &mut Process, table: &Table, item: &str) -> Option<Term> {
 
 fn info(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let item = atom::name(a[1]).filter(|_| a[1].is_atom()).ok_or_else(badarg)?;
-    let Some(table) = table(a[0]) else {
+    let Ok(table) = table(a[0]) else {
         return if a[0].is_atom() || a[0].is_boxed() { Ok(atoms::UNDEFINED) } else { Err(badarg()) };
     };
     if !INFO_ITEMS.contains(&item) {
@@ -776,7 +889,7 @@ fn info(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 }
 
 fn info_all(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
-    let Some(table) = table(a[0]) else {
+    let Ok(table) = table(a[0]) else {
         return if a[0].is_atom() || a[0].is_boxed() { Ok(atoms::UNDEFINED) } else { Err(badarg()) };
     };
     p.ensure(INFO_ITEMS.len() * (3 + 2 + 2), a);

@@ -177,7 +177,7 @@ pub(super) fn constant_bytes(elements: &[BinElement<Expr>]) -> Option<Vec<u8>> {
         };
         match &element.value.kind {
             ExprKind::Literal(Literal::Integer(i)) => push(i),
-            ExprKind::Literal(Literal::Char(c)) => push(&num_bigint::BigInt::from(*c as u32)),
+            ExprKind::Literal(Literal::Char(c)) => push(&num_bigint::BigInt::from(*c)),
             ExprKind::Literal(Literal::String(s)) => {
                 s.chars().for_each(|c| push(&num_bigint::BigInt::from(c as u32)));
             }
