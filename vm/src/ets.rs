@@ -16,7 +16,7 @@ use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::compare::{compare, exact_eq};
 use crate::copy::Message;
@@ -70,7 +70,12 @@ pub struct Table {
     /// changes it.
     name: AtomicU64,
     pub options: Options,
-    pub owner: u64,
+    /// The owning process: it alone writes a protected table and reads a
+    /// private one, and the table ends with it (or passes to the heir).
+    owner: AtomicU64,
+    /// `{heir, Pid, Data}`: who takes the table when its owner ends, and
+    /// the data of the `'ETS-TRANSFER'` message it then gets.
+    heir: Mutex<Option<(u64, Message)>>,
     store: RwLock<Store>,
     /// Words of the objects stored, for `info/2` and `erlang:memory/0`.
     words: AtomicUsize,
@@ -127,6 +132,36 @@ pub fn key_of(object: Term, keypos: usize) -> Option<Term> {
 }
 
 impl Table {
+    pub fn owner(&self) -> u64 {
+        self.owner.load(Ordering::Acquire)
+    }
+
+    /// Gives the table to `pid` (`give_away/3`; the caller tells the new
+    /// owner).
+    pub fn set_owner(&self, pid: u64) {
+        self.owner.store(pid, Ordering::Release);
+    }
+
+    /// The heir's pid, if the table has one.
+    pub fn heir(&self) -> Option<u64> {
+        self.heir.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(pid, _)| *pid)
+    }
+
+    /// Sets (or, with `None`, clears) the heir and its data.
+    pub fn set_heir(&self, heir: Option<(u64, Message)>) {
+        *self.heir.lock().unwrap_or_else(|p| p.into_inner()) = heir;
+    }
+
+    /// The `{'ETS-TRANSFER', Tab, From, Data}` message for a table passed
+    /// on by `from`: `Tab` is its name or its reference.
+    pub fn transfer_message(&self, from: u64, data: Term) -> Message {
+        let mut scratch = crate::heap::Heap::with_young_words(2 + 5);
+        let tab = if self.options.named { self.name() } else { scratch.reference(self.id) };
+        let tag = crate::atom::intern("ETS-TRANSFER").unwrap_or(crate::atom::atoms::UNDEFINED);
+        let message = scratch.tuple(&[tag, tab, Term::pid(from), data]);
+        Message::new(message)
+    }
+
     /// Its name (an atom).
     pub fn name(&self) -> Term {
         // SAFETY: the word is an atom's, written at creation or by `rename`.
@@ -615,7 +650,8 @@ pub fn create(name: Term, options: Options, owner: u64) -> Option<Arc<Table>> {
         id,
         name: AtomicU64::new(name.raw()),
         options,
-        owner,
+        owner: AtomicU64::new(owner),
+        heir: Mutex::new(None),
         store: RwLock::new(Store::new(options)),
         words: AtomicUsize::new(0),
         deleted: AtomicBool::new(false),
@@ -688,6 +724,30 @@ pub fn delete(id: u64) {
         table.deleted.store(true, Ordering::Release);
         if table.options.named {
             all.by_name.remove(&table.name());
+        }
+    }
+}
+
+/// The owner `pid` of table `id` has ended: the table is deleted, unless
+/// it has an heir other than `pid`, which then owns it: the heir and its
+/// `'ETS-TRANSFER'` message are returned, for the caller to send (and to
+/// delete the table if the heir is gone). A table `pid` gave away is
+/// left alone.
+pub fn owner_exited(id: u64, pid: u64) -> Option<(u64, Message)> {
+    let table = tables().read().unwrap_or_else(|p| p.into_inner()).by_id.get(&id).cloned()?;
+    if table.owner() != pid {
+        return None;
+    }
+    let heir = table.heir.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(h, data)| (*h, data.term()));
+    match heir {
+        Some((heir, data)) if heir != pid => {
+            let transfer = table.transfer_message(pid, data);
+            table.set_owner(heir);
+            Some((heir, transfer))
+        }
+        _ => {
+            delete(id);
+            None
         }
     }
 }

@@ -37,6 +37,10 @@ pub enum Signal {
     /// The process now owns socket (port) `id`: it closes when the process
     /// ends (an accept completed for it, or `controlling_process/2`).
     Socket(u64),
+    /// The process now owns ETS table `id` (`give_away/3`, or it is the
+    /// heir of an owner that ended): `transfer` is the `'ETS-TRANSFER'`
+    /// message that tells it.
+    Table { id: u64, transfer: Message },
     /// Socket `id`, which this process owned, was closed by another
     /// process: the exit signal (`normal`) of the port's link to its owner.
     PortExit(u64),

@@ -599,7 +599,11 @@ impl Runtime {
         let value = reason.term();
         let ties = body.ties.take().unwrap_or_default();
         for &table in &ties.tables {
-            crate::ets::delete(table);
+            if let Some((heir, transfer)) = crate::ets::owner_exited(table, pid) {
+                if self.signal(heir, Signal::Table { id: table, transfer }).is_err() {
+                    crate::ets::delete(table);
+                }
+            }
         }
         crate::net::owner_exited(&ties.sockets, pid);
         for &link in &ties.links {

@@ -1,9 +1,10 @@
 //! What a process does with the signals it takes from its inbox, in the
 //! order they were sent: messages join the mailbox (copied into the heap),
 //! link and monitor requests update its tables, receive timeouts mark the
-//! `receive` as timed out, sockets passed to the process join its list
-//! (they close when it ends), code checks wait to be answered at the end of
-//! the slice (`purge.rs`), and exit signals follow OTP's rules:
+//! `receive` as timed out, sockets and ETS tables passed to the process
+//! join its lists (they close, or pass to their heir, when it ends), code
+//! checks wait to be answered at the end of the slice (`purge.rs`), and
+//! exit signals follow OTP's rules:
 //!
 //! - `exit(Pid, kill)` (not over a link) kills unconditionally, with reason
 //!   `killed`;
@@ -51,6 +52,14 @@ pub fn handle(process: &mut Process, signals: Signals) -> bool {
             }
             Signal::Demonitor(reference) => process.ties_mut().watchers.retain(|w| w.0 != reference),
             Signal::Socket(id) => process.own_socket(id),
+            // Owned even when killed: its exit then deletes the table or
+            // passes it on.
+            Signal::Table { id, transfer } => {
+                process.ties_mut().tables.push(id);
+                if process.killed.is_none() {
+                    process.deliver(transfer);
+                }
+            }
             // A port's `normal` exit signal: seen only when trapping exits.
             Signal::PortExit(id) => {
                 if process.killed.is_none() && process.trap_exit {

@@ -1,12 +1,15 @@
 //! OTP's `ets` built-ins over the tables of `ets.rs`: `new/2`, `insert/2`,
 //! `insert_new/2`, `lookup/2`, `lookup_element/3`, `member/2`,
-//! `delete/1,2`, `delete_object/2`, `update_counter/3,4`, `tab2list/1`,
-//! `first/1`, `next/2`, `last/1`, `prev/2`, `match/2`, `match_object/2`,
-//! `select/2`, `select_count/2`, `info/1,2`, `all/0`, `whereis/1`
-//! (`foldl/3` and `foldr/3` are in `stdlib/ets.actor`). A table is named
-//! by the atom it was created with (`named_table`) or by the reference
-//! `new/2` returned; a table that is gone, an access its protection
-//! refuses, or a malformed argument raise `badarg`, as in erl.
+//! `delete/1,2`, `delete_object/2`, `delete_all_objects/1`, `take/2`,
+//! `update_counter/3,4`, `update_element/3`, `tab2list/1`, `first/1`,
+//! `next/2`, `last/1`, `prev/2`, `match/2`, `match_object/2`, `select/2`,
+//! `select_reverse/2`, `select_count/2`, `select_delete/2`,
+//! `match_delete/2`, `rename/2`, `give_away/3`, `setopts/2` (`heir`),
+//! `info/1,2`, `all/0`, `whereis/1` (`foldl/3` and `foldr/3` are in
+//! `stdlib/ets.actor`). A table is named by the atom it was created with
+//! (`named_table`) or by the reference `new/2` returned; a table that is
+//! gone, an access its protection refuses, or a malformed argument raise
+//! `badarg`, as in erl, with erl's `error_info` cause where it gives one.
 
 use std::sync::Arc;
 
@@ -18,6 +21,7 @@ use crate::copy::{self, Message};
 use crate::ets::{self, key_of, Access, Options, Table, Type};
 use crate::exception::{error, Exception, Stop};
 use crate::heap::{integer_value, Heap};
+use crate::mailbox::Signal;
 use crate::process::Process;
 use crate::term::{Kind, Term};
 use num_bigint::{BigInt, Sign};
@@ -52,6 +56,8 @@ pub(super) fn lookup(function: &str, arity: u32) -> Option<NativeFn> {
         ("update_counter", 3) => |p, a| update_counter(p, a, None),
         ("update_element", 3) => update_element,
         ("take", 2) => take,
+        ("give_away", 3) => give_away,
+        ("setopts", 2) => setopts,
         ("rename", 2) => |p, a| {
             let table = writable(p, a[0])?;
             if !a[1].is_atom() || !ets::rename(&table, a[1]) {
@@ -143,7 +149,7 @@ fn table(term: Term) -> Result<Arc<Table>, Stop> {
 fn readable(p: &Process, term: Term) -> Result<Arc<Table>, Stop> {
     let table = table(term)?;
     match table.options.access {
-        Access::Private if table.owner != p.pid => Err(badarg_because("access")),
+        Access::Private if table.owner() != p.pid => Err(badarg_because("access")),
         _ => Ok(table),
     }
 }
@@ -152,7 +158,7 @@ fn writable(p: &Process, term: Term) -> Result<Arc<Table>, Stop> {
     let table = table(term)?;
     match table.options.access {
         Access::Public => Ok(table),
-        _ if table.owner == p.pid => Ok(table),
+        _ if table.owner() == p.pid => Ok(table),
         _ => Err(badarg_because("access")),
     }
 }
@@ -171,6 +177,7 @@ fn new(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         return Err(badarg());
     }
     let mut options = Options::default();
+    let mut heir = None;
     for option in list_items(a[1])? {
         match (atom::name(option).filter(|_| option.is_atom()), option.tuple_elements()) {
             (Some("set"), _) => options.kind = Type::Set,
@@ -193,14 +200,16 @@ fn new(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
                     options.write_concurrency = v != atoms::FALSE;
                 }
                 (Some("decentralized_counters"), v) if v == atoms::TRUE || v == atoms::FALSE => {}
-                (Some("heir"), v) if v == atoms::NONE => {}
+                (Some("heir"), v) if v == atoms::NONE => heir = None,
                 _ => return Err(badarg()),
             },
+            (_, Some(&[key, pid, data])) if key == intern("heir") && pid.is_pid() => heir = Some((pid, data)),
             _ => return Err(badarg()),
         }
     }
     let table = ets::create(a[0], options, p.pid).ok_or_else(|| badarg_because("already_exists"))?;
-    // The table dies with its owner.
+    table.set_heir(heir.map(|(pid, data)| (pid.pid_number(), Message::new(data))));
+    // The table dies with its owner (or passes to the heir).
     p.ties_mut().tables.push(table.id);
     p.ensure(2, a);
     Ok(identifier(p, &table))
@@ -515,6 +524,56 @@ fn update_element(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
         Ok(heap.tuple(&elements))
     })?;
     Ok(boolean(replaced))
+}
+
+/// `give_away(Tab, Pid, Gift)`: the owner makes `Pid` the owner, which
+/// gets `{'ETS-TRANSFER', Tab, Owner, Gift}`.
+fn give_away(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let table = table(a[0])?;
+    if table.owner() != p.pid {
+        return Err(badarg_because("not_owner"));
+    }
+    if !a[1].is_pid() {
+        return Err(badarg());
+    }
+    let new_owner = a[1].pid_number();
+    if new_owner == p.pid {
+        return Err(badarg_because("owner"));
+    }
+    let runtime = crate::scheduler::current().ok_or_else(badarg)?;
+    // The owner changes first: if the new owner ends once its inbox took
+    // the table, its exit deletes the table (or passes it on); if its inbox
+    // was closed already, the table stays here.
+    table.set_owner(new_owner);
+    let transfer = table.transfer_message(p.pid, a[2]);
+    if runtime.signal(new_owner, Signal::Table { id: table.id, transfer }).is_err() {
+        table.set_owner(p.pid);
+        return Err(badarg());
+    }
+    p.ties_mut().tables.retain(|&id| id != table.id);
+    Ok(atoms::TRUE)
+}
+
+/// `setopts(Tab, Opts)`: the owner sets `{heir, Pid, Data}` or `{heir, none}`.
+fn setopts(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
+    let table = table(a[0])?;
+    let options = if a[1].is_cons() || a[1].is_nil() { list_items(a[1])? } else { vec![a[1]] };
+    let heir_key = intern("heir");
+    let mut heirs = Vec::new();
+    for option in options {
+        match option.tuple_elements() {
+            Some(&[key, none]) if key == heir_key && none == atoms::NONE => heirs.push(None),
+            Some(&[key, pid, data]) if key == heir_key && pid.is_pid() => heirs.push(Some((pid, data))),
+            _ => return Err(badarg()),
+        }
+    }
+    if table.owner() != p.pid {
+        return Err(badarg());
+    }
+    if let Some(heir) = heirs.pop() {
+        table.set_heir(heir.map(|(pid, data)| (pid.pid_number(), Message::new(data))));
+    }
+    Ok(atoms::TRUE)
 }
 
 /// `take(Tab, Key)`: the objects with the key, removed from the table.
@@ -854,8 +913,8 @@ fn info_value(p: &mut Process, table: &Table, item: &str) -> Option<Term> {
         "read_concurrency" => boolean(options.read_concurrency),
         "write_concurrency" => boolean(options.write_concurrency),
         "memory" => Term::small((table.words() + 2 * table.read().len()) as i64)?,
-        "owner" => Term::pid(table.owner),
-        "heir" => atoms::NONE,
+        "owner" => Term::pid(table.owner()),
+        "heir" => table.heir().map_or(atoms::NONE, Term::pid),
         "name" => table.name(),
         "size" => Term::small(table.read().len() as i64)?,
         "node" => atoms::NONODE,
