@@ -242,13 +242,20 @@ impl Table {
         // `current` points into its message, which stays in the store
         // until the new object replaces it.
         let object = make(current)?;
-        debug_assert!(key_of(object, keypos).is_some_and(|k| exact_eq(k, key)), "replace_object: the key changed");
+        self.store_under(&mut store, key, hash, object);
+        Ok(true)
+    }
+
+    /// Copies `object` (whose key is `key`, hashed `hash`) into the store
+    /// held locked, in place of the object there, and counts its words.
+    fn store_under(&self, store: &mut Store, key: Term, hash: u32, object: Term) {
+        let keypos = self.options.keypos;
+        debug_assert!(key_of(object, keypos).is_some_and(|k| exact_eq(k, key)), "store_under: the key changed");
         let message = Message::new(object);
         let added = message.words();
         let removed = store.insert_hashed(message, hash, self.options.kind, keypos);
         self.words.fetch_add(added, Ordering::Relaxed);
         self.words.fetch_sub(removed, Ordering::Relaxed);
-        Ok(true)
     }
 
     /// `update_counter`'s read-modify-write (sets and ordered sets), under
@@ -288,12 +295,7 @@ impl Table {
         // `current` points into its message, which stays in the store
         // until the new object replaces it.
         let (object, result) = replace(current)?;
-        debug_assert!(key_of(object, keypos).is_some_and(|k| exact_eq(k, key)), "update_counters: the key changed");
-        let message = Message::new(object);
-        let added = message.words();
-        let removed = store.insert_hashed(message, hash, self.options.kind, keypos);
-        self.words.fetch_add(added, Ordering::Relaxed);
-        self.words.fetch_sub(removed, Ordering::Relaxed);
+        self.store_under(&mut store, key, hash, object);
         Ok(result)
     }
 }
