@@ -419,9 +419,7 @@ impl Store {
                     bucket.retain(&mut count);
                 }
                 buckets.len -= removed.1;
-                while buckets.slots.len() > MIN_BUCKETS && buckets.len < buckets.slots.len() / 4 {
-                    buckets.shrink();
-                }
+                buckets.shrink();
             }
             Store::Ordered(tree) => tree.retain(|_, m| count(m)),
         }
@@ -597,9 +595,15 @@ impl Buckets {
         &mut self.slots[index]
     }
 
+    /// Halves the array while it holds under a quarter as many objects as
+    /// buckets (once after a removal; as often as needed after `retain`).
     fn shrink(&mut self) {
-        if self.slots.len() > MIN_BUCKETS && self.len < self.slots.len() / 4 {
-            self.resize(self.slots.len() / 2);
+        let mut size = self.slots.len();
+        while size > MIN_BUCKETS && self.len < size / 4 {
+            size /= 2;
+        }
+        if size < self.slots.len() {
+            self.resize(size);
         }
     }
 
@@ -778,6 +782,26 @@ mod tests {
             key = store.next(k, 1, true).unwrap();
         }
         keys
+    }
+
+    #[test]
+    fn retain_removes_in_one_pass_and_shrinks_the_buckets_to_fit() {
+        let mut heap = Heap::with_young_words(8_192);
+        let table = create(Term::NIL, Options::default(), 1).unwrap();
+        let objects: Vec<Term> = (0..1000).map(|k| heap.tuple(&[small(k)])).collect();
+        table.insert(&objects, false);
+        let words = table.words();
+        assert_eq!(table.retain(|o| o.tuple_elements().unwrap()[0].small_value() < 10), 990);
+        assert_eq!(table.words(), words / 100, "the words of what went are uncounted");
+        let store = table.read();
+        let Store::Hashed(buckets) = &*store else { panic!("a set is hashed") };
+        // From 1024 buckets at once to the fewest holding 10 objects at a quarter full or more.
+        assert_eq!(buckets.slots.len(), 32);
+        assert_eq!(keys(&store).len(), 10);
+        drop(store);
+        assert_eq!(table.retain(|_| false), 10);
+        assert!(table.read().is_empty());
+        delete(table.id);
     }
 
     #[test]

@@ -129,9 +129,19 @@ fn intern(name: &str) -> Term {
 /// `badarg` with an `error_info` cause, as erl gives for tables: `type`
 /// (not a table name or reference), `id` (no such table), `access` (its
 /// protection refuses), `table_type`, `badkey`, `position`, `keypos`,
-/// `already_exists`.
+/// `already_exists`, `owner`, `not_owner`.
 fn badarg_because(cause: &str) -> Stop {
     Stop::Raise(Exception::error_because(atoms::BADARG, intern(cause)))
+}
+
+/// The items of an argument that is one item or a list of them (objects,
+/// replacements, options); badarg for an improper list.
+fn one_or_list(term: Term) -> Result<Vec<Term>, Stop> {
+    if term.is_cons() || term.is_nil() {
+        list_items(term)
+    } else {
+        Ok(vec![term])
+    }
 }
 
 /// The table a term names: its name (an atom) or its reference.
@@ -217,7 +227,7 @@ fn new(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 
 fn insert(p: &mut Process, a: &mut [Term], only_new: bool) -> Result<Term, Stop> {
     let table = writable(p, a[0])?;
-    let objects = if a[1].is_cons() || a[1].is_nil() { list_items(a[1])? } else { vec![a[1]] };
+    let objects = one_or_list(a[1])?;
     if objects.iter().any(|&o| key_of(o, table.options.keypos).is_none()) {
         return Err(badarg());
     }
@@ -502,8 +512,8 @@ fn update_element(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     }
     let keypos = table.options.keypos;
     let (key, spec) = (a[1], a[2]);
-    let replacements: Option<Vec<Term>> =
-        if spec.is_cons() || spec.is_nil() { list_items(spec).ok() } else { Some(vec![spec]) };
+    // A malformed list is found once the object is: a missing key is `false`.
+    let replacements = one_or_list(spec).ok();
     let mut scratch = None;
     let replaced = table.replace_object(key, |object| {
         let mut elements = object.tuple_elements().ok_or_else(badarg)?.to_vec();
@@ -557,7 +567,7 @@ fn give_away(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
 /// `setopts(Tab, Opts)`: the owner sets `{heir, Pid, Data}` or `{heir, none}`.
 fn setopts(p: &mut Process, a: &mut [Term]) -> Result<Term, Stop> {
     let table = table(a[0])?;
-    let options = if a[1].is_cons() || a[1].is_nil() { list_items(a[1])? } else { vec![a[1]] };
+    let options = one_or_list(a[1])?;
     let heir_key = intern("heir");
     let mut heirs = Vec::new();
     for option in options {
